@@ -1,0 +1,3 @@
+"""Shared test set-up. Fixtures live in tests/support/ and are registered here."""
+
+pytest_plugins = ["tests.support.fixtures"]

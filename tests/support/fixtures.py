@@ -1,0 +1,1 @@
+"""Pytest fixtures shared by every test tier (registered by tests/conftest.py)."""
