@@ -37,17 +37,22 @@ class OperationArgumentError(OpenFnError, ValueError):
 
 
 class JobFailed(OpenFnError):
-    """A job failed while running: names the job, the operation (index and name) and the cause."""
+    """A job failed while running: names the job, the operation (index and name) and the cause.
+
+    ``state`` is the state before the failing operation, handed (with ``errors``) to fail triggers.
+    """
 
     def __init__(self, job: str, index: int | None, operation: str, cause: BaseException | str) -> None:
         self.job = job
         self.index = index
         self.operation = operation
         self.cause = cause
+        self.state: dict | None = None
         reason = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
         where = f"operation {index} ({operation})" if index is not None else operation
         super().__init__(f"Job {job!r} failed at {where}: {reason}")
 
     @property
     def error_type(self) -> str:
-        return self.cause if isinstance(self.cause, str) else type(self.cause).__name__
+        """The cause's exception type, as OpenFn reports it in ``errors``."""
+        return type(self.cause).__name__ if isinstance(self.cause, BaseException) else "JobError"

@@ -1,0 +1,42 @@
+"""Settings of the ``[openfn]`` config section, read once, with every default in one place."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+# plugins/openfn/settings.py -> repository root (the Docker image keeps the same layout under /opt/airflow).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULTS = {
+    "jobs_dir": str(REPO_ROOT / "include" / "jobs"),
+    "strict_mode": "False",
+    "max_body_bytes": str(8 * 1024 * 1024),
+    "max_depth": "64",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    jobs_dir: Path
+    strict_mode: bool
+    max_body_bytes: int
+    max_depth: int
+
+
+def _get(name: str) -> str:
+    from airflow.configuration import conf
+
+    return conf.get("openfn", name, fallback=DEFAULTS[name])
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The deployment's settings (``[openfn]`` section or ``AIRFLOW__OPENFN__*`` env), read once per process."""
+    return Settings(
+        jobs_dir=Path(_get("jobs_dir")).expanduser(),
+        strict_mode=_get("strict_mode").strip().lower() in ("true", "1", "yes", "on"),
+        max_body_bytes=int(_get("max_body_bytes")),
+        max_depth=int(_get("max_depth")),
+    )

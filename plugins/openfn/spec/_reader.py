@@ -1,0 +1,72 @@
+"""Typed access to the raw YAML mapping, raising ProjectError with the file and key path on any mistake."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openfn.errors import ProjectError
+
+log = logging.getLogger("openfn.spec")
+
+JOB_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+PROJECT_NAME = re.compile(r"^[a-z0-9_-]+$")
+
+
+class Reader:
+    """Reads one project file; every error it raises names ``file`` and the key path."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def error(self, key: str, problem: str, *, value: Any = None, fix: str = "") -> ProjectError:
+        return ProjectError(str(self.file), key, problem, value=value, fix=fix)
+
+    def mapping(self, value: Any, key: str, *, fix: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.error(key, "must be a mapping", value=value, fix=fix)
+        return value
+
+    def string(self, value: Any, key: str, *, fix: str, pattern: re.Pattern | None = None) -> str:
+        if value is None:
+            raise self.error(key, "is missing", fix=fix)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, "must be a non-empty string", value=value, fix=fix)
+        if pattern is not None and not pattern.match(value):
+            raise self.error(key, f"must match {pattern.pattern}", value=value, fix=fix)
+        return value
+
+    def boolean(self, value: Any, key: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, "must be true or false", value=value, fix=f"write `{key.rsplit('.', 1)[-1]}: true` or `false`.")
+        return value
+
+    def number(self, value: Any, key: str, default: float, *, minimum: float, integer: bool) -> Any:
+        if value is None:
+            return default
+        kind = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
+            what = "a whole number" if integer else "a number"
+            raise self.error(key, f"must be {what} >= {minimum:g}", value=value, fix=f"set it to {what} such as {default:g}.")
+        return value
+
+    def check_keys(self, data: dict, key: str, known: Iterable[str]) -> None:
+        """Unknown keys that look like a typo of a known one are errors; others are logged and ignored
+        (exports from OpenFn may carry keys this product has no use for)."""
+        known = list(known)
+        for name in data:
+            if name in known:
+                continue
+            where = f"{key}.{name}" if key else str(name)
+            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.75)
+            if close:
+                raise self.error(where, "is not a known key", fix=f"did you mean `{close[0]}`?")
+            log.warning("%s: %s: unknown key ignored (known keys: %s)", self.file, where, ", ".join(known))

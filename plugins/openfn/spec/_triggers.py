@@ -1,0 +1,72 @@
+"""The ``triggers:`` section: exactly one kind per trigger (criteria, cron, success, failure)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from openfn.spec._reader import JOB_KEY, Reader
+from openfn.spec.model import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger, Trigger
+
+KINDS = ("criteria", "cron", "success", "failure")
+OPTIONAL = {"criteria": ("exclusion",), "cron": ("timezone",), "success": (), "failure": ()}
+
+
+def parse_triggers(reader: Reader, raw: Any) -> dict[str, Trigger]:
+    section = reader.mapping(raw, "triggers", fix="list triggers as `name: {criteria: ...}` entries.")
+    return {str(key): parse_trigger(reader, str(key), value) for key, value in section.items()}
+
+
+def parse_trigger(reader: Reader, key: str, raw: Any) -> Trigger:
+    where = f"triggers.{key}"
+    reader.string(key, where, fix="use letters, digits, '-' and '_' in trigger names.", pattern=JOB_KEY)
+    fix = "give exactly one of `criteria: '{...}'`, `cron: '0 23 * * 5'`, `success: <job>` or `failure: <job>`."
+    body = reader.mapping(raw, where, fix=fix)
+    kinds = [kind for kind in KINDS if kind in body]
+    if len(kinds) != 1:
+        problem = "has no trigger kind" if not kinds else f"has {len(kinds)} kinds ({', '.join(kinds)})"
+        raise reader.error(where, problem, fix=fix)
+    kind = kinds[0]
+    reader.check_keys(body, where, (kind, *OPTIONAL[kind], "description", "type"))
+    if kind == "criteria":
+        return MessageTrigger(
+            key=key,
+            inclusion=_filter(reader, body["criteria"], f"{where}.criteria"),
+            exclusion=_filter(reader, body["exclusion"], f"{where}.exclusion") if body.get("exclusion") not in (None, "") else None,
+        )
+    if kind == "cron":
+        return _cron(reader, key, body, where)
+    upstream = reader.string(body[kind], f"{where}.{kind}", fix="name the job whose result starts this trigger.")
+    return FlowTrigger(key=key, upstream=upstream) if kind == "success" else FailTrigger(key=key, upstream=upstream)
+
+
+def _filter(reader: Reader, value: Any, where: str) -> Any:
+    from openfn.matching import parse_filter
+
+    try:
+        parsed = parse_filter(value)
+    except ValueError as exc:
+        raise reader.error(where, f"is not valid JSON ({exc})", value=value, fix="""write a JSON object such as '{"formID": "patient_registration_v7"}'.""") from None
+    if not isinstance(parsed, dict | list):
+        raise reader.error(where, "must be a JSON object or array", value=value, fix="""write a JSON object such as '{"formID": "patient_registration_v7"}'.""")
+    return parsed
+
+
+def _cron(reader: Reader, key: str, body: dict, where: str) -> CronTrigger:
+    from croniter import croniter
+
+    expression = reader.string(body["cron"], f"{where}.cron", fix="write 5 cron fields, e.g. '0 23 * * 5'.")
+    fields = expression.split()
+    if len(fields) != 5 or not croniter.is_valid(expression):
+        raise reader.error(
+            f"{where}.cron",
+            "is not a valid 5-field cron expression",
+            value=expression,
+            fix="write minute hour day-of-month month day-of-week, e.g. '0 23 * * 5' (Fridays at 23:00).",
+        )
+    timezone = body.get("timezone") or "UTC"
+    try:
+        zoneinfo.ZoneInfo(str(timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise reader.error(f"{where}.timezone", "is not a known IANA time zone", value=timezone, fix="use a name such as 'Africa/Nairobi' or 'UTC'.") from None
+    return CronTrigger(key=key, cron=" ".join(fields), timezone=str(timezone))
