@@ -1,0 +1,1 @@
+"""What happens inside a task: initial state, credentials, the operations, the final state."""
