@@ -1,0 +1,51 @@
+# Two commands matter: `make run` (Airflow standalone with the demo project) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: help run test bench venv venv-dev system-deps lock clean
+
+help:
+	@echo "make run    - start Airflow (standalone, SQLite) with every project under include/jobs"
+	@echo "make test   - install what is missing (PostgreSQL included) and run every test"
+	@echo "make bench  - run the benchmarks in bench/ and print their tables"
+	@echo "make lock   - re-resolve requirements*.in into the locked requirements*.txt"
+
+$(VENV)/.runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+system-deps:
+	scripts/system-deps.sh
+
+run: venv
+	scripts/run.sh
+
+test: venv-dev system-deps
+	scripts/test.sh
+
+bench: venv-dev system-deps
+	scripts/bench.sh
+
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet -r requirements.in
+	{ echo "# Locked runtime set for requirements.in (Python 3.11). Regenerate with: make lock"; .lockenv/bin/pip freeze; } > requirements.txt
+	.lockenv/bin/pip install --quiet -r requirements-dev.in
+	{ echo "# Locked test/benchmark set for requirements-dev.in, on top of requirements.txt. Regenerate with: make lock"; \
+	  .lockenv/bin/pip freeze | grep -vxFf <(grep -v '^#' requirements.txt); } > requirements-dev.txt
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .airflow
