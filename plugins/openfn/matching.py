@@ -168,7 +168,10 @@ def parse_filter(value: Any) -> Any:
     Raises ``ValueError`` with a sentence naming the problem and the fix.
     """
     if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("utf-8", errors="replace")
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"the filter is not UTF-8 (byte {error.start}); save the file as UTF-8") from None
     if isinstance(value, str):
         return _parse_text(value)
     return _from_yaml(value, "")

@@ -77,3 +77,9 @@ def test_yaml_date_is_refused_with_a_hint_to_quote_it():
 def test_yaml_non_string_key_is_refused():
     with pytest.raises(ValueError, match="^the filter has the non-string key 1 at a; quote it, JSON keys are strings$"):
         parse_filter({"a": {1: "x"}})
+
+
+def test_utf8_bytes_are_parsed_and_other_bytes_refused():
+    assert parse_filter('{"name": "P\u00e9p\u00e9"}'.encode()) == {"name": "P\u00e9p\u00e9"}
+    with pytest.raises(ValueError, match=r"^the filter is not UTF-8 \(byte 11\); save the file as UTF-8$"):
+        parse_filter(b'{"name": "P\xe9p\xe9"}')
