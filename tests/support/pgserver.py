@@ -70,10 +70,9 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._base = Path(tempfile.mkdtemp(prefix="openfn-pg-"))
-        if self._as_postgres:
-            account = pwd.getpwnam("postgres")
-            os.chown(self._base, account.pw_uid, account.pw_gid)
         try:
+            if self._as_postgres:
+                self._hand_over_to_postgres_user()
             self._run("initdb", "-D", str(self.data_dir), "-A", "trust", "-U", "postgres",
                       "-E", "UTF8", "--locale=C", "--no-sync")
             self._start_on_free_port()
@@ -81,6 +80,22 @@ class PostgresServer:
             self._remove()
             raise
         return self
+
+    def _hand_over_to_postgres_user(self) -> None:
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresNotInstalled(
+                "Running as root, but there is no `postgres` user to run the server as. "
+                "Run `make test`, which installs the `postgresql` package, or run the tests as another user."
+            ) from None
+        os.chown(self._base, account.pw_uid, account.pw_gid)
+        reachable = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(self._base)], check=False)
+        if reachable.returncode != 0:
+            raise RuntimeError(
+                f"The postgres user cannot write to {self._base}: a parent directory is closed to it. "
+                "Set TMPDIR to a directory every user can reach, such as /tmp."
+            )
 
     def _start_on_free_port(self) -> None:
         # The port can be taken between probing and binding; a new one is tried in that case.
