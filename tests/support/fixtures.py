@@ -25,3 +25,71 @@ def pg_conn(postgres_server):
     yield connection
     connection.close()
 # --- end PostgreSQL server ----------------------------------------------------------------------------
+
+
+# --- Airflow metadata database (SQLite, in the session's private Airflow home) -------------------------
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A migrated Airflow metadata database for in-process tests (``dag.test()``, Variables, DAG runs)."""
+    from tests.support import airflow_env
+
+    airflow_env.migrate()
+    yield
+# --- end Airflow metadata database ----------------------------------------------------------------------
+
+
+# --- Project folders written by tests --------------------------------------------------------------------
+@pytest.fixture
+def make_project(tmp_path):
+    """Write ``<tmp>/jobs/<folder>/project.yaml`` (and job files) and return the folder."""
+    import textwrap
+
+    def make(yaml_text: str, folder: str = "demo", files: dict[str, str] | None = None):
+        root = tmp_path / "jobs" / folder
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "project.yaml").write_text(textwrap.dedent(yaml_text))
+        for name, text in (files or {"job.py": "operations = []\n"}).items():
+            (root / name).write_text(textwrap.dedent(text))
+        return root
+
+    return make
+# --- end project folders ---------------------------------------------------------------------------------
+
+
+# --- A real SMTP server on localhost (aiosmtpd) ------------------------------------------------------------
+@pytest.fixture(scope="session")
+def smtp_server():
+    """An SMTP server on 127.0.0.1 collecting messages in ``.messages``; ``smtp_default`` points at it."""
+    import email
+    import json
+    import os
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Collect:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(email.message_from_bytes(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = os.environ.get("AIRFLOW_CONN_SMTP_DEFAULT")
+    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "openfn@example.org"},
+    })
+    yield handler
+    controller.stop()
+    if previous is None:
+        os.environ.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
+    else:
+        os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = previous
+# --- end SMTP server ----------------------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""The DAG files as Airflow's DagBag imports them: every project loads; a broken one is reported."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+
+from tests.dags.conftest import FIXTURES, REPO
+
+DEMO_DAGS = ["demo.confirm-registration", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export"]
+
+CHECK = textwrap.dedent("""
+    import json, sys
+    from airflow.dag_processing.dagbag import DagBag
+    bag = DagBag(sys.argv[1])
+    errors = {path.rsplit("/", 1)[-1]: error for path, error in bag.import_errors.items()}
+    print(json.dumps({"dags": sorted(bag.dag_ids), "errors": errors}))
+""")
+
+
+def dagbag(jobs_dir, **env) -> dict:
+    """Import dags/ in a fresh interpreter, as the DAG processor does, with the given jobs dir."""
+    import json
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK, str(REPO / "dags")],
+        env={**os.environ, "AIRFLOW__OPENFN__JOBS_DIR": str(jobs_dir), **env},
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1]), result.stdout + result.stderr
+
+
+def test_repository_projects_import_without_errors():
+    found, _ = dagbag(REPO / "include" / "jobs")
+    assert found == {"dags": DEMO_DAGS, "errors": {}}
+
+
+def test_broken_project_is_an_import_error_and_the_others_still_load(tmp_path):
+    shutil.copytree(REPO / "include" / "jobs" / "demo", tmp_path / "demo")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "project.yaml").write_text("jobs: {a: {expression: job.py, trigger: missing}}\ntriggers: {}\n")
+    (broken / "job.py").write_text("operations = []\n")
+    found, output = dagbag(tmp_path)
+    assert found["dags"] == DEMO_DAGS
+    assert list(found["errors"]) == ["openfn_project_errors.py"]
+    message = f"{broken / 'project.yaml'}: jobs.a.trigger: names an unknown trigger (got 'missing'). Fix: define the trigger first."
+    assert f"ProjectLoadErrors: 1 OpenFn project(s) could not be loaded (every other project loaded):\n- {message}" in found["errors"]["openfn_project_errors.py"]
+    assert f"[error    ] {message}" in output  # logged at ERROR level on every parse
+
+
+def test_strict_mode_raises_the_first_error_for_the_whole_file(tmp_path):
+    shutil.copytree(FIXTURES / "v1-export", tmp_path / "v1-export")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "project.yaml").write_text("jobs: [oops]\n")
+    found, _ = dagbag(tmp_path, AIRFLOW__OPENFN__STRICT_MODE="True")
+    assert found["dags"] == []
+    assert sorted(found["errors"]) == ["openfn_project_errors.py", "openfn_projects.py"]
+    assert "ProjectError: " in found["errors"]["openfn_projects.py"]
+
+
+def test_task_start_builds_only_its_own_dag():
+    found, _ = dagbag(REPO / "include" / "jobs", _AIRFLOW_PARSING_CONTEXT_DAG_ID="demo.weekly-export")
+    assert found["dags"] == ["demo.weekly-export"]

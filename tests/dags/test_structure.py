@@ -1,0 +1,103 @@
+"""DAG structure, built from projects without a database: ids, tasks, trigger rules, schedules."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from airflow.sdk import CronTriggerTimetable, TriggerRule
+
+from openfn.dagbuild import build_dag
+from openfn.operators import OpenFnJobOperator, OpenFnTriggerOperator
+from openfn.operators.result import JobFailedOperator
+from openfn.spec import load_project
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    project = load_project(REPO / "include" / "jobs" / "demo")
+    return project, {key: build_dag(project, job) for key, job in project.jobs.items()}
+
+
+def test_dag_ids_tags_and_run_task(demo):
+    project, dags = demo
+    assert sorted(d.dag_id for d in dags.values()) == [
+        "demo.confirm-registration", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export",
+    ]
+    dag = dags["share-record"]
+    assert set(dag.tags) == {"openfn", "project:demo", "trigger:message"}
+    assert [t.task_id for t in dag.tasks] == ["run"]
+    assert isinstance(dag.get_task("run"), OpenFnJobOperator)
+    assert dag.schedule is None
+
+
+def test_message_flow_and_fail_jobs_have_no_schedule(demo):
+    _, dags = demo
+    for key in ("register-patient", "share-record", "confirm-registration", "registration-failed"):
+        assert dags[key].schedule is None, key
+        assert dags[key].max_active_runs == 16
+
+
+def test_cron_job_is_scheduled_in_its_timezone_without_catchup(demo):
+    _, dags = demo
+    dag = dags["weekly-export"]
+    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 23 * * 5", "Africa/Nairobi")
+    assert (dag.catchup, dag.max_active_runs) == (False, 1)
+    assert set(dag.tags) == {"openfn", "project:demo", "trigger:cron"}
+    assert dag.get_task("run").carries_state is True
+
+
+def test_upstream_with_flow_and_fail_jobs_chains_both_and_keeps_the_run_failed(demo):
+    _, dags = demo
+    dag = dags["register-patient"]
+    assert [t.task_id for t in dag.topological_sort()] == ["run", "flow_confirm-registration", "fail_registration-failed", "job_failed"]
+    run = dag.get_task("run")
+    assert run.downstream_task_ids == {"flow_confirm-registration", "fail_registration-failed", "job_failed"}
+    flow, fail, failed = (dag.get_task(t) for t in ("flow_confirm-registration", "fail_registration-failed", "job_failed"))
+    assert isinstance(flow, OpenFnTriggerOperator) and isinstance(fail, OpenFnTriggerOperator)
+    assert (flow.kind, flow.trigger_dag_id, flow.trigger_rule) == ("flow", "demo.confirm-registration", TriggerRule.ALL_SUCCESS)
+    assert (fail.kind, fail.trigger_dag_id, fail.trigger_rule) == ("fail", "demo.registration-failed", TriggerRule.ALL_FAILED)
+    assert isinstance(failed, JobFailedOperator)
+    assert (failed.trigger_rule, failed.retries) == (TriggerRule.ONE_FAILED, 0)
+
+
+def test_job_without_fail_jobs_has_no_job_failed_task(make_project):
+    project = load_project(make_project(
+        "jobs: {a: {expression: job.py, trigger: t}, b: {expression: job.py, trigger: after-a}}\n"
+        "triggers: {t: {criteria: '{}'}, after-a: {success: a}}\n"
+    ))
+    dag = build_dag(project, project.jobs["a"])
+    assert sorted(t.task_id for t in dag.tasks) == ["flow_b", "run"]
+
+
+def test_retries_disabled_jobs_and_credentials_reach_the_operator(make_project):
+    project = load_project(make_project(
+        "jobs: {a: {expression: job.py, trigger: t, enabled: false, retries: 3, retry_delay_seconds: 7, credential: c}}\n"
+        "triggers: {t: {cron: '0 1 * * *'}}\ncredentials: {c: {conn_id: openmrs_prod}}\n"
+    ))
+    dag = build_dag(project, project.jobs["a"])
+    run = dag.get_task("run")
+    assert (run.retries, run.retry_delay, run.conn_id, run.enabled) == (3, datetime.timedelta(seconds=7), "openmrs_prod", False)
+    assert dag.is_paused_upon_creation is True
+    assert dag.schedule is None  # a disabled cron job is not scheduled
+    assert "disabled" in dag.tags
+
+
+def test_javascript_jobs_get_a_dag(tmp_path):
+    project = load_project(REPO / "tests" / "fixtures" / "v1-export")
+    dag = build_dag(project, project.jobs["job-1"])
+    run = dag.get_task("run")
+    assert (dag.dag_id, run.language, run.expression_file) == ("v1-export.job-1", "javascript", None)
+    assert run.conn_id == "my-secret-credential"
+
+
+def test_notify_recipients_become_the_failure_callback(make_project):
+    project = load_project(make_project("notify: {email: [ops@example.org]}\njobs: {a: {expression: job.py, trigger: t}}\ntriggers: {t: {criteria: '{}'}}\n"))
+    run = build_dag(project, project.jobs["a"]).get_task("run")
+    (callback,) = run.on_failure_callback
+    assert (callback.project, callback.job, callback.recipients) == ("demo", "a", ["ops@example.org"])
+    assert run.state_notifier is callback

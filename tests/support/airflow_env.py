@@ -1,0 +1,51 @@
+"""A private Airflow home for the test session, configured before anything imports Airflow.
+
+tests/conftest.py calls ``configure()`` at import time: Airflow reads its configuration once, when it is
+first imported, so the environment must be in place before any test module imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def base_env(home: Path, jobs_dir: Path | None = None) -> dict[str, str]:
+    """Settings shared by in-process tests and by Airflow components started as subprocesses."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__OPENFN__JOBS_DIR": str(jobs_dir or REPO / "include" / "jobs"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+    }
+
+
+def configure() -> Path:
+    """Point this process at a fresh Airflow home (SQLite) and return it."""
+    home = Path(tempfile.mkdtemp(prefix="openfn-test-airflow-"))
+    os.environ.update(base_env(home))
+    plugins = str(REPO / "plugins")
+    if plugins not in sys.path:
+        sys.path.insert(0, plugins)
+    return home
+
+
+def migrate(env: dict[str, str] | None = None) -> None:
+    """``airflow db migrate`` in a subprocess (so this process's Airflow settings stay untouched)."""
+    subprocess.run(
+        [str(VENV_BIN / "airflow"), "db", "migrate"],
+        env={**os.environ, **(env or {})},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
