@@ -61,7 +61,7 @@ def test_operations_carry_their_public_name_for_the_runtime():
         "parse_csv": common.parse_csv(""),
     }
     assert sorted(built) == sorted(OPERATIONS)
-    assert {name: operation.__openfn_name__ for name, operation in built.items()} == {**{name: name for name in OPERATIONS}, "map_": "map"}
+    assert {name: operation.__openfn_name__ for name, operation in built.items()} == {**{name: name for name in OPERATIONS}, "map_": "map", "fn": "fn(<lambda>)"}
 
 
 def post(path, body):

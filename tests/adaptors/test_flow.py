@@ -21,7 +21,8 @@ def test_fn_returns_what_the_function_returns():
 
 
 def test_fn_and_alter_state_are_labelled_for_the_runtime():
-    assert fn(add_count).__openfn_name__ == "fn"
+    assert fn(add_count).__openfn_name__ == "fn(add_count)"
+    assert fn(lambda state: state).__openfn_name__ == "fn(<lambda>)"
     assert alter_state(add_count).__openfn_name__ == "alter_state"
 
 

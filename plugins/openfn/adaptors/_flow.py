@@ -25,7 +25,8 @@ def fn(func: Operation) -> Operation:
     """
     require_function("fn", "func", func, fix="Pass a function that takes the state dict and returns the next state.")
 
-    @named("fn")
+    # Named after the user's function, so a failure reads 'operation 2 (fn(second))'.
+    @named(f"fn({getattr(func, '__name__', 'lambda')})")
     def operation(state: dict) -> dict:
         return func(state)
 
