@@ -11,8 +11,6 @@ from openfn.spec import Job, Project, load_projects
 
 log = logging.getLogger("openfn.dags")
 
-START_DATE = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-
 
 class ProjectLoadErrors(OpenFnError):
     """Raised by the error-report DAG file so Airflow lists broken projects under DAG import errors."""
@@ -55,6 +53,8 @@ def raise_project_errors() -> None:
 
 
 def _schedule(job: Job):
+    """Cron jobs: the next cron time after the DAG appears (no start_date, so a deploy never fires a
+    missed run at once, as in OpenFn); every other job is started by the inbox or its upstream."""
     if job.trigger.kind != "cron" or not job.enabled:
         return None
     from airflow.sdk import CronTriggerTimetable
@@ -92,7 +92,6 @@ def build_dag(project: Project, job: Job):
     with DAG(
         dag_id=job.dag_id,
         schedule=_schedule(job),
-        start_date=START_DATE,
         catchup=False,
         max_active_runs=1 if cron else 16,
         tags=tags,
@@ -107,6 +106,7 @@ def build_dag(project: Project, job: Job):
             language=job.language,
             expression_file=str(job.expression_file) if job.expression_file else None,
             conn_id=job.credential.conn_id if job.credential else None,
+            adaptor=job.adaptor,
             carries_state=cron,
             enabled=job.enabled,
             state_notifier=notifier,
