@@ -29,7 +29,7 @@ class OpenFnJobOperator(BaseOperator):
     template_fields = ()
     ui_color = "#e8f0fe"
 
-    def __init__(self, *, project: str, job: str, language: str, expression_file: str | None, conn_id: str | None = None, carries_state: bool = False, enabled: bool = True, state_notifier: Any = None, **kwargs) -> None:
+    def __init__(self, *, project: str, job: str, language: str, expression_file: str | None, conn_id: str | None = None, adaptor: str = "common", carries_state: bool = False, enabled: bool = True, state_notifier: Any = None, **kwargs) -> None:
         super().__init__(**kwargs)
         if language not in ("python", "javascript"):
             raise ValueError(f"language must be 'python' or 'javascript', got {language!r}")
@@ -40,6 +40,7 @@ class OpenFnJobOperator(BaseOperator):
         self.language = language
         self.expression_file = expression_file
         self.conn_id = conn_id
+        self.adaptor = adaptor
         self.carries_state = carries_state
         self.enabled = enabled
         self.state_notifier = state_notifier
@@ -72,5 +73,5 @@ class OpenFnJobOperator(BaseOperator):
             raise JobFailed(self.job, None, "start", JS_MESSAGE)
         operations = load_operations(self.job, Path(self.expression_file))
         if self.conn_id:
-            state["configuration"] = configuration(self.conn_id)
+            state["configuration"] = configuration(self.conn_id, self.adaptor)
         return run_operations(self.job, operations, state)

@@ -1,14 +1,26 @@
-"""A job's credential: the Airflow Connection becomes ``state["configuration"]``, its secrets masked."""
+"""A job's credential: the Airflow Connection becomes ``state["configuration"]``, its secrets masked.
+
+Every adaptor gets the Connection's own fields (``host``, ``login``/``username``, ``password``, ``schema``,
+``port``), then the names its OpenFn counterpart's ``configuration-schema.json`` uses, derived from those
+fields (``ADAPTOR_FIELDS``), then every key of the Connection's ``extra`` JSON, which wins over anything
+derived: a Connection made for OpenFn can carry ``{"hostUrl": ..., "apiVersion": "41", "pat": ...}`` in
+``extra`` and nothing else. docs/adaptors.md lists what each adaptor reads.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-SECRET_FIELDS = ("password", "apiKey", "api_key", "token", "pat", "access_token", "secret", "client_secret")
+SECRET_FIELDS = (
+    "password", "apiKey", "api_key", "token", "pat", "access_token", "secret", "client_secret", "authorization",
+)  # fmt: skip
+
+# Which OpenFn configuration name each adaptor reads the Connection's base URL under.
+URL_FIELDS = {"http": "baseUrl", "fhir": "baseUrl", "dhis2": "hostUrl", "commcare": "hostUrl", "openmrs": "instanceUrl"}
 
 
-def configuration(conn_id: str) -> dict[str, Any]:
-    """host, login, password, schema, port of the Connection, with its ``extra`` merged on top.
+def configuration(conn_id: str, adaptor: str = "common") -> dict[str, Any]:
+    """host, login, password, schema, port of the Connection, OpenFn's names for ``adaptor``, then ``extra``.
 
     Every secret-looking value is registered with Airflow's secrets masker, so it never shows in task logs.
     """
@@ -25,8 +37,43 @@ def configuration(conn_id: str) -> dict[str, Any]:
         "port": conn.port,
     }
     config = {key: value for key, value in config.items() if value not in (None, "")}
+    config.update(adaptor_fields(adaptor, config))
     config.update(conn.extra_dejson or {})
     for key, value in config.items():
-        if isinstance(value, str) and value and (key in SECRET_FIELDS or "secret" in key.lower() or "password" in key.lower()):
+        if isinstance(value, str) and value and is_secret(key):
             mask_secret(value, key)
     return config
+
+
+def is_secret(key: str) -> bool:
+    lowered = key.lower()
+    return key in SECRET_FIELDS or "secret" in lowered or "password" in lowered or "token" in lowered
+
+
+def secret_values(configuration: dict | None) -> list[str]:
+    """The configuration's secret values, longest first (adaptors scrub them from error texts)."""
+    values = {str(v) for k, v in (configuration or {}).items() if v not in (None, "") and is_secret(k)}
+    return sorted(values, key=len, reverse=True)
+
+
+def adaptor_fields(adaptor: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """OpenFn's configuration names for ``adaptor``, derived from the Connection's own fields."""
+    derived: dict[str, Any] = {}
+    if adaptor in URL_FIELDS and fields.get("host"):
+        derived[URL_FIELDS[adaptor]] = base_url(fields["host"], fields.get("schema"), fields.get("port"))
+    if adaptor == "postgresql":
+        derived.update({"user": fields.get("login"), "database": fields.get("schema")})
+    return {key: value for key, value in derived.items() if value not in (None, "")}
+
+
+def base_url(host: str, schema: str | None, port: int | None) -> str:
+    """The URL of an HTTP Connection, as Airflow's HttpHook builds it: a host with a scheme is kept as is;
+    otherwise ``schema`` names the scheme when it is http or https (default https)."""
+    if "://" in host:
+        url = host.rstrip("/")
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        if port and ":" not in authority:
+            url = url.replace(authority, f"{authority}:{port}", 1)
+        return url
+    scheme = schema if schema in ("http", "https") else "https"
+    return f"{scheme}://{host.rstrip('/')}" + (f":{port}" if port else "")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openfn.errors import JobFailed
+from openfn.runtime.resources import run_scope
 
 log = logging.getLogger("openfn.job")
 
@@ -49,6 +50,11 @@ def run_operations(job: str, operations: list[Operation], state: dict) -> dict:
 
     On failure the exception carries ``state``: the last state before the failing operation.
     """
+    with run_scope():  # adaptors' clients live for this run and are closed when it ends
+        return _apply(job, operations, state)
+
+
+def _apply(job: str, operations: list[Operation], state: dict) -> dict:
     total = len(operations)
     for index, operation in enumerate(operations, start=1):
         name = operation_name(operation)

@@ -1,0 +1,247 @@
+"""One HTTP exchange as OpenFn's language-common ``request`` makes it, over httpx.
+
+Every adaptor that speaks HTTP sends through ``send``: one ``httpx.Client`` per run (see
+openfn.runtime.resources), the response body parsed by its content type, a non-2xx status raised as
+``HttpError`` carrying status, method, URL and a body excerpt. What an error or a log line shows is
+scrubbed first: userinfo and secret-looking query values are cut from URLs, and the credential's secret
+values (and the Authorization header the adaptor built) are replaced by '***' in body excerpts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import httpx
+
+from openfn.errors import OpenFnError
+from openfn.runtime.resources import shared
+
+log = logging.getLogger("openfn.job")
+
+DEFAULT_TIMEOUT_MS = 300_000  # OpenFn's default: 300 seconds
+EXCERPT_CHARS = 500
+SECRET_QUERY = re.compile(r"(key|token|secret|password|pass|auth|signature|sig)$", re.IGNORECASE)
+# Response headers that carry a session: kept out of state (it is saved, logged and handed on).
+PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2", "authorization", "proxy-authorization", "www-authenticate"})
+
+
+class HttpError(OpenFnError):
+    """The server answered with an error status (>= 400, or one the ``errors`` option marks as an error)."""
+
+    def __init__(self, message: str, *, status_code: int, method: str, url: str, body: str, fix: str = "") -> None:
+        self.status_code = status_code
+        self.method = method
+        self.url = url
+        self.body = body
+        shown = f"{message}; response body: {body}" if body else message
+        super().__init__(shown, fix=fix)
+
+
+class HttpConnectionError(OpenFnError):
+    """No response at all: the server could not be reached, or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response: ``body`` parsed, and the rest as OpenFn puts it in ``state["response"]``."""
+
+    method: str
+    url: str
+    status_code: int
+    headers: dict[str, str]
+    body: Any
+    duration: int
+    query: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status_message(self) -> str:
+        return reason(self.status_code)
+
+    def metadata(self) -> dict[str, Any]:
+        meta = {
+            "url": self.url, "method": self.method, "statusCode": self.status_code,
+            "statusMessage": self.status_message, "headers": self.headers, "duration": self.duration,
+        }  # fmt: skip
+        if self.query:
+            meta["query"] = self.query
+        return meta
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown Status"
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    query: dict[str, Any] | None = None,
+    content: bytes | str | None = None,
+    files: dict | None = None,
+    data: dict | None = None,
+    parse_as: str = "auto",
+    errors: Any = None,
+    timeout: float | None = None,
+    follow_redirects: bool = True,
+    secrets: Iterable[str] = (),
+) -> Reply:
+    """Send one request with the run's client; return the parsed reply or raise ``HttpError``.
+
+    ``url`` may carry a query; its values win over ``query`` (as in OpenFn). ``errors`` is OpenFn's error
+    map: ``False`` never raises; ``{404: False}`` accepts a 404; ``{409: "Duplicate"}`` or
+    ``{409: lambda reply: ...}`` replaces the message; ``{302: True}`` makes a status an error.
+    """
+    method = method.upper()
+    base, url_query = split_query(url)
+    params = {key: value for key, value in {**(query or {}), **url_query}.items() if value is not None}
+    secrets = [s for s in secrets if s]
+    started = time.monotonic()
+    try:
+        with shared("httpx", httpx.Client) as client:
+            response = client.request(
+                method, base, params=params or None, headers=headers, content=content, data=data, files=files,
+                timeout=(timeout or DEFAULT_TIMEOUT_MS) / 1000, follow_redirects=follow_redirects,
+            )  # fmt: skip
+    except httpx.TimeoutException:
+        raise HttpConnectionError(
+            f"{method} to {shown_url(base)} timed out after {(timeout or DEFAULT_TIMEOUT_MS) / 1000:g} s",
+            fix="Check that the server is up, or raise the `timeout` option (milliseconds).",
+        ) from None
+    except httpx.HTTPError as exc:
+        raise HttpConnectionError(
+            f"{method} to {shown_url(base)} failed: {type(exc).__name__}: {scrub(str(exc), secrets)}",
+            fix="Check the URL in the credential (Airflow Connection) and that the server is reachable.",
+        ) from None
+    duration = round((time.monotonic() - started) * 1000)
+    shown = shown_url(base)
+    log.info("%s %s - %d in %dms", method, shown, response.status_code, duration)
+    check_status(response, errors, method, shown, secrets)
+    return Reply(
+        method=method, url=shown, status_code=response.status_code, headers=public_headers(response.headers),
+        body=parse_body(response, parse_as), duration=duration, query=params,
+    )  # fmt: skip
+
+
+def check_status(response: httpx.Response, errors: Any, method: str, url: str, secrets: list[str]) -> None:
+    if errors is False:
+        return
+    mapped = (errors or {}).get(response.status_code, (errors or {}).get(str(response.status_code)))
+    failed = mapped if isinstance(mapped, bool) else bool(mapped) or response.status_code >= 400
+    if not failed:
+        return
+    default = f"{method} to {url} returned {response.status_code}: {reason(response.status_code)}"
+    message = mapped(response) if callable(mapped) else (mapped if isinstance(mapped, str) else default)
+    raise HttpError(
+        scrub(str(message), secrets), status_code=response.status_code, method=method, url=url,
+        body=scrub(excerpt(response), secrets), fix=status_fix(response.status_code),
+    )  # fmt: skip
+
+
+def status_fix(status: int) -> str:
+    if status in (401, 403):
+        return "Check the username, password or token in the credential (Airflow Connection) and its permissions."
+    if status == 404:
+        return "Check the path, the id, and the base URL of the credential (Airflow Connection)."
+    if status >= 500:
+        return "The server failed; retry later or ask its administrators (see the response body)."
+    return "Correct the request according to the response body."
+
+
+def excerpt(response: httpx.Response) -> str:
+    text = response.text.strip()
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
+
+
+def parse_body(response: httpx.Response, parse_as: str) -> Any:
+    """The body as OpenFn reads it: none when empty; JSON, text or base64 by ``parse_as`` or content type."""
+    content_type = response.headers.get("content-type", "")
+    if response.status_code == 204 or not response.content or (not content_type and parse_as == "auto"):
+        return None
+    if parse_as == "text":
+        return response.text
+    if parse_as == "base64":
+        return base64.b64encode(response.content).decode("ascii")
+    if parse_as == "json" or "json" in content_type:
+        try:
+            return response.json()
+        except ValueError:
+            raise OpenFnError(
+                f"The response of {response.request.method} to {shown_url(str(response.url))} "
+                f"({response.status_code}, {content_type or 'no content type'}) is not valid JSON",
+                fix="Pass parse_as='text' to read it as text.",
+            ) from None
+    return response.text
+
+
+def public_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {key: value for key, value in headers.items() if key.lower() not in PRIVATE_HEADERS}
+
+
+def split_query(url: str) -> tuple[str, dict[str, Any]]:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, {}
+    return urlunsplit(parts._replace(query="")), dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+def shown_url(url: str) -> str:
+    """``url`` without userinfo and with secret-looking query values replaced by '***'."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "&".join(
+        f"{key}=***" if SECRET_QUERY.search(key) else (f"{key}={value}" if value else key)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def auth_secrets(headers: dict[str, str]) -> list[str]:
+    """The Authorization header's value and its credential part, to scrub from what errors show."""
+    value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return [value, value.split(" ", 1)[-1]] if value else []
+
+
+def basic_auth(username: Any, password: Any) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+
+def next_state(state: dict, reply: Reply, data: Any = None, *, use_body: bool = True) -> dict:
+    """OpenFn's result: ``data`` = the body (or ``data``), the old data appended to ``references``,
+    and ``response`` = everything about the response but its body."""
+    from openfn.adaptors._state import compose_next_state
+
+    return {**compose_next_state(state, reply.body if use_body else data), "response": reply.metadata()}
+
+
+def credential_secrets(state: dict, headers: dict[str, str] | None = None) -> list[str]:
+    """Values that must never show in an error: the credential's secrets and the Authorization header."""
+    from openfn.runtime.credentials import secret_values
+
+    return [*secret_values(state.get("configuration")), *auth_secrets(headers or {})]
