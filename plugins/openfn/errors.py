@@ -56,3 +56,133 @@ class JobFailed(OpenFnError):
     def error_type(self) -> str:
         """The cause's exception type, as OpenFn reports it in ``errors``."""
         return type(self.cause).__name__ if isinstance(self.cause, BaseException) else "JobError"
+
+
+# --- Inbox (SPEC §6-7): every refusal becomes {"error": code, "message": sentence with the fix} -------------
+class InboxError(OpenFnError):
+    """A request the inbox refuses. ``status`` is the HTTP status, ``code`` the stable error code;
+    ``str()`` is the reply's message: what is wrong, then the fix."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, fix: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.headers = dict(headers or {})
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.fix[:1].lower()}{self.fix[1:]}" if self.fix else self.message
+
+    def reply(self) -> dict[str, str]:
+        return {"error": self.code, "message": str(self)}
+
+
+class UnknownInbox(InboxError):
+    """Unknown token, or wrong sender credentials: both look the same to the sender (404)."""
+
+    status, code = 404, "not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No inbox answers at this URL with these credentials",
+            fix="Copy the project's inbox URL (and its API key or login, if the project requires one) "
+            "from GET /openfn/api/projects or the output of `make run`.",
+        )
+
+
+class MissingCredentials(InboxError):
+    status, code = 401, "unauthorized"
+
+    def __init__(self, kinds: tuple[str, ...]) -> None:
+        self.kinds = kinds
+        ways = " or ".join({"api_key": "an x-api-key header", "basic": "HTTP basic auth"}[k] for k in kinds)
+        headers = {"WWW-Authenticate": 'Basic realm="openfn inbox"'} if "basic" in kinds else {}
+        super().__init__("This inbox requires sender credentials", fix=f"Send {ways}.", headers=headers)
+
+
+class BodyTooLarge(InboxError):
+    status, code = 413, "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"The request body is larger than {limit} bytes (after inflating, if gzip-encoded)",
+            fix="Send a smaller message, or ask the operator to raise [openfn] max_body_bytes.",
+        )
+
+
+class UnsupportedMediaType(InboxError):
+    status, code = 415, "unsupported_media_type"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(
+            f"The inbox does not accept {what}",
+            fix="Send the message as JSON with `Content-Type: application/json` (UTF-8), "
+            "uncompressed or with `Content-Encoding: gzip`.",
+        )
+
+
+class InvalidBody(InboxError):
+    """A body that is not JSON as PostgreSQL's jsonb accepts it (400)."""
+
+    status = 400
+
+    def __init__(self, code: str, problem: str, *, fix: str) -> None:
+        self.code = code
+        self.problem = problem
+        super().__init__(problem, fix=fix)
+
+
+class InvalidRequest(InboxError):
+    """A management API request with a missing or malformed parameter (400)."""
+
+    status, code = 400, "invalid_request"
+
+
+class NotFound(InboxError):
+    """A message, project or job the management API does not know (404)."""
+
+    status = 404
+
+    def __init__(self, what: str, name: str, *, fix: str) -> None:
+        self.code = f"{what}_not_found"
+        super().__init__(f"There is no {what} {name!r}", fix=fix)
+
+
+class Forbidden(InboxError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(InboxError):
+    status, code = 409, "conflict"
+
+
+class TooSoon(InboxError):
+    """The 10-second rule: a message x job pair starts at most one run per 10 seconds (429)."""
+
+    status, code = 429, "too_many_runs"
+
+    def __init__(self, message_id: str, job: str, retry_after: int) -> None:
+        self.message_id = message_id
+        self.job = job
+        self.retry_after = retry_after
+        super().__init__(
+            f"Job {job!r} already started a run for message {message_id} in the last 10 seconds",
+            fix=f"Retry after {retry_after} second{'s' if retry_after != 1 else ''}.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class StoreUnavailable(InboxError):
+    """The metadata database did not answer; nothing was stored (503, never for client input)."""
+
+    status, code = 503, "unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The inbox could not store the message because its database is unavailable",
+            fix="Retry in a few seconds; nothing was stored.",
+            headers={"Retry-After": "5"},
+        )
+# --- end inbox ------------------------------------------------------------------------------------------------

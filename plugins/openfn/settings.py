@@ -40,3 +40,33 @@ def get_settings() -> Settings:
         max_body_bytes=int(_get("max_body_bytes")),
         max_depth=int(_get("max_depth")),
     )
+
+
+# --- Inbox (SPEC §6-8): the dispatcher that turns accepted messages into DAG runs ------------------------------
+INBOX_DEFAULTS = {
+    "dispatcher": "True",  # False: this api-server stores messages but leaves creating DAG runs to others
+    "dispatch_sweep_seconds": "5",  # look for pending runs at least this often (the inbox also wakes it)
+    "dispatch_batch_size": "0",  # DAG runs created per transaction; 0: 20 on SQLite, 100 on PostgreSQL
+}
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    dispatcher: bool
+    dispatch_sweep_seconds: float
+    dispatch_batch_size: int
+
+
+@functools.cache
+def get_inbox_settings() -> InboxSettings:
+    from airflow.configuration import conf
+
+    def get(name: str) -> str:
+        return conf.get("openfn", name, fallback=INBOX_DEFAULTS[name])
+
+    return InboxSettings(
+        dispatcher=get("dispatcher").strip().lower() in ("true", "1", "yes", "on"),
+        dispatch_sweep_seconds=float(get("dispatch_sweep_seconds")),
+        dispatch_batch_size=int(get("dispatch_batch_size")),
+    )
+# --- end inbox ----------------------------------------------------------------------------------------------------

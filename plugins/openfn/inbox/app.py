@@ -1,0 +1,64 @@
+"""The plugin's FastAPI app, mounted by Airflow's api-server at ``/openfn`` (see plugins/openfn_plugin.py).
+
+Airflow's api-server enters the lifespan of the FastAPI apps it mounts, which starts the dispatcher with
+the api-server and stops it on shutdown. The first request also starts it if it is not running (another
+host app may not run the lifespan), so messages never wait for more than the dispatcher's sweep.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from openfn.inbox.responses import install_error_handlers
+from openfn.inbox.routes_api import router as api_router
+from openfn.inbox.routes_inbox import router as inbox_router
+from openfn.inbox.runtime import InboxRuntime
+
+URL_PREFIX = "/openfn"
+
+
+def _lazy(factory: Callable[[], InboxRuntime]) -> Callable[[], InboxRuntime]:
+    lock = threading.Lock()
+    made: list[InboxRuntime] = []
+
+    def get() -> InboxRuntime:
+        if not made:
+            with lock:
+                if not made:
+                    made.append(factory())
+        return made[0]
+
+    get.created = lambda: bool(made)  # type: ignore[attr-defined]
+    return get
+
+
+def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> FastAPI:
+    """Build the app. Nothing touches the database or starts a thread until the app is started or used."""
+    runtime = _lazy(runtime_factory)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await run_in_threadpool(lambda: runtime().start())
+        try:
+            yield
+        finally:
+            if runtime.created():  # type: ignore[attr-defined]
+                await run_in_threadpool(lambda: runtime().stop())
+
+    app = FastAPI(
+        title="OpenFn inbox",
+        description="Senders POST JSON to a project's inbox URL; matching jobs run as Airflow DAG runs.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.openfn_runtime = runtime
+    app.include_router(inbox_router)
+    app.include_router(api_router)
+    install_error_handlers(app)
+    return app

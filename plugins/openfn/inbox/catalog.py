@@ -1,0 +1,86 @@
+"""The projects as the inbox sees them: loaded once, reloaded when a ``project.yaml`` changes.
+
+Each project carries a ``FilterIndex`` of the jobs a message can start by itself (message trigger,
+``autoprocess``, ``enabled``), so matching a body costs the same with 1 or 10,000 triggers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openfn.errors import ProjectError
+from openfn.match_index import FilterIndex
+from openfn.spec import Job, Project, load_projects
+from openfn.spec.loader import PROJECT_FILE
+
+
+@dataclass(frozen=True)
+class InboxProject:
+    project: Project
+    index: FilterIndex
+
+    @property
+    def name(self) -> str:
+        return self.project.name
+
+    def matching_jobs(self, body) -> list[Job]:
+        """The jobs that start a run for this body, in project-file order."""
+        return [self.project.jobs[key] for key in self.index.matching(body)]
+
+
+def autoprocess_jobs(project: Project) -> list[Job]:
+    return [job for job in project.message_jobs() if job.autoprocess and job.enabled]
+
+
+def inbox_project(project: Project) -> InboxProject:
+    entries = [(job.key, job.trigger.inclusion, job.trigger.exclusion) for job in autoprocess_jobs(project)]
+    return InboxProject(project=project, index=FilterIndex(entries))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    projects: dict[str, InboxProject] = field(default_factory=dict)
+    errors: tuple[ProjectError, ...] = ()
+
+
+class Catalog:
+    """Thread-safe; looks at the files at most every ``interval`` seconds."""
+
+    def __init__(self, jobs_dir: Path, *, interval: float = 2.0) -> None:
+        self.jobs_dir = jobs_dir
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._signature: tuple | None = None
+        self._checked = 0.0
+        self._snapshot = Snapshot()
+
+    def _files_signature(self) -> tuple:
+        found = []
+        for file in sorted(self.jobs_dir.glob(f"*/{PROJECT_FILE}")):
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            found.append((str(file), stat.st_mtime_ns, stat.st_size))
+        return tuple(found)
+
+    def snapshot(self) -> Snapshot:
+        if time.monotonic() - self._checked < self.interval:
+            return self._snapshot
+        with self._lock:
+            if time.monotonic() - self._checked >= self.interval:
+                signature = self._files_signature()
+                if signature != self._signature:
+                    report = load_projects(self.jobs_dir)
+                    self._snapshot = Snapshot(
+                        projects={p.name: inbox_project(p) for p in report.projects}, errors=tuple(report.errors)
+                    )
+                    self._signature = signature
+                self._checked = time.monotonic()
+        return self._snapshot
+
+    def get(self, name: str) -> InboxProject | None:
+        return self.snapshot().projects.get(name)

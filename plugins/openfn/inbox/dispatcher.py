@@ -1,0 +1,207 @@
+"""The dispatcher: turns pending ``openfn_run`` rows into Airflow DAG runs, in batches.
+
+Each batch is one transaction on Airflow's metadata database that takes pending rows (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so api-servers never take the same row), creates their DAG runs with the run ids
+already stored, and marks the rows ``created``. The DAG run and the mark commit together, so a crash
+anywhere loses nothing (the row is still pending) and duplicates nothing (a committed run was marked in
+the same commit; and a run id that already exists in ``dag_run`` is only marked, never created again).
+
+A DAG that is not in the database yet (a project just added, not parsed) is retried with back-off; a run
+Airflow refuses (e.g. params validation) is marked ``failed`` with the reason, shown in the receipt.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import threading
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from openfn.inbox.db import Database
+from openfn.inbox.naming import run_conf
+from openfn.inbox.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
+
+log = logging.getLogger("openfn.inbox.dispatcher")
+
+RETRY_CAP_SECONDS = 60.0
+GIVE_UP_SECONDS = 24 * 3600.0  # a DAG still missing a day later is not coming back
+
+
+class _Retry(Exception):
+    """A transient reason not to create the run yet."""
+
+
+@dataclass
+class BatchResult:
+    taken: int = 0
+    created: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    def __init__(self, database: Database, *, batch_size: int | None = None, sweep_seconds: float = 5.0) -> None:
+        from airflow.models.dagbag import DBDagBag
+
+        self.database = database
+        self.batch_size = batch_size or (20 if database.is_sqlite else 100)  # short SQLite write locks
+        self.sweep_seconds = sweep_seconds
+        self._dag_bag = DBDagBag(load_op_links=False)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the background loop ---------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="openfn-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:
+                log.exception("Dispatching inbox runs failed; retrying in %s s", self.sweep_seconds)
+            self._wake.wait(self.sweep_seconds)
+
+    def drain(self) -> int:
+        """Dispatch until no pending row is due; returns the number of DAG runs created."""
+        created = 0
+        while not self._stop.is_set():
+            result = self.dispatch_batch()
+            created += result.created
+            if result.taken < self.batch_size:
+                break
+        return created
+
+    # -- one batch ---------------------------------------------------------------------------------------
+    def dispatch_batch(self) -> BatchResult:
+        ensure_schema(self.database)
+        result = BatchResult()
+        with self.database.session() as session:
+            now = session.execute(sa.select(self.database.now())).scalar_one()
+            due = (
+                sa.select(runs.c.id, runs.c.message_id, runs.c.project, runs.c.dag_id, runs.c.run_id,
+                          runs.c.created_at, runs.c.attempts)
+                .where(runs.c.status == PENDING, runs.c.next_attempt_at <= now)
+                .order_by(runs.c.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            )  # fmt: skip
+            rows = session.execute(due).all()
+            result.taken = len(rows)
+            if not rows:
+                return result
+            existing = self._existing_runs(session, rows)
+            message_rows = self._messages(session, {row.message_id for row in rows})
+            for row in rows:
+                self._dispatch_one(session, row, now, existing, message_rows, result)
+        return result
+
+    def _existing_runs(self, session: Session, rows) -> set[tuple[str, str]]:
+        from airflow.models.dagrun import DagRun
+
+        found = session.execute(
+            sa.select(DagRun.dag_id, DagRun.run_id).where(
+                sa.tuple_(DagRun.dag_id, DagRun.run_id).in_({(row.dag_id, row.run_id) for row in rows})
+            )
+        )
+        return {(dag_id, run_id) for dag_id, run_id in found}
+
+    def _messages(self, session: Session, ids: set[str]) -> dict[str, sa.Row]:
+        found = session.execute(
+            sa.select(messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers,
+                      sa.cast(messages.c.body, sa.Text).label("body"))
+            .where(messages.c.id.in_(ids))
+        )  # fmt: skip
+        return {row.id: row for row in found}
+
+    def _dispatch_one(self, session: Session, row, now: float, existing, message_rows, result: BatchResult) -> None:
+        if (row.dag_id, row.run_id) in existing:
+            self._mark(session, row.id, CREATED, now)
+            result.created += 1
+            return
+        try:
+            with session.begin_nested():
+                self._create_dag_run(session, row, message_rows.get(row.message_id))
+        except _Retry as reason:
+            if now - row.created_at > GIVE_UP_SECONDS:
+                self._mark(session, row.id, FAILED, now, error=f"{reason} (gave up after {GIVE_UP_SECONDS / 3600:.0f} h)")
+                result.failed += 1
+                return
+            delay = min(RETRY_CAP_SECONDS, 2.0 ** min(row.attempts, 10))
+            session.execute(
+                sa.update(runs).where(runs.c.id == row.id)
+                .values(attempts=runs.c.attempts + 1, next_attempt_at=now + delay, error=str(reason))
+            )  # fmt: skip
+            result.retried += 1
+            log.info("Run %s of %s waits %.0f s: %s", row.run_id, row.dag_id, delay, reason)
+            return
+        except Exception as error:  # Airflow refused this run: say why in the receipt, keep the others
+            log.exception("Cannot create run %s of %s", row.run_id, row.dag_id)
+            self._mark(session, row.id, FAILED, now, error=f"{type(error).__name__}: {error}")
+            result.failed += 1
+            return
+        self._mark(session, row.id, CREATED, now)
+        result.created += 1
+
+    def _mark(self, session: Session, row_id: int, status: str, now: float, error: str | None = None) -> None:
+        session.execute(
+            sa.update(runs).where(runs.c.id == row_id).values(status=status, dispatched_at=now, error=error)
+        )
+
+    def _create_dag_run(self, session: Session, row, message) -> None:
+        from airflow.models.dag import DagModel
+        from airflow.models.dag_version import DagVersion
+        from airflow.utils.state import DagRunState
+        from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+        if message is None:
+            raise RuntimeError(f"message {row.message_id} of this run does not exist")
+        stale = session.scalar(sa.select(DagModel.is_stale).where(DagModel.dag_id == row.dag_id))
+        version = DagVersion.get_latest_version(row.dag_id, session=session) if stale is False else None
+        if version is None:
+            raise _Retry(f"DAG {row.dag_id} is not in Airflow's database (yet): is its project loaded?")
+        dag = self._dag_bag.get_dag(version.id, session=session)
+        if dag is None:
+            raise _Retry(f"DAG {row.dag_id} has no serialized version yet")
+        conf = run_conf(
+            project=message.project,
+            message_id=message.id,
+            body=json.loads(message.body),
+            headers=json.loads(message.headers),
+            received_at=message.received_at,
+        )
+        dag.create_dagrun(
+            run_id=row.run_id,
+            logical_date=None,
+            run_after=datetime.datetime.now(datetime.timezone.utc),
+            conf=conf,
+            run_type=DagRunType.MANUAL,
+            triggered_by=DagRunTriggeredByType.REST_API,
+            triggering_user_name="openfn inbox",
+            state=DagRunState.QUEUED,
+            session=session,
+        )

@@ -1,0 +1,44 @@
+"""Message ids, run ids and the run conf (SPEC §7): everything a run is known by before it exists."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import time
+import uuid
+from typing import Any
+
+MESSAGE_RUN_PREFIX = "message"
+
+
+def new_message_id() -> str:
+    """A UUID version 7 (RFC 9562): random, and sortable by the millisecond it was made."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & ((1 << 48) - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
+
+
+def utc_now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
+
+
+def message_run_id(message_id: str, job: str, nth: int) -> str:
+    """The run id of the ``nth`` run (1, 2, ...) of ``job`` for a message: the same inputs give the same
+    id, so a run can never be created twice, and flow/fail runs (``flow__<message_id>__...``) sit beside it."""
+    digest = hashlib.sha1(f"{message_id}\0{job}\0{nth}".encode()).hexdigest()[:16]
+    return f"{MESSAGE_RUN_PREFIX}__{message_id}__{digest}"
+
+
+def run_conf(*, project: str, message_id: str, body: Any, headers: dict[str, str], received_at: str) -> dict:
+    """The DAG run conf of a message run: ``{"openfn": {...}, "state": {...}}`` (SPEC §5, §7)."""
+    return {
+        "openfn": {"message_id": message_id, "project": project, "trigger": "message"},
+        "state": {
+            "data": body,
+            "references": [],
+            "request": {"headers": headers, "message_id": message_id, "received_at": received_at},
+        },
+    }

@@ -1,0 +1,247 @@
+"""The management API (SPEC §7), behind Airflow login: messages with their job-states, receipts, re-runs,
+bulk reprocessing and the projects with their inbox URLs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
+from openfn.inbox import reruns, search
+from openfn.inbox.jobstates import STATES, job_states
+from openfn.inbox.receipts import all_runs
+from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
+from openfn.inbox.routes_inbox import runtime_of
+from openfn.inbox.runtime import InboxRuntime
+from openfn.inbox.tokens import ensure_token
+from openfn.inbox.login import require_user
+
+router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
+User = Annotated[object, Depends(require_user)]
+
+MAX_SCAN = 20_000  # rows one list request reads at most; the reply's next_before continues from there
+
+
+class RunRequest(BaseModel):
+    job: str = Field(min_length=1, description="The job key, e.g. register-patient")
+
+
+class ReprocessRequest(BaseModel):
+    ids: list[str] = Field(min_length=1, max_length=10_000, description="Message ids")
+
+
+def _authorize_runs(user, dag_ids: list[str]) -> None:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    manager = get_auth_manager()
+    for dag_id in dag_ids:
+        if not manager.is_authorized_dag(method="POST", user=user, access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id)):
+            raise Forbidden(f"You may not start runs of DAG {dag_id}", fix="Ask an Airflow admin for the permission to trigger it.")
+
+
+def _chain_dag_ids(runtime: InboxRuntime, project_names) -> list[str]:
+    projects = runtime.catalog.snapshot().projects
+    return [
+        job.dag_id
+        for name in project_names
+        if name in projects
+        for job in projects[name].project.jobs.values()
+        if job.trigger.kind in ("flow", "fail")
+    ]
+
+
+def _job_order(runtime: InboxRuntime, project: str) -> list[str]:
+    found = runtime.catalog.get(project)
+    return list(found.project.jobs) if found else []
+
+
+def _state(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    normal = value.strip().lower().replace("_", " ")
+    if normal not in STATES:
+        raise InvalidRequest(f"state={value!r} is not a job-state", fix=f"Use one of: {', '.join(STATES)}.")
+    return normal
+
+
+@router.get("/messages", summary="Messages, newest first, with their job-states")
+def list_messages(
+    request: Request,
+    project: str | None = None,
+    job: str | None = None,
+    state: str | None = None,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[str | None, Query(description="continue after this message id (next_before)")] = None,
+) -> dict:
+    runtime = runtime_of(request)
+    wanted_state = _state(state)
+    database = runtime.database
+    found: list[dict] = []
+    with database.read() as connection:
+        before_seq = None
+        if before:
+            before_seq = search.seq_of(connection, before)
+            if before_seq is None:
+                raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
+        scan = search.Scan(connection, database, search.Query.from_q(project, q), before_seq=before_seq, max_rows=MAX_SCAN)
+        batch: list = []
+        cursor = None
+        for row in scan:
+            batch.append(row)
+            if len(batch) == 100:
+                cursor = _select(runtime, connection, batch, job, wanted_state, found, limit)
+                batch = []
+                if len(found) >= limit:
+                    break
+        if batch and len(found) < limit:
+            cursor = _select(runtime, connection, batch, job, wanted_state, found, limit)
+        if len(found) < limit:
+            cursor = scan.last_id if scan.more else None
+    return {"messages": found, "next_before": cursor}
+
+
+def _select(runtime, connection, batch, job, state, found, limit) -> str | None:
+    """Add the rows of ``batch`` that pass the job/state filters to ``found``; returns the last row looked at."""
+    views = all_runs(connection, [row.id for row in batch], _chain_dag_ids(runtime, {row.project for row in batch}))
+    last = None
+    for row in batch:
+        last = row.id
+        states = job_states(views[row.id], _job_order(runtime, row.project))
+        if job is not None:
+            states_of_job = [s for s in states if s["job"] == job]
+            if not states_of_job or (state is not None and states_of_job[0]["state"] != state):
+                continue
+        elif state is not None and not any(s["state"] == state for s in states):
+            continue
+        found.append({"id": row.id, "project": row.project, "received_at": row.received_at, "job_states": states})
+        if len(found) >= limit:
+            break
+    return last
+
+
+@router.get("/messages/{message_id}", summary="A message's receipt: body, headers, job-states and every run")
+def message_detail(message_id: str, request: Request) -> Response:
+    runtime = runtime_of(request)
+    with runtime.database.read() as connection:
+        row = search.message_row(connection, message_id)
+        if row is None:
+            raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
+        views = all_runs(connection, [message_id], _chain_dag_ids(runtime, [row.project]))[message_id]
+    placeholder = raw_placeholder()
+    payload = {
+        "id": row.id,
+        "project": row.project,
+        "received_at": row.received_at,
+        "headers": json.loads(row.headers),
+        "body": placeholder,
+        "job_states": job_states(views, _job_order(runtime, row.project)),
+        "runs": [view.as_dict() for view in views],
+    }
+    errors = [{"job": v.job, "run_id": v.run_id, "error": v.error} for v in views if v.error]
+    if errors:
+        payload["dispatch_errors"] = errors
+    return json_response(payload, raw={placeholder: row.body})
+
+
+@router.post("/messages/{message_id}/runs", status_code=201, summary="Run one job again for a message")
+def run_again(message_id: str, body: RunRequest, request: Request, user: User) -> Response:
+    runtime = runtime_of(request)
+    database = runtime.database
+    with database.read() as connection:
+        row = search.message_row(connection, message_id)
+    if row is None:
+        raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
+    inbox_project = runtime.catalog.get(row.project)
+    if inbox_project is None:
+        raise NotFound("project", row.project, fix="Restore the project folder, or fix its project.yaml (see the DAG import errors).")
+    job = inbox_project.project.jobs.get(body.job)
+    if job is None:
+        raise NotFound("job", body.job, fix=f"Use one of: {', '.join(inbox_project.project.jobs)}.")
+    if job.trigger.kind != "message":
+        raise InvalidRequest(f"Job {job.key!r} has a {job.trigger.kind} trigger; only message-filter jobs run for a message", fix="Pick a job with a message filter.")
+    if not job.enabled:
+        raise Conflict(f"Job {job.key!r} is disabled (enabled: false in project.yaml)", fix="Enable it in project.yaml first.")
+    _authorize_runs(user, [job.dag_id])
+    try:
+        with database.write() as connection:
+            planned = reruns.start_run(connection, database, message_id, row.project, job, "rerun")
+    except Exception as error:
+        _reraise_store(error)
+    runtime.ensure_started()
+    runtime.wake_dispatcher()
+    run = {"job": planned.job, "dag_id": planned.dag_id, "run_id": planned.run_id, "state": "pending",
+           "queued_at": None, "start_date": None, "end_date": None}  # fmt: skip
+    return json_response(run, status=201)
+
+
+@router.post("/projects/{project}/reprocess", status_code=202, summary="Start the matching jobs again for messages")
+def reprocess(project: str, body: ReprocessRequest, request: Request, user: User) -> dict:
+    runtime = runtime_of(request)
+    inbox_project = runtime.catalog.get(project)
+    if inbox_project is None:
+        raise NotFound("project", project, fix="GET /openfn/api/projects lists the projects.")
+    _authorize_runs(user, [job.dag_id for job in inbox_project.project.message_jobs()])
+    database = runtime.database
+    try:
+        with database.write() as connection:
+            started, errors = reruns.reprocess(connection, database, inbox_project, body.ids)
+    except Exception as error:
+        _reraise_store(error)
+    runtime.ensure_started()
+    runtime.wake_dispatcher()
+    return {"data": started, "errors": errors}
+
+
+def _reraise_store(error: Exception):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(error, SQLAlchemyError):
+        raise StoreUnavailable() from error
+    raise error
+
+
+def inbox_url(request: Request, token: str) -> str:
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="") or str(request.base_url).split("/openfn")[0]
+    return f"{base.rstrip('/')}/openfn/inbox/{token}"
+
+
+@router.get("/projects", summary="Projects, their jobs and triggers, and their inbox URLs")
+def projects(request: Request) -> dict:
+    runtime = runtime_of(request)
+    snapshot = runtime.catalog.snapshot()
+    listed = []
+    for name, inbox_project in sorted(snapshot.projects.items()):
+        project = inbox_project.project
+        listed.append({
+            "name": name,
+            "inbox_url": inbox_url(request, ensure_token(name)),
+            "auth": list(project.inbox.auth),
+            "jobs": [
+                {"key": job.key, "dag_id": job.dag_id, "trigger": job.trigger.key, "kind": job.trigger.kind,
+                 "autoprocess": job.autoprocess, "enabled": job.enabled}
+                for job in project.jobs.values()
+            ],
+            "triggers": [_trigger(trigger) for trigger in project.triggers.values()],
+        })  # fmt: skip
+    return {"projects": listed, "errors": [str(error) for error in snapshot.errors]}
+
+
+def _trigger(trigger) -> dict:
+    shown = {"key": trigger.key, "kind": trigger.kind}
+    if trigger.kind == "message":
+        # JSON text, as OpenFn exports criteria: exact numbers, and the same text the matcher uses
+        shown["criteria"] = dumps_exact(trigger.inclusion)
+        shown["exclusion"] = None if trigger.exclusion is None else dumps_exact(trigger.exclusion)
+    elif trigger.kind == "cron":
+        shown.update(cron=trigger.cron, timezone=trigger.timezone)
+    else:
+        shown["upstream"] = trigger.upstream
+    return shown

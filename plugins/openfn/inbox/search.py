@@ -1,0 +1,115 @@
+"""Finding stored messages: newest first, by project, and by ``q``.
+
+``q`` is either a JSON filter (an object or array: messages whose body contains it, as ``@>`` defines; on
+PostgreSQL that is SQL ``body @> q`` on the GIN index) or text (a message id, or a case-insensitive
+substring of the body).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openfn.inbox.db import Database
+from openfn.inbox.schema import messages
+from openfn.matching import contains, parse_filter
+
+CHUNK = 200
+
+
+@dataclass(frozen=True)
+class Query:
+    project: str | None = None
+    text: str | None = None
+    fragment: Any = None  # a parsed JSON filter, or None
+    fragment_text: str | None = None
+
+    @classmethod
+    def from_q(cls, project: str | None, q: str | None) -> Query:
+        q = (q or "").strip()
+        if q[:1] in ("{", "["):
+            try:
+                return cls(project=project, fragment=parse_filter(q), fragment_text=q)
+            except ValueError:
+                pass  # not JSON after all: search it as text
+        return cls(project=project, text=q or None)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(database: Database, query: Query) -> list:
+    conditions = []
+    if query.project:
+        conditions.append(messages.c.project == query.project)
+    body_text = sa.cast(messages.c.body, sa.Text)
+    if query.text:
+        if database.dialect == "postgresql":
+            match = body_text.ilike(_like(query.text), escape="\\")
+        else:
+            match = body_text.like(_like(query.text), escape="\\")  # SQLite LIKE ignores ASCII case
+        conditions.append(sa.or_(messages.c.id == query.text, match))
+    if query.fragment is not None and database.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        fragment = sa.cast(sa.literal(query.fragment_text, sa.Text), JSONB)
+        conditions.append(messages.c.body.op("@>", return_type=sa.Boolean)(fragment))
+    return conditions
+
+
+class Scan:
+    """Matching message rows, newest first, reading at most ``max_rows`` rows; ``more`` tells whether the
+    table may hold further matches after the last row read."""
+
+    def __init__(self, connection: Connection, database: Database, query: Query, *, before_seq: int | None, max_rows: int) -> None:
+        self._connection = connection
+        self._conditions = _where(database, query)
+        self._fragment = query.fragment if database.dialect != "postgresql" else None
+        self._before = before_seq
+        self.max_rows = max_rows
+        self.read = 0
+        self.more = True
+        self.last_id: str | None = None
+
+    def __iter__(self) -> Iterator[sa.Row]:
+        python_filter = self._fragment is not None
+        while self.read < self.max_rows:
+            statement = (
+                sa.select(messages.c.seq, messages.c.id, messages.c.project, messages.c.received_at,
+                          sa.cast(messages.c.body, sa.Text).label("body") if python_filter else sa.null().label("body"))
+                .where(*self._conditions, *([messages.c.seq < self._before] if self._before is not None else []))
+                .order_by(messages.c.seq.desc())
+                .limit(min(CHUNK, self.max_rows - self.read))
+            )  # fmt: skip
+            rows = self._connection.execute(statement).all()
+            self.read += len(rows)
+            if len(rows) < min(CHUNK, self.max_rows - self.read + len(rows)):
+                self.more = False
+            for row in rows:
+                self._before = row.seq
+                self.last_id = row.id
+                if python_filter and not contains(json.loads(row.body, parse_float=Decimal), self._fragment):
+                    continue
+                yield row
+            if not self.more:
+                return
+
+
+def message_row(connection: Connection, message_id: str) -> sa.Row | None:
+    return connection.execute(
+        sa.select(messages.c.seq, messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers,
+                  sa.cast(messages.c.body, sa.Text).label("body"))
+        .where(messages.c.id == message_id)
+    ).first()  # fmt: skip
+
+
+def seq_of(connection: Connection, message_id: str) -> int | None:
+    return connection.execute(sa.select(messages.c.seq).where(messages.c.id == message_id)).scalar()

@@ -1,0 +1,127 @@
+"""Inbox tokens: the secret part of each project's inbox URL (SPEC §6).
+
+The token lives in the Airflow Variable ``openfn_inbox_token_<project>`` (``-`` becomes ``_``, so the
+environment variable ``AIRFLOW_VAR_OPENFN_INBOX_TOKEN_<PROJECT>`` works too). When it is unset, a random
+192-bit token is generated and stored once: concurrent api-servers insert-if-absent, then all read back the
+one that won. Requests are matched against every project's token with ``hmac.compare_digest``, without
+stopping at the first hit, so response timing says nothing about how much of a token was right.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+
+log = logging.getLogger("openfn.inbox")
+
+TOKEN_BYTES = 24  # 192 bits
+
+
+def token_variable(project: str) -> str:
+    return f"openfn_inbox_token_{project.replace('-', '_')}"
+
+
+def _read(key: str) -> str | None:
+    from airflow.models.variable import Variable
+
+    value = Variable.get(key, default_var=None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _insert_if_absent(key: str, value: str, project: str) -> None:
+    from airflow.models.variable import Variable
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from openfn.inbox.db import get_database
+
+    database = get_database()
+    variable = Variable(key=key, val=value)  # encrypts with the Fernet key when one is configured
+    dialect_insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(Variable.__table__)
+        .values(
+            key=key,
+            val=variable._val,
+            is_encrypted=variable.is_encrypted,
+            description=f"Inbox token of OpenFn project {project!r}: the secret part of its inbox URL. "
+            "Change it to rotate the URL.",
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    with database.write() as connection:
+        connection.execute(statement)
+    try:
+        from airflow.sdk import SecretCache
+
+        SecretCache.invalidate_variable(key)
+    except Exception:  # the cache is optional; reading back below is what matters
+        log.debug("could not invalidate the secret cache for %s", key, exc_info=True)
+
+
+def ensure_token(project: str) -> str:
+    """The project's inbox token, generated and kept on first use."""
+    key = token_variable(project)
+    token = _read(key)
+    if token is None:
+        _insert_if_absent(key, secrets.token_urlsafe(TOKEN_BYTES), project)
+        token = _read(key)
+        if token is None:
+            raise RuntimeError(f"the Airflow Variable {key} could not be stored or read back")
+        log.info("Generated the inbox token of project %s (Airflow Variable %s)", project, key)
+    return token
+
+
+class TokenTable:
+    """project -> token for the current projects, refreshed every ``ttl`` seconds (and, at most once a
+    second, when a request brings a token nobody has: a rotated token works within a second)."""
+
+    def __init__(self, *, ttl: float = 10.0, miss_interval: float = 1.0) -> None:
+        self.ttl = ttl
+        self.miss_interval = miss_interval
+        self._tokens: dict[str, str] = {}
+        self._loaded = 0.0
+        self._projects: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def _refresh(self, projects: frozenset[str]) -> None:
+        tokens = {}
+        for project in sorted(projects):
+            try:
+                tokens[project] = ensure_token(project)
+            except Exception:
+                log.exception("Cannot read or create the inbox token of project %s", project)
+        self._tokens = tokens
+        self._projects = projects
+        self._loaded = time.monotonic()
+
+    def tokens(self, projects: Iterable[str]) -> dict[str, str]:
+        wanted = frozenset(projects)
+        if wanted != self._projects or time.monotonic() - self._loaded > self.ttl:
+            with self._lock:
+                if wanted != self._projects or time.monotonic() - self._loaded > self.ttl:
+                    self._refresh(wanted)
+        return self._tokens
+
+    def find(self, token: str, projects: Iterable[str]) -> str | None:
+        """The project whose token equals ``token``, or None."""
+        projects = frozenset(projects)
+        found = _compare_all(token, self.tokens(projects))
+        if found is None and time.monotonic() - self._loaded > self.miss_interval:
+            with self._lock:
+                if time.monotonic() - self._loaded > self.miss_interval:
+                    self._refresh(projects)
+            found = _compare_all(token, self._tokens)
+        return found
+
+
+def _compare_all(token: str, tokens: dict[str, str]) -> str | None:
+    given = token.encode("utf-8", "surrogateescape")
+    found = None
+    for project, expected in tokens.items():
+        if hmac.compare_digest(given, expected.encode("utf-8")):
+            found = project
+    return found
