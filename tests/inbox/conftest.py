@@ -1,0 +1,168 @@
+"""Inbox test fixtures: the plugin's app in-process (mounted at /openfn next to Airflow's /auth, as the
+api-server mounts it), over the session's SQLite metadata database or a database on the test PostgreSQL
+server, with the DAGs of tests/fixtures/inbox serialized so the dispatcher can create their runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[2]
+JOBS_DIR = REPO / "tests" / "fixtures" / "inbox"
+
+
+@pytest.fixture(scope="session")
+def inbox_dags(airflow_db, tmp_path_factory):
+    """The fixture projects' DAGs, serialized into the session database as the DAG processor would."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    from openfn.dagbuild import build_dag
+    from openfn.spec import load_projects
+
+    DagBundlesManager().sync_bundles_to_db()
+    report = load_projects(JOBS_DIR)
+    assert not report.errors, report.errors
+    bag = DagBag(dag_folder=str(tmp_path_factory.mktemp("no-dag-files")))
+    for project in report.projects:
+        for job in project.jobs.values():
+            bag.bag_dag(build_dag(project, job))
+    sync_bag_to_db(bag, "dags-folder", None)
+    return sorted(bag.dags)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(airflow_db):
+    from airflow import settings
+
+    from openfn.inbox.db import Database
+    from openfn.inbox.schema import ensure_schema
+
+    database = Database(settings.SQL_ALCHEMY_CONN)
+    ensure_schema(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_airflow_url(postgres_server, tmp_path_factory):
+    """A migrated Airflow metadata database on the test PostgreSQL server, with the fixture DAGs."""
+    from tests.support import airflow_env
+
+    url = postgres_server.create_database("openfn_inbox_airflow").replace("postgresql://", "postgresql+psycopg2://")
+    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url, "AIRFLOW__OPENFN__JOBS_DIR": str(JOBS_DIR)}
+    airflow_env.migrate(env)
+    _reserialize(env)
+    return url
+
+
+def _reserialize(env: dict[str, str]) -> None:
+    import os
+    import subprocess
+
+    from tests.support.airflow_env import VENV_BIN
+
+    subprocess.run([str(VENV_BIN / "airflow"), "dags", "reserialize"], env={**os.environ, **env}, check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_airflow_url):
+    from openfn.inbox.db import Database
+    from openfn.inbox.schema import ensure_schema
+
+    database = Database(pg_airflow_url)
+    ensure_schema(database)
+    yield database
+    database.dispose()
+
+
+def clear_inbox(database) -> None:
+    from openfn.inbox.schema import message_jobs, messages, runs
+
+    with database.write() as connection:
+        for table in (runs, message_jobs, messages):
+            connection.execute(sa.delete(table))
+
+
+def make_runtime(database, **settings):
+    from openfn.inbox.runtime import InboxRuntime
+    from openfn.settings import InboxSettings, get_settings
+
+    return InboxRuntime(
+        settings=replace(get_settings(), jobs_dir=JOBS_DIR, **settings),
+        inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0),
+        database=database,
+    )
+
+
+class InboxClient:
+    """The app as senders and operators see it: paths under /openfn, Airflow login for /openfn/api."""
+
+    def __init__(self, client, runtime) -> None:
+        self.http = client
+        self.runtime = runtime
+        self._jwt: str | None = None
+
+    def token(self, project: str) -> str:
+        from openfn.inbox.tokens import ensure_token
+
+        return ensure_token(project)
+
+    def post(self, project: str, body=None, *, content: bytes | None = None, headers=None):
+        headers = {"content-type": "application/json", **(headers or {})}
+        if content is None:
+            content = json.dumps(body).encode()
+        return self.http.post(f"/openfn/inbox/{self.token(project)}", content=content, headers=headers)
+
+    def login(self) -> str:
+        if self._jwt is None:
+            from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+            passwords = json.loads(Path(SimpleAuthManager.get_generated_password_file()).read_text())
+            reply = self.http.post("/auth/token", json={"username": "admin", "password": passwords["admin"]})
+            assert reply.status_code == 201, reply.text
+            self._jwt = reply.json()["access_token"]
+        return self._jwt
+
+    def api(self, method: str, path: str, **kwargs):
+        headers = {"Authorization": f"Bearer {self.login()}", **kwargs.pop("headers", {})}
+        return self.http.request(method, f"/openfn/api{path}", headers=headers, **kwargs)
+
+    def dispatch(self) -> int:
+        return self.runtime.dispatcher.drain()
+
+
+def build_client(database, **settings):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from airflow.api_fastapi.app import init_auth_manager
+
+    from openfn.inbox.app import create_app
+
+    runtime = make_runtime(database, **settings)
+    root = FastAPI()
+    root.mount("/openfn", create_app(lambda: runtime))
+    init_auth_manager(root)
+    return InboxClient(TestClient(root, raise_server_exceptions=False), runtime)
+
+
+@pytest.fixture
+def inbox(sqlite_database, inbox_dags):
+    """The inbox on the session's SQLite database, emptied for each test."""
+    clear_inbox(sqlite_database)
+    client = build_client(sqlite_database)
+    yield client
+    client.runtime.stop()
+
+
+@pytest.fixture
+def pg_inbox(pg_database):
+    clear_inbox(pg_database)
+    client = build_client(pg_database)
+    yield client
+    client.runtime.stop()
