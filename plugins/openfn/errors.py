@@ -71,7 +71,10 @@ class InboxError(OpenFnError):
         self.headers = dict(headers or {})
 
     def __str__(self) -> str:
-        return f"{self.message}; {self.fix[:1].lower()}{self.fix[1:]}" if self.fix else self.message
+        if not self.fix:
+            return self.message
+        fix = self.fix[:1].lower() + self.fix[1:] if self.fix[1:2].islower() else self.fix  # not "GET", "HTTP"
+        return f"{self.message}; {fix}"
 
     def reply(self) -> dict[str, str]:
         return {"error": self.code, "message": str(self)}

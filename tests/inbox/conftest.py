@@ -81,11 +81,16 @@ def pg_database(pg_airflow_url):
 
 
 def clear_inbox(database) -> None:
+    """Empty the inbox's tables and delete the DAG runs of the fixture projects."""
+    from airflow.models.dagrun import DagRun
+
     from openfn.inbox.schema import message_jobs, messages, runs
 
+    projects = [folder.name for folder in JOBS_DIR.iterdir() if (folder / "project.yaml").exists()]
     with database.write() as connection:
         for table in (runs, message_jobs, messages):
             connection.execute(sa.delete(table))
+        connection.execute(sa.delete(DagRun.__table__).where(sa.or_(*(DagRun.__table__.c.dag_id.startswith(f"{p}.") for p in projects))))
 
 
 def make_runtime(database, **settings):
@@ -166,3 +171,21 @@ def pg_inbox(pg_database):
     client = build_client(pg_database)
     yield client
     client.runtime.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_inbox(request):
+    """The inbox on SQLite and on PostgreSQL: the same behaviour is required of both."""
+    return request.getfixturevalue("inbox" if request.param == "sqlite" else "pg_inbox")
+
+
+def dag_runs(database, dag_id: str | None = None) -> list:
+    """(dag_id, run_id, conf) of the DAG runs in the database, oldest first."""
+    from airflow.models.dagrun import DagRun
+
+    table = DagRun.__table__
+    query = sa.select(table.c.dag_id, table.c.run_id, table.c.conf).order_by(table.c.id)
+    if dag_id is not None:
+        query = query.where(table.c.dag_id == dag_id)
+    with database.read() as connection:
+        return connection.execute(query).all()

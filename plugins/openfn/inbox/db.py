@@ -47,7 +47,8 @@ def _sqlite_events(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would begin lazily and DEFERRED).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # what Airflow sets too; readers never block writers
+        cursor.execute("PRAGMA foreign_keys=ON")  # as on Airflow's engine: its deletes cascade
+        cursor.execute("PRAGMA journal_mode=WAL")  # as on Airflow's engine: readers never block writers
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -1,0 +1,177 @@
+"""The dispatcher turns pending runs into Airflow DAG runs: with the stored run id and the SPEC §7 conf,
+never twice, nothing lost when a batch dies half-way, and on PostgreSQL never the same row in two
+dispatchers. Each test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from openfn.inbox.dispatcher import Dispatcher
+from openfn.inbox.schema import runs
+from tests.inbox.conftest import dag_runs
+
+CASE = {"form": "case_referral", "case_id": "c-1", "amount": 12.5}
+
+
+def _statuses(database) -> list[tuple]:
+    with database.read() as connection:
+        return connection.execute(sa.select(runs.c.job, runs.c.status, runs.c.attempts).order_by(runs.c.id)).all()
+
+
+def test_pending_runs_become_dag_runs_with_their_run_id_and_conf(any_inbox):
+    reply = any_inbox.post("clinic", CASE, headers={"X-Source": "commcare"})
+    message_id = reply.json()["meta"]["message_id"]
+    assert any_inbox.dispatch() == 2
+    database = any_inbox.runtime.database
+    created = {dag_id: (run_id, conf) for dag_id, run_id, conf in dag_runs(database) if dag_id.startswith("clinic.")}
+    assert sorted(created) == ["clinic.payment", "clinic.referral"]
+    for run in reply.json()["data"]:
+        run_id, conf = created[run["dag_id"]]
+        assert run_id == run["run_id"]
+        assert conf["openfn"] == {"message_id": message_id, "project": "clinic", "trigger": "message"}
+        assert conf["state"]["data"] == CASE
+        assert conf["state"]["references"] == []
+        request = conf["state"]["request"]
+        assert request["message_id"] == message_id
+        assert request["headers"]["x-source"] == "commcare"
+        assert request["received_at"].endswith("+00:00")
+    assert _statuses(database) == [("referral", "created", 0), ("payment", "created", 0)]
+
+
+def test_a_run_id_that_already_exists_in_airflow_is_never_created_again(any_inbox):
+    any_inbox.post("clinic", CASE)
+    assert any_inbox.dispatch() == 2
+    database = any_inbox.runtime.database
+    with database.write() as connection:  # as if the mark had been lost: the rows are pending again
+        connection.execute(sa.update(runs).values(status="pending"))
+    assert any_inbox.dispatch() == 2
+    assert len([r for r in dag_runs(database) if r.dag_id.startswith("clinic.")]) == 2
+    assert [s[1] for s in _statuses(database)] == ["created", "created"]
+
+
+def test_a_batch_that_dies_half_way_commits_nothing_and_the_next_one_does_it_all(any_inbox, monkeypatch):
+    for case in range(3):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})
+    dispatcher = any_inbox.runtime.dispatcher
+    original = Dispatcher._mark
+    calls = []
+
+    def crash_on_third(self, session, row_id, status, now, error=None):
+        calls.append(row_id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("the api-server dies here")
+        return original(self, session, row_id, status, now, error)
+
+    monkeypatch.setattr(Dispatcher, "_mark", crash_on_third)
+    with pytest.raises(KeyboardInterrupt, match="^the api-server dies here$"):
+        dispatcher.dispatch_batch()
+    database = any_inbox.runtime.database
+    assert [r for r in dag_runs(database) if r.dag_id.startswith("clinic.")] == []
+    assert {s[1] for s in _statuses(database)} == {"pending"}
+    monkeypatch.setattr(Dispatcher, "_mark", original)
+    assert any_inbox.dispatch() == 6
+    run_ids = [r.run_id for r in dag_runs(database) if r.dag_id.startswith("clinic.")]
+    assert len(run_ids) == 6 == len(set(run_ids))
+
+
+def _insert_pending(database, message_id: str, dag_id: str, run_id: str) -> None:
+    with database.write() as connection:
+        connection.execute(sa.insert(runs).values(
+            message_id=message_id, project="clinic", job=dag_id.split(".", 1)[1], dag_id=dag_id, run_id=run_id,
+            source="message", status="pending", created_at=time.time(), next_attempt_at=0.0,
+        ))  # fmt: skip
+
+
+def test_a_dag_airflow_does_not_know_yet_is_retried_later(any_inbox):
+    reply = any_inbox.post("clinic", CASE)
+    message_id = reply.json()["meta"]["message_id"]
+    database = any_inbox.runtime.database
+    _insert_pending(database, message_id, "clinic.not-parsed-yet", f"message__{message_id}__0000000000000000")
+    assert any_inbox.dispatch() == 2
+    with database.read() as connection:
+        row = connection.execute(sa.select(runs.c.status, runs.c.attempts, runs.c.error, runs.c.next_attempt_at, runs.c.created_at)
+                                 .where(runs.c.dag_id == "clinic.not-parsed-yet")).one()  # fmt: skip
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.error == "DAG clinic.not-parsed-yet is not in Airflow's database (yet): is its project loaded?"
+    assert row.next_attempt_at > row.created_at
+    assert any_inbox.dispatch() == 0  # not due yet: no busy loop
+    detail = any_inbox.api("GET", f"/messages/{message_id}").json()
+    assert {s["job"]: s["state"] for s in detail["job_states"]}["not-parsed-yet"] == "in progress"
+
+
+def test_a_run_airflow_refuses_is_failed_with_the_reason_and_the_others_are_created(any_inbox):
+    reply = any_inbox.post("clinic", CASE)
+    message_id = reply.json()["meta"]["message_id"]
+    database = any_inbox.runtime.database
+    _insert_pending(database, message_id, "clinic.referral", "bad..run-id")
+    assert any_inbox.dispatch() == 2
+    with database.read() as connection:
+        failed = connection.execute(sa.select(runs.c.status, runs.c.error).where(runs.c.run_id == "bad..run-id")).one()
+    assert failed.status == "failed"
+    assert failed.error == "ValueError: The run_id 'bad..run-id' must not contain '..' to prevent path traversal"
+    detail = any_inbox.api("GET", f"/messages/{message_id}").json()
+    assert detail["dispatch_errors"] == [{"job": "referral", "run_id": "bad..run-id", "error": failed.error}]
+
+
+def test_two_dispatchers_create_every_run_exactly_once(any_inbox):
+    from openfn.inbox.db import Database
+
+    for case in range(40):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})
+    database = any_inbox.runtime.database
+    others = [Database(database.engine.url) for _ in range(2)]
+    dispatchers = [Dispatcher(other, batch_size=7) for other in others]
+    created: list[int] = []
+    start = threading.Barrier(len(dispatchers))
+
+    def work(dispatcher):
+        start.wait()
+        created.append(dispatcher.drain())
+
+    threads = [threading.Thread(target=work, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for other in others:
+        other.dispose()
+    assert sum(created) == 80
+    run_ids = [r.run_id for r in dag_runs(database) if r.dag_id.startswith("clinic.")]
+    assert len(run_ids) == 80 == len(set(run_ids))
+    assert {s[1] for s in _statuses(database)} == {"created"}
+
+
+def test_the_inbox_wakes_the_dispatcher_at_once(any_inbox):
+    runtime = any_inbox.runtime
+    dispatcher = Dispatcher(runtime.database, sweep_seconds=3600)  # no sweep: only the wake-up can do it
+    runtime._dispatcher = dispatcher
+    dispatcher.start()
+    try:
+        dispatcher.drain()
+        reply = any_inbox.post("clinic", CASE)
+        wanted = {run["run_id"] for run in reply.json()["data"]}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not wanted <= {r.run_id for r in dag_runs(runtime.database)}:
+            time.sleep(0.05)
+        assert wanted <= {r.run_id for r in dag_runs(runtime.database)}
+    finally:
+        dispatcher.stop()
+
+
+def test_starting_sweeps_runs_left_pending(any_inbox):
+    reply = any_inbox.post("clinic", CASE)
+    wanted = {run["run_id"] for run in reply.json()["data"]}
+    runtime = any_inbox.runtime
+    dispatcher = Dispatcher(runtime.database, sweep_seconds=3600)
+    dispatcher.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not wanted <= {r.run_id for r in dag_runs(runtime.database)}:
+            time.sleep(0.05)
+        assert wanted <= {r.run_id for r in dag_runs(runtime.database)}
+    finally:
+        dispatcher.stop()
