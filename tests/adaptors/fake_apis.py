@@ -108,3 +108,42 @@ class OpenMrs:
                 link.append({"relation": "next", "url": f"http://x/openmrs/ws/fhir2/R4?_getpages=abc&_getpagesoffset={offset + 2}&_count=2&_bundletype=searchset"})
             return json_answer({"resourceType": "Bundle", "type": "searchset", "total": len(self.patients), "link": link, "entry": entries})
         return json_answer({"error": {"message": f"Unknown resource: {path}"}}, 404)
+
+
+def multipart(request: Received) -> dict[str, tuple[str | None, bytes]]:
+    """A multipart/form-data body as {field: (filename, bytes)}."""
+    import email
+
+    message = email.message_from_bytes(b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n" + request.body)
+    return {part.get_param("name", header="content-disposition"): (part.get_filename(), part.get_payload(decode=True)) for part in message.get_payload()}
+
+
+class CommCare:
+    """CommCare HQ: Data API v0.5 (`meta`/`objects`, offset paging), XForm receiver, case bulk upload."""
+
+    def __init__(self, domain: str = "demo-project", app_id: str = "app-123") -> None:
+        self.domain, self.app_id = domain, app_id
+        self.cases = [{"case_id": f"c{n}", "properties": {"case_type": "patient", "name": f"Person {n}"}} for n in range(1, 6)]
+        self.forms: list[str] = []
+        self.uploads: list[dict] = []
+
+    def __call__(self, request: Received) -> Answer:
+        auth = request.headers.get("authorization")
+        if auth not in (f"ApiKey {COMMCARE_USER}:{COMMCARE_KEY}", basic(COMMCARE_USER, COMMCARE_KEY)):
+            return Answer(401, "Unauthorized", {"Content-Type": "text/html"})
+        base = f"/a/{self.domain}"
+        if request.path == f"{base}/api/v0.5/case/" and request.method == "GET":
+            offset, limit = int(request.args.get("offset", 0)), int(request.args.get("limit", 2))
+            page = self.cases[offset:offset + limit]
+            following = f"?limit={limit}&offset={offset + limit}" if offset + limit < len(self.cases) else None
+            return json_answer({"meta": {"limit": limit, "next": following, "offset": offset, "previous": None, "total_count": len(self.cases)}, "objects": page})
+        if request.path == f"{base}/receiver/{self.app_id}/" and request.method == "POST":
+            if request.headers.get("content-type") != "text/xml":
+                return Answer(400, "Bad content type", {"Content-Type": "text/plain"})
+            self.forms.append(request.body.decode())
+            reply = '<OpenRosaResponse xmlns="http://openrosa.org/http/response"><message nature="submit_success">   √   </message></OpenRosaResponse>'
+            return Answer(201, reply, {"Content-Type": "text/xml; charset=utf-8"})
+        if request.path == f"{base}/importer/excel/bulk_upload_api/" and request.method == "POST":
+            self.uploads.append(multipart(request))
+            return json_answer({"code": 200, "message": "success\n"})
+        return json_answer({"error": f"Resource {request.path} not found"}, 404)
