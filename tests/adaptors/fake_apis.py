@@ -147,3 +147,57 @@ class CommCare:
             self.uploads.append(multipart(request))
             return json_answer({"code": 200, "message": "success\n"})
         return json_answer({"error": f"Resource {request.path} not found"}, 404)
+
+FHIR_TOKEN = "fhir-token-0c9d8e7f"
+
+
+class Fhir:
+    """A FHIR R4 server under /fhir (HAPI-like paging: absolute `next` links with _getpages)."""
+
+    def __init__(self) -> None:
+        self.patients = {str(n): {"resourceType": "Patient", "id": str(n), "name": [{"family": f"F{n}"}]} for n in range(1, 6)}
+        self.bundles: list[dict] = []
+
+    def outcome(self, status: int, text: str) -> Answer:
+        return Answer(status, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing", "diagnostics": text}]}, {"Content-Type": "application/fhir+json"})
+
+    def fhir(self, body: dict, status: int = 200, **headers: str) -> Answer:
+        return Answer(status, body, {"Content-Type": "application/fhir+json;charset=utf-8", **headers})
+
+    def __call__(self, request: Received) -> Answer:
+        if request.headers.get("authorization") != f"Bearer {FHIR_TOKEN}":
+            return self.outcome(401, "Missing or invalid bearer token")
+        if request.headers.get("accept") != "application/fhir+json":
+            return self.outcome(406, "Accept application/fhir+json")
+        origin = f"http://{request.headers['host']}"
+        path, method, args = request.path, request.method, request.args
+        if (path == "/fhir/Patient" and method == "GET") or (path == "/fhir" and method == "GET" and "_getpages" in args):
+            offset, count = int(args.get("_getpagesoffset", 0)), int(args.get("_count", 2))
+            matches = [p for p in self.patients.values() if args.get("family", "") in p["name"][0]["family"]]
+            link = [{"relation": "self", "url": f"{origin}{path}"}]
+            if offset + count < len(matches):
+                link.append({"relation": "next", "url": f"{origin}/fhir?_getpages=abc&_getpagesoffset={offset + count}&_count={count}&_bundletype=searchset"})
+            entries = [{"fullUrl": f"{origin}/fhir/Patient/{p['id']}", "resource": p} for p in matches[offset:offset + count]]
+            return self.fhir({"resourceType": "Bundle", "type": "searchset", "total": len(matches), "link": link, "entry": entries})
+        if path == "/fhir/Patient" and method == "POST":
+            if request.headers.get("content-type") != "application/fhir+json":
+                return self.outcome(415, "Content-Type must be application/fhir+json")
+            resource = {**request.json, "id": str(len(self.patients) + 1), "meta": {"versionId": "1"}}
+            self.patients[resource["id"]] = resource
+            return self.fhir(resource, 201, Location=f"{origin}/fhir/Patient/{resource['id']}/_history/1")
+        found = re.fullmatch(r"/fhir/Patient/(\w+)", path)
+        if found and method == "GET":
+            return self.fhir(self.patients[found.group(1)]) if found.group(1) in self.patients else self.outcome(404, f"Resource Patient/{found.group(1)} is not known")
+        if found and method == "PUT":
+            existed = found.group(1) in self.patients
+            self.patients[found.group(1)] = request.json
+            return self.fhir(request.json, 200 if existed else 201)
+        if found and method == "DELETE":
+            self.patients.pop(found.group(1), None)
+            return self.fhir({"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "Successfully deleted 1 resource(s)"}]})
+        if path == "/fhir" and method == "POST":
+            bundle = request.json
+            self.bundles.append(bundle)
+            responses = [{"response": {"status": "201 Created", "location": entry["request"]["url"]}} for entry in bundle["entry"]]
+            return self.fhir({"resourceType": "Bundle", "type": "transaction-response", "entry": responses})
+        return self.outcome(404, f"Unknown path {path}")
