@@ -38,6 +38,8 @@ def configuration(conn_id: str, adaptor: str = "common") -> dict[str, Any]:
     }
     config = {key: value for key, value in config.items() if value not in (None, "")}
     config.update(adaptor_fields(adaptor, config))
+    if adaptor == "postgresql":  # the adaptor connects through Airflow's PostgresHook of this Connection
+        config["conn_id"] = conn_id
     config.update(conn.extra_dejson or {})
     for key, value in config.items():
         if isinstance(value, str) and value and is_secret(key):
