@@ -65,6 +65,7 @@ class Dispatcher:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="openfn-dispatcher", daemon=True)
         self._thread.start()
+        log.info("OpenFn inbox dispatcher started (batches of %d, sweep every %g s)", self.batch_size, self.sweep_seconds)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
