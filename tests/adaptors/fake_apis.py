@@ -95,9 +95,13 @@ class OpenMrs:
             return json_answer({"uuid": found.group(2), **request.json})
         if path in ("/openmrs/ws/rest/v1/patient", "/openmrs/ws/rest/v1/encounter") and method == "POST":
             body = request.json
-            if path.endswith("patient") and not body.get("identifiers"):
-                return json_answer({"error": {"message": "Invalid Submission", "code": "org.openmrs.module.webservices.validation.ValidationException", "globalErrors": [], "fieldErrors": {"identifiers": [{"code": "Patient.identifiers.required"}]}}}, 400)
-            return json_answer({"uuid": next(self.uuids), **body}, 201)
+            invalid = "identifiers" if not body.get("identifiers") else "gender" if "person" in body and body["person"].get("gender") not in ("M", "F") else None
+            if path.endswith("patient") and invalid:
+                return json_answer({"error": {"message": "Invalid Submission", "code": "org.openmrs.module.webservices.validation.ValidationException", "globalErrors": [], "fieldErrors": {invalid: [{"code": f"Patient.{invalid}.required"}]}}}, 400)
+            created = {"uuid": next(self.uuids), **body}
+            if path.endswith("patient"):
+                self.patients.append({"uuid": created["uuid"], "display": f"{body['identifiers'][0]['identifier']} - new patient"})
+            return json_answer(created, 201)
         if path == "/openmrs/ws/rest/v1/encounter" and method == "GET":
             return json_answer({"results": [{"uuid": "e-1", "patient": args.get("patient")}]})
         if path == "/openmrs/ws/fhir2/R4/Patient" and method == "GET":

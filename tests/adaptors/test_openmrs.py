@@ -13,7 +13,7 @@ from tests.adaptors.helpers import exact
 from tests.adaptors.servers import ApiServer
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api():
     with ApiServer(OpenMrs()) as server:
         yield server

@@ -10,9 +10,11 @@ values (and the Authorization header the adaptor built) are replaced by '***' in
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -110,7 +112,7 @@ def send(
     secrets = [s for s in secrets if s]
     started = time.monotonic()
     try:
-        with shared("httpx", httpx.Client) as client:
+        with shared("httpx", open_client) as client:
             response = client.request(
                 method, base, params=params or None, headers=headers, content=content, data=data, files=files,
                 timeout=(timeout or DEFAULT_TIMEOUT_MS) / 1000, follow_redirects=follow_redirects,
@@ -133,6 +135,16 @@ def send(
         method=method, url=shown, status_code=response.status_code, headers=public_headers(response.headers),
         body=parse_body(response, parse_as), duration=duration, query=params,
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    # Building the certificate store takes a noticeable moment; one context serves every client.
+    return httpx.create_ssl_context()
+
+
+def open_client() -> httpx.Client:
+    return httpx.Client(verify=_ssl_context())
 
 
 def check_status(response: httpx.Response, errors: Any, method: str, url: str, secrets: list[str]) -> None:

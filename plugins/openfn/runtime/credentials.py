@@ -43,7 +43,7 @@ def configuration(conn_id: str, adaptor: str = "common") -> dict[str, Any]:
     config.update(conn.extra_dejson or {})
     for key, value in config.items():
         if isinstance(value, str) and value and is_secret(key):
-            mask_secret(value, key)
+            mask_secret(value)  # no name: Airflow would skip names it does not know as secret, such as `pat`
     return config
 
 
@@ -55,7 +55,7 @@ def is_secret(key: str) -> bool:
 def secret_values(configuration: dict | None) -> list[str]:
     """The configuration's secret values, longest first (adaptors scrub them from error texts)."""
     values = {str(v) for k, v in (configuration or {}).items() if v not in (None, "") and is_secret(k)}
-    return sorted(values, key=len, reverse=True)
+    return sorted(values, key=lambda value: (-len(value), value))
 
 
 def adaptor_fields(adaptor: str, fields: dict[str, Any]) -> dict[str, Any]:
