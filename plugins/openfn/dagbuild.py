@@ -21,11 +21,13 @@ class ProjectLoadErrors(OpenFnError):
         super().__init__(f"{len(errors)} OpenFn project(s) could not be loaded (every other project loaded):\n{lines}")
 
 
-def build_dags(only_dag_id: str | None = None) -> dict:
-    """Every job's DAG, keyed by dag_id. ``only_dag_id``: build just that DAG (a task start)."""
+def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) -> dict:
+    """Every job's DAG, keyed by dag_id. ``only_dag_id``: build just that DAG (a task start); and when
+    the starting task is ``run``, just that task (the task runner only looks the task up, and the
+    trigger tasks' operator module is slow to import)."""
     settings = get_settings()
-    only_project = only_dag_id.split(".", 1)[0] if only_dag_id and "." in only_dag_id else None
-    report = load_projects(settings.jobs_dir, only=only_project)
+    only_project, _, only_job = only_dag_id.partition(".") if only_dag_id else (None, "", None)
+    report = load_projects(settings.jobs_dir, only=only_project or None, only_job=only_job or None)
     for error in report.errors:
         log.error("%s", error)
     if settings.strict_mode and report.errors:
@@ -34,7 +36,7 @@ def build_dags(only_dag_id: str | None = None) -> dict:
     for project in report.projects:
         for job in project.jobs.values():
             if only_dag_id is None or job.dag_id == only_dag_id:
-                dags[job.dag_id] = build_dag(project, job)
+                dags[job.dag_id] = build_dag(project, job, run_task_only=only_task_id == "run")
     return dags
 
 
@@ -42,7 +44,8 @@ def dags_for_this_parse() -> dict:
     """What the DAG file exposes: all DAGs, or only the one a starting task needs."""
     from airflow.sdk import get_parsing_context
 
-    return build_dags(get_parsing_context().dag_id)
+    context = get_parsing_context()
+    return build_dags(context.dag_id, context.task_id if context.dag_id else None)
 
 
 def raise_project_errors() -> None:
@@ -78,13 +81,12 @@ def _doc(project: Project, job: Job) -> str:
     )
 
 
-def build_dag(project: Project, job: Job):
+def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
     """One job's DAG: ``run``, then a trigger task per flow/fail job, then ``job_failed`` if needed."""
-    from airflow.sdk import DAG, TriggerRule
+    from airflow.sdk import DAG
 
     from openfn.notify import OpenFnNotifier
-    from openfn.operators import OpenFnJobOperator, OpenFnTriggerOperator
-    from openfn.operators.result import JobFailedOperator
+    from openfn.operators.job import OpenFnJobOperator
 
     cron = job.trigger.kind == "cron"
     notifier = OpenFnNotifier(project=project.name, job=job.key, recipients=project.notify_email) if project.notify_email else None
@@ -112,12 +114,23 @@ def build_dag(project: Project, job: Job):
             state_notifier=notifier,
             on_failure_callback=notifier,
         )
-        for downstream in project.downstream(job.key, "flow"):
-            run >> OpenFnTriggerOperator(task_id=f"flow_{downstream.key}", kind="flow", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_SUCCESS)
-        fail_jobs = project.downstream(job.key, "fail")
-        for downstream in fail_jobs:
-            run >> OpenFnTriggerOperator(task_id=f"fail_{downstream.key}", kind="fail", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_FAILED)
-        if fail_jobs:
-            # A fail trigger that fired would otherwise make the DAG run look successful.
-            run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+        if not run_task_only:
+            _chain(project, job, run)
     return dag
+
+
+def _chain(project: Project, job: Job, run) -> None:
+    """Trigger tasks for the job's flow and fail jobs, and ``job_failed`` when it has fail jobs."""
+    from airflow.sdk import TriggerRule
+
+    from openfn.operators.chain import OpenFnTriggerOperator
+    from openfn.operators.result import JobFailedOperator
+
+    for downstream in project.downstream(job.key, "flow"):
+        run >> OpenFnTriggerOperator(task_id=f"flow_{downstream.key}", kind="flow", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_SUCCESS)
+    fail_jobs = project.downstream(job.key, "fail")
+    for downstream in fail_jobs:
+        run >> OpenFnTriggerOperator(task_id=f"fail_{downstream.key}", kind="fail", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_FAILED)
+    if fail_jobs:
+        # A fail trigger that fired would otherwise make the DAG run look successful.
+        run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)

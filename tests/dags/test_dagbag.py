@@ -16,7 +16,8 @@ CHECK = textwrap.dedent("""
     from airflow.dag_processing.dagbag import DagBag
     bag = DagBag(sys.argv[1])
     errors = {path.rsplit("/", 1)[-1]: error for path, error in bag.import_errors.items()}
-    print(json.dumps({"dags": sorted(bag.dag_ids), "errors": errors}))
+    tasks = {dag_id: sorted(dag.task_ids) for dag_id, dag in bag.dags.items()}
+    print(json.dumps({"dags": sorted(bag.dag_ids), "errors": errors, "tasks": tasks}))
 """)
 
 
@@ -35,7 +36,7 @@ def dagbag(jobs_dir, **env) -> dict:
 
 def test_repository_projects_import_without_errors():
     found, _ = dagbag(REPO / "include" / "jobs")
-    assert found == {"dags": DEMO_DAGS, "errors": {}}
+    assert (found["dags"], found["errors"]) == (DEMO_DAGS, {})
 
 
 def test_broken_project_is_an_import_error_and_the_others_still_load(tmp_path):
@@ -65,3 +66,14 @@ def test_strict_mode_raises_the_first_error_for_the_whole_file(tmp_path):
 def test_task_start_builds_only_its_own_dag():
     found, _ = dagbag(REPO / "include" / "jobs", _AIRFLOW_PARSING_CONTEXT_DAG_ID="demo.weekly-export")
     assert found["dags"] == ["demo.weekly-export"]
+
+
+def test_run_task_start_builds_only_the_run_task():
+    found, _ = dagbag(REPO / "include" / "jobs", _AIRFLOW_PARSING_CONTEXT_DAG_ID="demo.register-patient", _AIRFLOW_PARSING_CONTEXT_TASK_ID="run")
+    assert found["dags"] == ["demo.register-patient"]
+    assert found["tasks"] == {"demo.register-patient": ["run"]}
+
+
+def test_trigger_task_start_builds_the_whole_dag():
+    found, _ = dagbag(REPO / "include" / "jobs", _AIRFLOW_PARSING_CONTEXT_DAG_ID="demo.register-patient", _AIRFLOW_PARSING_CONTEXT_TASK_ID="fail_registration-failed")
+    assert found["tasks"] == {"demo.register-patient": ["fail_registration-failed", "flow_confirm-registration", "job_failed", "run"]}

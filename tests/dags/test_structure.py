@@ -9,7 +9,8 @@ import pytest
 from airflow.sdk import CronTriggerTimetable, TriggerRule
 
 from openfn.dagbuild import build_dag
-from openfn.operators import OpenFnJobOperator, OpenFnTriggerOperator
+from openfn.operators.chain import OpenFnTriggerOperator
+from openfn.operators.job import OpenFnJobOperator
 from openfn.operators.result import JobFailedOperator
 from openfn.spec import load_project
 

@@ -1,6 +1,5 @@
-"""Thin Airflow operators: they assemble state and delegate to openfn.runtime."""
+"""Thin Airflow operators: they assemble state and delegate to openfn.runtime.
 
-from openfn.operators.chain import OpenFnTriggerOperator
-from openfn.operators.job import OpenFnJobOperator
-
-__all__ = ["OpenFnJobOperator", "OpenFnTriggerOperator"]
+Import them from their modules (``openfn.operators.job``, ``.chain``, ``.result``): the chain module
+pulls in Airflow's TriggerDagRunOperator, which is slow to import and not needed by every task.
+"""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.machinery
 import importlib.util
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -69,7 +72,7 @@ def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, crede
         if cred_key not in credentials:
             raise reader.error(f"{where}.credential", "names an unknown credential", value=cred_key, fix=_one_of("credential", credentials))
         credential = credentials[cred_key]
-    language, expression_file = _expression(reader, body.get("expression"), f"{where}.expression")
+    language, expression_file = _expression(reader, body.get("expression"), f"{where}.expression", check=reader.compile_only in (None, key))
     adaptor, version = _adaptor(reader, body.get("adaptor", body.get("language_pack")), f"{where}.adaptor", language)
     return Job(
         project=project,
@@ -87,23 +90,26 @@ def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, crede
     )
 
 
-def _expression(reader: Reader, value: Any, where: str) -> tuple[str, Path | None]:
+def _expression(reader: Reader, value: Any, where: str, *, check: bool = True) -> tuple[str, Path | None]:
     fix = "name a Python file next to project.yaml, e.g. `expression: register_patient.py`."
     text = reader.string(value, where, fix=fix)
     candidate = text.strip()
     if "\n" in candidate or not candidate.endswith((".py", ".js")) or " " in candidate:
         return "javascript", None  # an inline expression, as OpenFn exports carry them
-    folder = reader.file.parent.resolve()
-    path = (folder / candidate).resolve()
+    folder = os.path.abspath(reader.file.parent)
+    path = Path(os.path.normpath(os.path.join(folder, candidate)))  # normpath: no per-component lstat
     if not path.is_relative_to(folder):
         raise reader.error(where, "points outside the project folder", value=candidate, fix=fix)
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise reader.error(where, "names a file that does not exist", value=candidate, fix=f"create {path} or fix the name.")
     if path.suffix == ".js":
         return "javascript", path
+    if not check:
+        return "python", path
     try:
-        # Parsing only compiles the job; it is imported when its task runs.
-        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        # Parsing only compiles the job (it is imported when its task runs). Python's own bytecode cache
+        # (__pycache__, checked against the file's mtime) makes later parses a stat and a read.
+        importlib.machinery.SourceFileLoader(f"openfn_job_{path.stem}", str(path)).get_code(None)
     except SyntaxError as exc:
         raise reader.error(where, f"has a Python syntax error at line {exc.lineno}: {exc.msg}", value=candidate, fix=f"correct {path.name} line {exc.lineno}.") from None
     return "python", path
@@ -117,9 +123,14 @@ def _adaptor(reader: Reader, value: Any, where: str, language: str) -> tuple[str
     if not found:
         raise reader.error(where, "is not an adaptor name", value=text, fix="write an adaptor name such as `http` or '@openfn/language-http@6.0.0'.")
     name, version = found.group(1), found.group(2)
-    if language == "python" and importlib.util.find_spec(f"openfn.adaptors.{name.replace('-', '_')}") is None:
+    if language == "python" and not _adaptor_exists(name):
         raise reader.error(where, "names an adaptor this deployment does not have", value=text, fix=f"use one of: {', '.join(available_adaptors())}.")
     return name, version
+
+
+@functools.cache
+def _adaptor_exists(name: str) -> bool:
+    return importlib.util.find_spec(f"openfn.adaptors.{name.replace('-', '_')}") is not None
 
 
 def available_adaptors() -> list[str]:

@@ -20,8 +20,10 @@ PROJECT_NAME = re.compile(r"^[a-z0-9_-]+$")
 class Reader:
     """Reads one project file; every error it raises names ``file`` and the key path."""
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, *, compile_only: str | None = None) -> None:
         self.file = file
+        # At a task start only the job about to run needs its code checked (see dagbuild.build_dags).
+        self.compile_only = compile_only
 
     def error(self, key: str, problem: str, *, value: Any = None, fix: str = "") -> ProjectError:
         return ProjectError(str(self.file), key, problem, value=value, fix=fix)

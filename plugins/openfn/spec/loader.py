@@ -28,8 +28,9 @@ class LoadReport:
     errors: list[ProjectError] = field(default_factory=list)
 
 
-def load_projects(jobs_dir: Path, only: str | None = None) -> LoadReport:
-    """Load every ``<jobs_dir>/<folder>/project.yaml``; with ``only``, just the project of that name."""
+def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None = None) -> LoadReport:
+    """Load every ``<jobs_dir>/<folder>/project.yaml``; with ``only``, just the project of that name
+    (and with ``only_job``, only that job's code is compiled: a task start)."""
     report = LoadReport()
     if not jobs_dir.is_dir():
         log.warning("OpenFn jobs directory %s does not exist: no projects loaded", jobs_dir)
@@ -41,7 +42,7 @@ def load_projects(jobs_dir: Path, only: str | None = None) -> LoadReport:
     seen: dict[str, Path] = {}
     for file in files:
         try:
-            project = load_project(file.parent)
+            project = load_project(file.parent, compile_only=only_job if only is not None else None)
             if project.name in seen:
                 raise ProjectError(str(file), "name", f"is already used by {seen[project.name]}", value=project.name, fix="give each project a unique name.")
         except ProjectError as error:
@@ -54,10 +55,10 @@ def load_projects(jobs_dir: Path, only: str | None = None) -> LoadReport:
     return report
 
 
-def load_project(folder: Path) -> Project:
+def load_project(folder: Path, *, compile_only: str | None = None) -> Project:
     """Parse and check one project folder; raises ProjectError naming the file, key path and fix."""
     file = folder / PROJECT_FILE
-    reader = Reader(file)
+    reader = Reader(file, compile_only=compile_only)
     try:
         raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -88,13 +89,16 @@ def load_project(folder: Path) -> Project:
 
 def _check_cycles(reader: Reader, jobs: dict[str, Job]) -> None:
     """Flow/fail triggers form a graph upstream -> job; a cycle would chain runs forever."""
+    children: dict[str, list[Job]] = {}
+    for job in jobs.values():
+        upstream = getattr(job.trigger, "upstream", None)
+        if upstream is not None:
+            children.setdefault(upstream, []).append(job)
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
     def visit(key: str, path: list[str]) -> None:
         state[key] = 1
-        for job in jobs.values():
-            if getattr(job.trigger, "upstream", None) != key:
-                continue
+        for job in children.get(key, ()):
             if state.get(job.key) == 1:
                 cycle = path[path.index(job.key):] + [job.key]
                 raise reader.error(f"jobs.{job.key}.trigger", f"makes a cycle of flow/fail triggers ({' -> '.join(cycle)})", value=job.trigger.key, fix="break the cycle: a job cannot (indirectly) start itself.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -98,11 +99,15 @@ class Project:
 
     def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Job]:
         """Jobs started by ``job_key``'s success (``flow``) or failure (``fail``), in file order."""
-        return [
-            job
-            for job in self.jobs.values()
-            if job.trigger.kind == kind and job.trigger.upstream == job_key  # type: ignore[union-attr]
-        ]
+        return self._chains.get((job_key, kind), [])
+
+    @functools.cached_property
+    def _chains(self) -> dict[tuple[str, str], list[Job]]:
+        chains: dict[tuple[str, str], list[Job]] = {}
+        for job in self.jobs.values():
+            if job.trigger.kind in ("flow", "fail"):
+                chains.setdefault((job.trigger.upstream, job.trigger.kind), []).append(job)  # type: ignore[union-attr]
+        return chains
 
     def message_jobs(self) -> list[Job]:
         return [job for job in self.jobs.values() if job.trigger.kind == "message"]
