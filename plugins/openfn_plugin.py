@@ -9,8 +9,10 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from openfn.inbox.app import URL_PREFIX, create_app
+from openfn.ui import EXTERNAL_VIEW, install as install_ui  # the OpenFn Inbox pages in Airflow's UI (openfn/ui)
 
 
 class OpenFnPlugin(AirflowPlugin):
     name = "openfn"
-    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "OpenFn inbox"}]
+    fastapi_apps = [{"app": install_ui(create_app()), "url_prefix": URL_PREFIX, "name": "OpenFn inbox"}]
+    external_views = [EXTERNAL_VIEW]

@@ -1,0 +1,175 @@
+"""What the pages need beyond the management API, under ``/openfn/ui/api`` (Airflow login required):
+
+* ``GET  /ui/api/messages``: the inbox page (the management API's filters, plus ``since``/``until`` dates
+  and a body preview per message);
+* ``GET  /ui/api/projects``: per cron job, its next run time (croniter, in the trigger's timezone), whether
+  its DAG is paused, and the size of its saved state (Variable ``openfn.state.<dag_id>``);
+* ``POST /ui/api/jobs/<dag_id>/runs``: run a cron job now, as ``airflow dags trigger`` does (it starts from
+  its saved state). Message jobs are re-run per message instead (``POST /openfn/api/messages/<id>/runs``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from openfn.errors import Conflict, InvalidRequest, NotFound
+from openfn.inbox import search
+from openfn.inbox.jobstates import STATES
+from openfn.inbox.login import require_user
+from openfn.inbox.routes_inbox import runtime_of
+from openfn.ui.listing import Filters, list_page
+
+router = APIRouter(prefix="/ui/api", tags=["ui"], dependencies=[Depends(require_user)])
+User = Annotated[object, Depends(require_user)]
+
+
+def _job_state(value: str | None) -> str | None:
+    if not value:
+        return None
+    normal = value.strip().lower().replace("_", " ")
+    if normal not in STATES:
+        raise InvalidRequest(f"state={value!r} is not a job-state", fix=f"Use one of: {', '.join(STATES)}.")
+    return normal
+
+
+def _day(value: str | None, name: str, days: int = 0) -> datetime.datetime | None:
+    """``YYYY-MM-DD`` (a UTC day) or a full ISO 8601 time; ``days`` moves a plain date forward."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.date.fromisoformat(value) + datetime.timedelta(days=days)
+            return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise InvalidRequest(f"{name}={value!r} is not a date", fix="Write it as YYYY-MM-DD (UTC) or an ISO 8601 time.") from None
+
+
+@router.get("/messages", summary="The inbox page: messages newest first, with job-states and body previews")
+def messages_page(
+    request: Request,
+    project: str | None = None,
+    job: str | None = None,
+    state: str | None = None,
+    q: str | None = None,
+    since: Annotated[str | None, Query(description="first day (UTC, inclusive) or ISO time")] = None,
+    until: Annotated[str | None, Query(description="last day (UTC, inclusive) or ISO time (exclusive)")] = None,
+    before: Annotated[str | None, Query(description="continue after this message id (next_before)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict:
+    runtime = runtime_of(request)
+    filters = Filters(
+        project=project or None, job=job or None, state=_job_state(state), q=q,
+        since=_day(since, "since"), until=_day(until, "until", days=1),
+    )  # fmt: skip
+    database = runtime.database
+    with database.read() as connection:
+        before_seq = None
+        if before:
+            before_seq = search.seq_of(connection, before)
+            if before_seq is None:
+                raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
+        page = list_page(connection, database, runtime.catalog, filters, before_seq=before_seq, limit=limit)
+    return {"messages": page.messages, "next_before": page.next_before, "scanned": page.scanned}
+
+
+def _saved_state_sizes(dag_ids: list[str]) -> dict[str, int]:
+    """dag_id -> bytes of its saved state (compact UTF-8 JSON, as the runtime measures it)."""
+    import sqlalchemy as sa
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    from openfn.runtime.saved_state import variable_key
+    from openfn.runtime.state import state_size
+
+    keys = {variable_key(dag_id): dag_id for dag_id in dag_ids}
+    sizes: dict[str, int] = {}
+    if not keys:
+        return sizes
+    with create_session() as session:
+        for variable in session.scalars(sa.select(Variable).where(Variable.key.in_(list(keys)))):
+            try:
+                sizes[keys[variable.key]] = state_size(json.loads(variable.val))
+            except (TypeError, ValueError):
+                sizes[keys[variable.key]] = len((variable.val or "").encode())  # edited by hand into non-JSON
+    return sizes
+
+
+def _paused(dag_ids: list[str]) -> dict[str, bool]:
+    import sqlalchemy as sa
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return dict(session.execute(sa.select(DagModel.dag_id, DagModel.is_paused).where(DagModel.dag_id.in_(dag_ids))).all())
+
+
+def next_cron_run(cron: str, timezone: str, now: datetime.datetime | None = None) -> datetime.datetime:
+    """The next time ``cron`` fires after ``now``, in ``timezone`` (as the DAG's CronTriggerTimetable does)."""
+    from zoneinfo import ZoneInfo
+
+    from croniter import croniter
+
+    local_now = (now or datetime.datetime.now(datetime.timezone.utc)).astimezone(ZoneInfo(timezone))
+    return croniter(cron, local_now).get_next(datetime.datetime)
+
+
+@router.get("/projects", summary="Cron jobs: next run, paused, saved state size")
+def projects_extra(request: Request) -> dict:
+    from openfn.runtime.state import MAX_BYTES, WARN_BYTES
+
+    runtime = runtime_of(request)
+    cron_jobs = [job for p in runtime.catalog.snapshot().projects.values() for job in p.project.jobs.values() if job.trigger.kind == "cron"]
+    dag_ids = [job.dag_id for job in cron_jobs]
+    sizes = _saved_state_sizes(dag_ids)
+    paused = _paused(dag_ids)
+    jobs = {}
+    for job in cron_jobs:
+        jobs[job.dag_id] = {
+            "next_run": next_cron_run(job.trigger.cron, job.trigger.timezone).isoformat(),
+            "paused": paused.get(job.dag_id),  # None: the DAG is not parsed yet
+            "state_bytes": sizes.get(job.dag_id),  # None: nothing saved yet
+        }
+    return {"warn_bytes": WARN_BYTES, "max_bytes": MAX_BYTES, "jobs": jobs}
+
+
+def _authorize_run(user, dag_id: str) -> None:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    from openfn.errors import Forbidden
+
+    if not get_auth_manager().is_authorized_dag(method="POST", user=user, access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id)):
+        raise Forbidden(f"You may not start runs of DAG {dag_id}", fix="Ask an Airflow admin for the permission to trigger it.")
+
+
+@router.post("/jobs/{dag_id}/runs", status_code=201, summary="Run a cron job now, from its saved state")
+def run_now(dag_id: str, request: Request, user: User) -> dict:
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.exceptions import DagNotFound
+    from airflow.utils.types import DagRunTriggeredByType
+
+    runtime = runtime_of(request)
+    project, _, key = dag_id.partition(".")
+    found = runtime.catalog.get(project)
+    job = found.project.jobs.get(key) if found else None
+    if job is None:
+        raise NotFound("job", dag_id, fix="Look the job up in GET /openfn/api/projects (a DAG id is <project>.<job>).")
+    if job.trigger.kind != "cron":
+        raise InvalidRequest(
+            f"Job {job.key!r} has a {job.trigger.kind} trigger; only cron jobs run on demand here",
+            fix="Re-run a message job for a message from its receipt (POST /openfn/api/messages/<id>/runs).",
+        )
+    if not job.enabled:
+        raise Conflict(f"Job {job.key!r} is disabled (enabled: false in project.yaml)", fix="Enable it in project.yaml first.")
+    _authorize_run(user, dag_id)
+    try:
+        run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user.get_name())
+    except DagNotFound:
+        raise NotFound("dag", dag_id, fix="Wait until Airflow has parsed the project (seconds), then retry.") from None
+    return {"job": job.key, "dag_id": dag_id, "run_id": run.run_id, "state": str(run.state)}

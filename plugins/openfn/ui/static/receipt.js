@@ -1,0 +1,169 @@
+// The receipt inspector: one message's body and headers, its job-states, every run (flow and fail runs
+// included) with links into Airflow, and a re-run button per job that shows the 10-second rule's answer.
+import {
+  $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, duration, exactText, get, getText, h,
+  jsonNode, logUrl, parseExact, post, replace, runUrl, setNotice, timeNode,
+} from "./common.js";
+
+const POLL_MS = 2500;
+const id = new URLSearchParams(window.location.search).get("id");
+const notice = $("#notice");
+const answers = new Map(); // job -> {kind, text, until}
+let project = null; // this message's project, from GET /openfn/api/projects
+let receipt = null;
+let timer = null;
+
+function kindOf(job) {
+  const found = project && project.jobs.find((j) => j.key === job);
+  return found ? found.kind : "";
+}
+
+function renderBody(text) {
+  const body = parseExact(text).body;
+  replace($("#body"), jsonNode(body));
+  replace($("#body-tools"), copyButton(() => exactText(body), "Copy body"));
+}
+
+function renderHeaders(headers) {
+  const entries = Object.entries(headers || {});
+  replace($("#headers"), entries.length
+    ? entries.map(([name, value]) => h("tr", {}, h("td", { text: name }), h("td", { text: value })))
+    : h("tr", {}, h("td", { colspan: 2, class: "muted", text: "No headers kept." })));
+}
+
+function rerunnable() {
+  return project ? project.jobs.filter((j) => j.kind === "message" && j.enabled) : [];
+}
+
+function renderJobs() {
+  const states = new Map(receipt.job_states.map((s) => [s.job, s]));
+  const jobs = [...new Set([...rerunnable().map((j) => j.key), ...states.keys()])];
+  if (!jobs.length) {
+    replace($("#jobs"), h("p", { class: "muted", text: "No job ran for this message, and its project has no message job." }));
+    return;
+  }
+  replace($("#jobs"), jobs.map((job) => {
+    const state = states.get(job);
+    const canRun = rerunnable().some((j) => j.key === job);
+    const answer = answers.get(job);
+    const waiting = answer && answer.until && answer.until > Date.now();
+    const button = canRun ? h("button", { type: "button", class: "small", disabled: waiting, dataset: { job },
+      text: waiting ? `Retry in ${Math.ceil((answer.until - Date.now()) / 1000)} s` : "Re-run", onclick: () => rerun(job) }) : null;
+    return h("div", { class: "job-row", dataset: { job } },
+      h("div", {}, h("span", { class: "name", text: job }), " ",
+        state ? chip(state.state) : h("span", { class: "muted small", text: "no run yet" }),
+        kindOf(job) && kindOf(job) !== "message" ? h("span", { class: "muted small", text: ` · ${kindOf(job)} job` }) : null),
+      button || h("span"),
+      answer ? h("div", { class: `answer ${answer.kind}`, text: answer.text }) : null);
+  }));
+}
+
+function renderRuns() {
+  const errors = new Map((receipt.dispatch_errors || []).map((e) => [e.run_id, e.error]));
+  const seen = new Map();
+  $("#runs-note").textContent = `${receipt.runs.length} run${receipt.runs.length === 1 ? "" : "s"}, oldest first`;
+  if (!receipt.runs.length) {
+    replace($("#runs"), h("tr", {}, h("td", { colspan: 8, class: "empty", text: "No runs for this message." })));
+    return;
+  }
+  replace($("#runs"), receipt.runs.map((run) => {
+    seen.set(run.job, (seen.get(run.job) || 0) + 1);
+    const exists = run.state !== "pending" && !errors.has(run.run_id);
+    const links = exists
+      ? h("span", { class: "links" }, airflowLink(runUrl(run.dag_id, run.run_id), "Run"), airflowLink(logUrl(run.dag_id, run.run_id), "Task log"))
+      : h("span", { class: "muted small", text: errors.get(run.run_id) || "waiting for the dispatcher" });
+    return h("tr", { dataset: { runId: run.run_id } },
+      h("td", { "data-label": "Job" }, h("b", { text: run.job }), h("div", { class: "id", text: run.run_id })),
+      h("td", { "data-label": "Started by", class: "nowrap", text: `${kindOf(run.job) || "job"} · run ${seen.get(run.job)}` }),
+      h("td", { "data-label": "State" }, chip(run.state)),
+      h("td", { "data-label": "Queued", class: "nowrap" }, timeNode(run.queued_at)),
+      h("td", { "data-label": "Started", class: "nowrap" }, timeNode(run.start_date)),
+      h("td", { "data-label": "Ended", class: "nowrap" }, timeNode(run.end_date)),
+      h("td", { "data-label": "Duration", class: "nowrap", text: duration(run.start_date, run.end_date) }),
+      h("td", { "data-label": "Airflow" }, links));
+  }));
+}
+
+function render(text) {
+  receipt = JSON.parse(text);
+  document.title = `OpenFn Inbox · ${receipt.id}`;
+  $("#title").textContent = `Message ${receipt.id}`;
+  replace($("#meta"),
+    h("span", {}, "Project ", h("b", { text: receipt.project })),
+    h("span", {}, "Received ", h("b", {}, timeNode(receipt.received_at))),
+    h("span", {}, copyButton(() => receipt.id, "Copy id")));
+  if (!$("#body pre")) renderBody(text); // the body never changes; keep the reader's scroll position
+  renderHeaders(receipt.headers);
+  renderJobs();
+  renderRuns();
+}
+
+function busy() {
+  const now = Date.now();
+  return receipt.runs.some((run) => !FINISHED_RUN_STATES.has(run.state)) || [...answers.values()].some((a) => a.until && a.until > now);
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    render(await getText(new URL(`messages/${encodeURIComponent(id)}`, API)));
+  } catch (error) {
+    setNotice(notice, "error", error.message);
+    return;
+  }
+  if (busy()) timer = setTimeout(() => { if (!document.hidden) refresh(); else timer = setTimeout(refresh, POLL_MS); }, POLL_MS);
+}
+
+async function rerun(job) {
+  answers.set(job, { kind: "", text: "Starting…" });
+  renderJobs();
+  try {
+    const run = await post(new URL(`messages/${encodeURIComponent(id)}/runs`, API), { job });
+    answers.set(job, { kind: "started", text: `Started run ${run.run_id}. Its job-state is "in progress" until it finishes.` });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 429) {
+      const seconds = Number(error.headers.get("Retry-After")) || 10;
+      answers.set(job, { kind: "refused", until: Date.now() + seconds * 1000,
+        text: `Not started: the 10-second rule allows one run of ${job} per message every 10 seconds. Retry in ${seconds} s.` });
+      countdown(job);
+    } else {
+      answers.set(job, { kind: "error", text: error.message });
+    }
+  }
+  await refresh();
+}
+
+function countdown(job) {
+  const tick = () => {
+    const answer = answers.get(job);
+    if (!answer || !answer.until) return;
+    renderJobs();
+    if (answer.until > Date.now()) {
+      setTimeout(tick, 1000);
+    } else {
+      answers.set(job, { kind: "", text: "You can run it again now." });
+      renderJobs();
+    }
+  };
+  setTimeout(tick, 1000);
+}
+
+async function init() {
+  if (!id) {
+    setNotice(notice, "error", "No message id in the address. Open a message from the inbox.");
+    return;
+  }
+  try {
+    const text = await getText(new URL(`messages/${encodeURIComponent(id)}`, API));
+    receipt = JSON.parse(text);
+    const projects = (await get(new URL("projects", API))).projects;
+    project = projects.find((p) => p.name === receipt.project) || null;
+  } catch (error) {
+    setNotice(notice, "error", error.message);
+    replace($("#body"), h("p", { class: "muted", text: "Nothing to show." }));
+    return;
+  }
+  await refresh();
+}
+
+init();

@@ -1,0 +1,127 @@
+"""UI test fixtures: the plugin's app with the OpenFn pages installed, in-process (mounted at /openfn next
+to Airflow's /auth, as the api-server mounts it), over the session's SQLite metadata database, with the
+demo project's DAGs serialized so that runs can be created."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[2]
+JOBS_DIR = REPO / "include" / "jobs"
+PROJECT = "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_dags(airflow_db, tmp_path_factory):
+    """The demo project's DAGs, serialized into the session database as the DAG processor would."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    from openfn.dagbuild import build_dag
+    from openfn.spec import load_project
+
+    DagBundlesManager().sync_bundles_to_db()
+    project = load_project(JOBS_DIR / PROJECT)
+    bag = DagBag(dag_folder=str(tmp_path_factory.mktemp("no-dag-files")))
+    for job in project.jobs.values():
+        bag.bag_dag(build_dag(project, job))
+    sync_bag_to_db(bag, "dags-folder", None)
+    return sorted(bag.dags)
+
+
+@pytest.fixture(scope="session")
+def ui_database(airflow_db):
+    from airflow import settings
+
+    from openfn.inbox.db import Database
+    from openfn.inbox.schema import ensure_schema
+
+    database = Database(settings.SQL_ALCHEMY_CONN)
+    ensure_schema(database)
+    yield database
+    database.dispose()
+
+
+def clear(database) -> None:
+    """Empty the inbox's tables, the demo project's DAG runs and its saved states."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.variable import Variable
+
+    from openfn.inbox.schema import message_jobs, messages, runs
+
+    with database.write() as connection:
+        for table in (runs, message_jobs, messages):
+            connection.execute(sa.delete(table))
+        connection.execute(sa.delete(DagRun.__table__).where(DagRun.__table__.c.dag_id.startswith(f"{PROJECT}.")))
+        connection.execute(sa.delete(Variable.__table__).where(Variable.__table__.c.key.startswith("openfn.state.")))
+
+
+class UiClient:
+    """The app as a browser (session cookie) and as a script (Bearer token) see it."""
+
+    def __init__(self, client, runtime) -> None:
+        self.http = client
+        self.runtime = runtime
+        self._jwt: str | None = None
+
+    def jwt(self) -> str:
+        if self._jwt is None:
+            from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+            passwords = json.loads(Path(SimpleAuthManager.get_generated_password_file()).read_text())
+            reply = self.http.post("/auth/token", json={"username": "admin", "password": passwords["admin"]})
+            assert reply.status_code == 201, reply.text
+            self._jwt = reply.json()["access_token"]
+        return self._jwt
+
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.jwt()}"}
+
+    def log_in_browser(self) -> None:
+        """What Airflow's login page leaves behind: the session cookie."""
+        self.http.cookies.set("_token", self.jwt())
+
+    def send(self, body: dict) -> dict:
+        from openfn.inbox.tokens import ensure_token
+
+        reply = self.http.post(f"/openfn/inbox/{ensure_token(PROJECT)}", json=body)
+        assert reply.status_code == 202, reply.text
+        return reply.json()
+
+    def dispatch(self) -> int:
+        return self.runtime.dispatcher.drain()
+
+
+def build_client(database) -> UiClient:
+    from airflow.api_fastapi.app import init_auth_manager
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from openfn.inbox.app import create_app
+    from openfn.inbox.runtime import InboxRuntime
+    from openfn.settings import InboxSettings, get_settings
+    from openfn.ui import install
+
+    runtime = InboxRuntime(
+        settings=replace(get_settings(), jobs_dir=JOBS_DIR),
+        inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0),
+        database=database,
+    )
+    root = FastAPI()
+    root.mount("/openfn", install(create_app(lambda: runtime)))
+    init_auth_manager(root)
+    return UiClient(TestClient(root, base_url="http://airflow.test", raise_server_exceptions=False, follow_redirects=False), runtime)
+
+
+@pytest.fixture
+def ui(ui_database, demo_dags):
+    """The OpenFn pages and their API on the session's SQLite database, emptied for each test."""
+    clear(ui_database)
+    client = build_client(ui_database)
+    yield client
+    client.runtime.stop()

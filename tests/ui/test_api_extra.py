@@ -1,0 +1,154 @@
+"""/openfn/ui/api: the inbox page (filters, dates, previews, keyset pages), the cron jobs' next run and
+saved state size, and running a cron job now."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from openfn.ui.api_extra import next_cron_run
+from openfn.ui.listing import PREVIEW_CHARS, first_seq_from
+
+REGISTRATION = {"formID": "patient_registration_v7", "name": "jack wilshere", "dob": "1986-05-16"}
+UTC = datetime.timezone.utc
+
+
+def _page(ui, **params) -> dict:
+    reply = ui.http.get("/openfn/ui/api/messages", params=params, headers=ui.bearer())
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def _set_received(ui, message_id: str, when: str) -> None:
+    from openfn.inbox.schema import messages
+
+    with ui.runtime.database.write() as connection:
+        connection.execute(sa.update(messages).where(messages.c.id == message_id).values(received_at=when))
+
+
+def _finish(ui, run_id: str, state: str) -> None:
+    from airflow.models.dagrun import DagRun
+
+    table = DagRun.__table__
+    now = datetime.datetime.now(UTC)
+    with ui.runtime.database.write() as connection:
+        connection.execute(sa.update(table).where(table.c.run_id == run_id).values(state=state, start_date=now, end_date=now))
+
+
+def test_page_lists_messages_newest_first_with_previews_and_job_states(ui):
+    first = ui.send(REGISTRATION)
+    second = ui.send({"name": "john doe", "note": "<script>alert(1)</script>" + "x" * 500})
+    page = _page(ui)
+    assert [m["id"] for m in page["messages"]] == [second["meta"]["message_id"], first["meta"]["message_id"]]
+    newest = page["messages"][0]
+    assert newest["preview"] == json.dumps({"name": "john doe", "note": "<script>alert(1)</script>" + "x" * 500}, separators=(",", ":"))[:PREVIEW_CHARS]
+    assert newest["job_states"] == [{"job": "share-record", "state": "in progress", "run_id": second["data"][0]["run_id"]}]
+    assert (page["next_before"], page["scanned"]) == (None, 2)
+
+
+def test_page_needs_airflow_login(ui):
+    assert ui.http.get("/openfn/ui/api/messages").status_code == 401
+
+
+def test_filters_by_job_and_job_state(ui):
+    ok = ui.send(REGISTRATION)
+    failed = ui.send({**REGISTRATION, "name": "larry"})
+    ui.send({"name": "john doe"})
+    ui.dispatch()
+    _finish(ui, ok["data"][0]["run_id"], "success")
+    _finish(ui, failed["data"][0]["run_id"], "failed")
+    ids = lambda page: [m["id"] for m in page["messages"]]  # noqa: E731
+    assert ids(_page(ui, state="failure")) == [failed["meta"]["message_id"]]
+    assert ids(_page(ui, job="register-patient", state="success")) == [ok["meta"]["message_id"]]
+    assert ids(_page(ui, job="register-patient")) == [failed["meta"]["message_id"], ok["meta"]["message_id"]]
+    assert ids(_page(ui, q="larry")) == [failed["meta"]["message_id"]]
+
+
+def test_bad_job_state_is_refused_with_the_fix(ui):
+    reply = ui.http.get("/openfn/ui/api/messages", params={"state": "done"}, headers=ui.bearer())
+    assert (reply.status_code, reply.json()) == (400, {"error": "invalid_request", "message": "state='done' is not a job-state; use one of: success, failure, in progress."})
+
+
+def test_dates_select_messages_received_on_those_utc_days(ui):
+    ids = [ui.send({**REGISTRATION, "n": n})["meta"]["message_id"] for n in range(4)]
+    for message_id, day in zip(ids, ["2026-01-01T23:59:59.999999+00:00", "2026-01-02T00:00:00.000000+00:00",
+                                     "2026-01-02T12:00:00.000000+00:00", "2026-01-03T00:00:00.000000+00:00"]):  # fmt: skip
+        _set_received(ui, message_id, day)
+    assert [m["id"] for m in _page(ui, since="2026-01-02", until="2026-01-02")["messages"]] == [ids[2], ids[1]]
+    assert [m["id"] for m in _page(ui, since="2026-01-03")["messages"]] == [ids[3]]
+    assert [m["id"] for m in _page(ui, until="2026-01-01")["messages"]] == [ids[0]]
+    assert _page(ui, since="2026-02-01") == {"messages": [], "next_before": None, "scanned": 0}
+
+
+def test_bad_date_is_refused_with_the_fix(ui):
+    reply = ui.http.get("/openfn/ui/api/messages", params={"since": "yesterday"}, headers=ui.bearer())
+    assert reply.json() == {"error": "invalid_request", "message": "since='yesterday' is not a date; write it as YYYY-MM-DD (UTC) or an ISO 8601 time."}
+
+
+def test_keyset_pages_continue_where_the_last_one_ended(ui):
+    ids = [ui.send({**REGISTRATION, "n": n})["meta"]["message_id"] for n in range(5)][::-1]
+    first = _page(ui, limit=2)
+    second = _page(ui, limit=2, before=first["next_before"])
+    third = _page(ui, limit=2, before=second["next_before"])
+    assert [[m["id"] for m in p["messages"]] for p in (first, second, third)] == [ids[:2], ids[2:4], ids[4:]]
+    assert third["next_before"] is None
+
+
+def test_first_seq_from_finds_the_date_boundary_by_binary_search(ui):
+    ids = [ui.send({"n": n})["meta"]["message_id"] for n in range(9)]
+    start = datetime.datetime(2026, 3, 1, tzinfo=UTC)
+    for n, message_id in enumerate(ids):
+        _set_received(ui, message_id, (start + datetime.timedelta(hours=n)).isoformat(timespec="microseconds"))
+    from openfn.inbox.schema import messages
+
+    with ui.runtime.database.read() as connection:
+        seqs = [connection.execute(sa.select(messages.c.seq).where(messages.c.id == i)).scalar_one() for i in ids]
+        for n in range(9):
+            assert first_seq_from(connection, start + datetime.timedelta(hours=n, minutes=-30)) == seqs[n]
+        assert first_seq_from(connection, start + datetime.timedelta(hours=9)) is None
+
+
+def test_next_cron_run_is_in_the_triggers_timezone():
+    tuesday = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    friday_night = next_cron_run("0 23 * * 5", "Africa/Nairobi", tuesday)
+    assert friday_night.isoformat() == "2026-11-27T23:00:00+03:00"
+
+
+def test_projects_extra_has_next_run_and_saved_state_size_of_cron_jobs(ui):
+    from airflow.models.variable import Variable
+
+    state = {"data": {}, "references": [], "lastId": 3, "configuration": {"password": "x"}}
+    Variable.set("openfn.state.demo.weekly-export", state, serialize_json=True)
+    reply = ui.http.get("/openfn/ui/api/projects", headers=ui.bearer()).json()
+    weekly = reply["jobs"]["demo.weekly-export"]
+    assert (reply["warn_bytes"], reply["max_bytes"]) == (10_000, 50_000)
+    assert "demo.register-patient" not in reply["jobs"]  # cron jobs only
+    assert weekly["state_bytes"] == len(b'{"data":{},"references":[],"lastId":3}')
+    assert weekly["paused"] is False
+    assert datetime.datetime.fromisoformat(weekly["next_run"]) > datetime.datetime.now(UTC)
+
+
+def test_run_now_starts_a_manual_run_of_a_cron_job(ui):
+    from airflow.models.dagrun import DagRun
+
+    reply = ui.http.post("/openfn/ui/api/jobs/demo.weekly-export/runs", json={}, headers=ui.bearer())
+    assert reply.status_code == 201, reply.text
+    run = reply.json()
+    assert (run["job"], run["dag_id"], run["state"]) == ("weekly-export", "demo.weekly-export", "queued")
+    table = DagRun.__table__
+    with ui.runtime.database.read() as connection:
+        stored = connection.execute(sa.select(table.c.run_type, table.c.conf).where(table.c.run_id == run["run_id"])).one()
+    assert stored.run_type == "manual"
+
+
+@pytest.mark.parametrize(("dag_id", "status", "message"), [
+    ("demo.register-patient", 400, "Job 'register-patient' has a message trigger; only cron jobs run on demand here; "
+     "re-run a message job for a message from its receipt (POST /openfn/api/messages/<id>/runs)."),
+    ("demo.nothing", 404, "There is no job 'demo.nothing'; look the job up in GET /openfn/api/projects (a DAG id is <project>.<job>)."),
+])  # fmt: skip
+def test_run_now_refuses_other_jobs(ui, dag_id, status, message):
+    reply = ui.http.post(f"/openfn/ui/api/jobs/{dag_id}/runs", json={}, headers=ui.bearer())
+    assert (reply.status_code, reply.json()["message"]) == (status, message)
