@@ -43,7 +43,7 @@ from openfn.adaptors.common import *  # noqa: F403 - OpenFn adaptors re-export l
 from openfn.adaptors.common import __all__ as _common_names
 from openfn.errors import OpenFnError, OperationArgumentError
 
-log = logging.getLogger("openfn.job")
+logger = logging.getLogger("openfn.job")
 Operation = Callable[[dict], dict]
 NEW_TRACKER = re.compile(r"^(enrollments|relationships|events|trackedEntities)$")
 STRATEGIES = ("CREATE", "UPDATE", "CREATE_AND_UPDATE", "DELETE")
@@ -140,10 +140,10 @@ def upsert(resource_type: Any, query: Any, data: Any, options: Any = None) -> Op
                 fix="Make the query match one record only (for example filter on a unique code or id).",
             )
         if not records:
-            log.info("upsert(): no %s matches %s; creating one", resource, params)
+            logger.info("upsert(): no %s matches %s; creating one", resource, params)
             return next_state(state, _request(state, "POST", [resource], opts, payload))
         record_id = records[0].get("trackedEntityInstance" if resource == "trackedEntityInstances" else "id")
-        log.info("upsert(): updating %s/%s", resource, record_id)
+        logger.info("upsert(): updating %s/%s", resource, record_id)
         return next_state(state, _request(state, "PUT", [resource, record_id], opts, payload))
 
     return run
@@ -270,7 +270,7 @@ def _request(state: dict, method: str, parts: list, options: dict, data: Any = N
     config = state.get("configuration") or {}
     host = config.get("hostUrl")
     if not host and config.get("apiUrl"):
-        log.warning("DEPRECATION: the dhis2 credential uses `apiUrl`; name it `hostUrl`.")
+        logger.warning("DEPRECATION: the dhis2 credential uses `apiUrl`; name it `hostUrl`.")
         host = config["apiUrl"]
     host = host or require(config, "hostUrl", "dhis2", "the host (or `hostUrl` in extra)")
     version = options.get("api_version") or options.get("apiVersion") or config.get("apiVersion")

@@ -37,7 +37,7 @@ from openfn.adaptors.common import *  # noqa: F403 - OpenFn adaptors re-export l
 from openfn.adaptors.common import __all__ as _common_names
 from openfn.errors import OpenFnError, OperationArgumentError
 
-log = logging.getLogger("openfn.job")
+logger = logging.getLogger("openfn.job")
 Operation = Callable[[dict], dict]
 FHIR_JSON = "application/fhir+json"
 SPECIAL = ("id", "lastUpdated", "tag", "profile", "security", "source", "text", "content", "list", "has", "type",
@@ -91,7 +91,7 @@ def search(resource_type: Any, options: Any = None) -> Operation:
                 break
             reply = _request(state, "GET", following)
         resources = resources[:maximum] if maximum else resources
-        log.info("search() found %d %s resources", len(resources), kind)
+        logger.info("search() found %d %s resources", len(resources), kind)
         return next_state(state, reply, resources, use_body=False)
 
     return run

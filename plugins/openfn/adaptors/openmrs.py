@@ -39,7 +39,7 @@ from openfn.adaptors.common import *  # noqa: F403 - OpenFn adaptors re-export l
 from openfn.adaptors.common import __all__ as _common_names
 from openfn.errors import OpenFnError
 
-log = logging.getLogger("openfn.job")
+logger = logging.getLogger("openfn.job")
 Operation = Callable[[dict], dict]
 REST = "/ws/rest/v1/"
 DEFAULT_MAX = 10_000
@@ -110,12 +110,12 @@ def upsert(path: Any, data: Any, params: Any = None) -> Operation:
         odd = len(target.split("/")) % 2 == 1
         if found.status_code >= 400 or count == 0:
             final = target if odd and query else "/".join(target.split("/")[:-1])
-            log.info("%s not found: creating a new resource", target)
+            logger.info("%s not found: creating a new resource", target)
             return next_state(state, _request(state, "POST", REST + final, body=body))
         final = target
         if odd and query:
             final = f"{target}/{results[0]['uuid'] if results else found.body['uuid']}"
-        log.info("%s found: updating it", final)
+        logger.info("%s found: updating it", final)
         return next_state(state, _request(state, "POST", REST + final, body=body))
 
     return run
@@ -145,6 +145,7 @@ def get_patient(uuid: Any) -> Operation:
     Example:
         operations = [get_patient(data_value("patient_uuid"))]
     """
+    check_text("get_patient", "uuid", uuid, example="'b52ec6f9-0e26-424c-a4a1-c64f9d571eb3'")
     return _get("get_patient", lambda state: f"patient/{resolve(state, uuid)}", {"singleton": True})
 
 
@@ -191,6 +192,7 @@ def get_encounter(uuid: Any) -> Operation:
     Example:
         operations = [get_encounter("1fdaa696-e759-4a7d-a066-f1ae557c151b")]
     """
+    check_text("get_encounter", "uuid", uuid, example="'1fdaa696-e759-4a7d-a066-f1ae557c151b'")
     return _get("get_encounter", lambda state: f"encounter/{resolve(state, uuid)}", {"singleton": True})
 
 
@@ -260,7 +262,7 @@ def _get(name: str, path: Any, options: Any) -> Operation:
         singleton = opts.pop("singleton", False)
         results, reply = _paged(state, REST + target.strip("/"), opts, 1 if singleton else None)
         data = (results[0] if results else None) if singleton else results
-        log.info("%s() downloaded %d resources", name, len(results))
+        logger.info("%s() downloaded %d resources", name, len(results))
         return next_state(state, reply, data, use_body=False)
 
     return run
@@ -298,7 +300,7 @@ def _paged(state: dict, path: str, opts: dict, singleton_max: int | None) -> tup
         first = False
         more = any(link.get("rel") == "next" for link in body.get("links") or [])
         if more and user_max is None and not limit and len(results) >= maximum:
-            log.warning("The default maximum of %d items was reached but OpenMRS has more; set `max` to get more.", maximum)
+            logger.warning("The default maximum of %d items was reached but OpenMRS has more; set `max` to get more.", maximum)
         if limit or len(results) >= maximum or not more:
             return results, reply
 
@@ -310,7 +312,7 @@ def _write(name: str, path: Any, data: Any) -> Operation:
     def run(state: dict) -> dict:
         target, body = expand_references(state, path, data)
         reply = _request(state, "POST", REST + target.strip("/"), body=body)
-        log.info("%s %s: %s", name, target, (reply.body or {}).get("uuid") if isinstance(reply.body, dict) else "")
+        logger.info("%s %s: %s", name, target, (reply.body or {}).get("uuid") if isinstance(reply.body, dict) else "")
         return next_state(state, reply)
 
     return run

@@ -40,7 +40,7 @@ from openfn.adaptors.common import __all__ as _common_names
 from openfn.errors import OperationArgumentError
 from openfn.runtime.resources import shared
 
-log = logging.getLogger("openfn.job")
+logger = logging.getLogger("openfn.job")
 Operation = Callable[[dict], dict]
 
 
@@ -90,7 +90,7 @@ def insert_many(table: Any, records: Any, options: Any = None) -> Operation:
     def run(state: dict) -> dict:
         name, rows, opts = expand_references(state, table, records, options)
         if not rows:
-            log.info("No records provided; skipping insert.")
+            logger.info("No records provided; skipping insert.")
             return state
         return _write(state, name, [_record("insert_many", row) for row in rows], None, opts or {})
 
@@ -127,7 +127,7 @@ def upsert_many(table: Any, uuid: Any, records: Any, options: Any = None) -> Ope
     def run(state: dict) -> dict:
         name, target, rows, opts = expand_references(state, table, uuid, records, options)
         if not rows:
-            log.info("No records provided; skipping upsert.")
+            logger.info("No records provided; skipping upsert.")
             return state
         return _write(state, name, [_record("upsert_many", row) for row in rows], target, opts or {})
 
@@ -207,7 +207,7 @@ def _write(state: dict, table: str, records: list[dict], conflict: str | None, o
 
 def _execute(state: dict, text: str, values: Any, options: dict) -> dict:
     if options.get("write_sql", options.get("writeSql")):
-        log.info("SQL: %s%s", text, f" with values {values}" if options.get("log_values", options.get("logValues")) else "")
+        logger.info("SQL: %s%s", text, f" with values {values}" if options.get("log_values", options.get("logValues")) else "")
     if options.get("execute") is False:
         return {**state, "queries": [*(state.get("queries") or []), text]}
     rows, result = _run(state, text, values, options)
@@ -222,7 +222,7 @@ def _run(state: dict, text: str, values: Any, options: dict) -> tuple[list[dict]
             columns = [column[0] for column in cursor.description or []]
             rows = [dict(zip(columns, row)) for row in cursor.fetchall()] if columns else []
             command = (getattr(cursor, "statusmessage", None) or "").split(" ")[0]
-            log.info("%s succeeded, rowCount: %d", command or "statement", cursor.rowcount)
+            logger.info("%s succeeded, rowCount: %d", command or "statement", cursor.rowcount)
             return rows, {"command": command, "rowCount": cursor.rowcount}
 
 
