@@ -188,10 +188,10 @@ def test_unreachable_server():
         http.get("/x")(state)
 
 
-def test_secret_query_values_never_show_in_urls(api, state):
-    result = http.get("/x", query={"api_key": "k-123456"})(state)
-    assert api.received[-1].args == {"api_key": "k-123456"}
-    assert result["response"]["url"] == f"{api.url}/api/x"
+def test_secret_query_values_never_show_in_urls_or_state(api, state):
+    result = http.get("/x", query={"api_key": "k-123456", "pw": lambda s: s["configuration"]["password"], "page": 2})(state)
+    assert api.received[-1].args == {"api_key": "k-123456", "pw": PASSWORD, "page": "2"}
+    assert (result["response"]["url"], result["response"]["query"]) == (f"{api.url}/api/x", {"api_key": "***", "pw": "***", "page": 2})
     from openfn.adaptors._http_client import shown_url
 
     assert shown_url("https://user:pw@h.example/p?api_key=k&page=2") == "https://h.example/p?api_key=***&page=2"

@@ -133,7 +133,7 @@ def send(
     check_status(response, errors, method, shown, secrets)
     return Reply(
         method=method, url=shown, status_code=response.status_code, headers=public_headers(response.headers),
-        body=parse_body(response, parse_as), duration=duration, query=params,
+        body=parse_body(response, parse_as), duration=duration, query=shown_query(params, secrets),
     )  # fmt: skip
 
 
@@ -223,6 +223,11 @@ def shown_url(url: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     )
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def shown_query(params: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """The query as state keeps it: secret-looking keys and the credential's secret values as '***'."""
+    return {key: "***" if SECRET_QUERY.search(key) or str(value) in secrets else value for key, value in params.items()}
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
