@@ -205,3 +205,16 @@ class Fhir:
             responses = [{"response": {"status": "201 Created", "location": entry["request"]["url"]}} for entry in bundle["entry"]]
             return self.fhir({"resourceType": "Bundle", "type": "transaction-response", "entry": responses})
         return self.outcome(404, f"Unknown path {path}")
+
+
+def commcare_lookup_tables(hq: CommCare):
+    """Extend a CommCare stand-in with the lookup table upload API (/a/<domain>/fixtures/fixapi/)."""
+    route = hq.__call__
+
+    def with_fixtures(request: Received) -> Answer:
+        if request.path == f"/a/{hq.domain}/fixtures/fixapi/" and request.method == "POST" and request.headers.get("authorization"):
+            hq.uploads.append(multipart(request))
+            return json_answer({"code": 200, "message": "Successfully uploaded lookup tables\n"})
+        return route(request)
+
+    return with_fixtures

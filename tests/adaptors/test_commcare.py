@@ -11,7 +11,7 @@ from openfn.adaptors._commcare_files import xform
 from openfn.adaptors._http_client import HttpError
 from openfn.adaptors.common import data_value
 from openfn.errors import OperationArgumentError
-from tests.adaptors.fake_apis import COMMCARE_KEY, COMMCARE_USER, CommCare, basic
+from tests.adaptors.fake_apis import COMMCARE_KEY, COMMCARE_USER, CommCare, basic, commcare_lookup_tables
 from tests.adaptors.helpers import exact
 from tests.adaptors.servers import ApiServer
 
@@ -19,7 +19,7 @@ from tests.adaptors.servers import ApiServer
 @pytest.fixture(scope="module")
 def hq():
     fake = CommCare()
-    with ApiServer(fake) as server:
+    with ApiServer(commcare_lookup_tables(fake)) as server:
         server.fake = fake
         yield server
 
@@ -98,6 +98,20 @@ def test_bulk_case_upload_sends_an_xlsx_workbook(hq, state):
     assert filename == "data.xlsx"
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [["external_id", "name", "phone"], ["e1", "Ann", None], ["e2", "Bo", "0700"]]
     assert result["data"] == {"message": "success", "code": 200}
+
+
+def test_bulk_lookup_tables_send_one_sheet_per_table(hq, state):
+    from openpyxl import load_workbook
+
+    tables = {"types": [{"DELETE(Y/N)": "N", "table_id": "fruit", "is_global?": "yes", "field 1": "name"}], "fruit": [{"UID": "", "DELETE(Y/N)": "N", "field: name": "Orange"}]}
+    result = commcare.bulk("lookup-table", tables, {"replace": False})(state)
+    assert hq.received[-1].path == "/a/demo-project/fixtures/fixapi/"
+    upload = hq.fake.uploads[-1]
+    book = load_workbook(io.BytesIO(upload["file-to-upload"][1]))
+    assert book.sheetnames == ["types", "fruit"]
+    assert [list(row) for row in book["fruit"].iter_rows(values_only=True)] == [["UID", "DELETE(Y/N)", "field: name"], [None, "N", "Orange"]]
+    assert upload["replace"] == (None, b"false")
+    assert result["data"] == {"message": "Successfully uploaded lookup tables", "code": 200}
 
 
 def test_unknown_resource_is_an_http_error(hq, state):

@@ -161,7 +161,8 @@ def bulk(type: str, data: Any, params: Any = None) -> Operation:
         else:
             path, field_name, sheets = f"/a/{domain}/fixtures/fixapi/", "file-to-upload", dict(rows or {})
         files = {field_name: ("data.xlsx", workbook(sheets), XLSX)}
-        files.update({str(k): (None, str(v)) for k, v in (fields or {}).items() if v is not None})
+        # Form fields as JavaScript's FormData writes them: true/false in lower case.
+        files.update({str(k): (None, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (fields or {}).items() if v is not None})
         reply = _request(state, "POST", path, files=files)
         body = reply.body if isinstance(reply.body, dict) else {"message": reply.body}
         result = {"message": str(body.get("message", "")).replace("\n", ""), "code": body.get("code")}

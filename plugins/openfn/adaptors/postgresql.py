@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openfn.adaptors import _sql
-from openfn.adaptors._args import describe, is_function, named
+from openfn.adaptors._args import describe, named
 from openfn.adaptors._http_args import check_mapping, check_text
 from openfn.adaptors._references import expand_references
 from openfn.adaptors._state import compose_next_state
