@@ -152,3 +152,47 @@ def test_run_now_starts_a_manual_run_of_a_cron_job(ui):
 def test_run_now_refuses_other_jobs(ui, dag_id, status, message):
     reply = ui.http.post(f"/openfn/ui/api/jobs/{dag_id}/runs", json={}, headers=ui.bearer())
     assert (reply.status_code, reply.json()["message"]) == (status, message)
+
+
+def test_a_page_over_its_time_budget_returns_what_it_found_and_where_to_go_on(ui, monkeypatch):
+    from openfn.ui import listing
+
+    ids = [ui.send({**REGISTRATION, "n": n})["meta"]["message_id"] for n in range(3)][::-1]
+    monkeypatch.setattr(listing, "TIME_BUDGET", -1.0)  # spent before the first row
+    first = _page(ui)
+    assert ([m["id"] for m in first["messages"]], first["next_before"]) == ([ids[0]], ids[0])
+    monkeypatch.setattr(listing, "TIME_BUDGET", 60.0)
+    assert [m["id"] for m in _page(ui, before=first["next_before"])["messages"]] == ids[1:]
+
+
+def test_chained_runs_by_index_are_the_inboxs_chained_runs(ui):
+    """The flow and fail runs found by index ranges are those receipts.chained_runs finds with LIKE."""
+    from airflow.models.dagrun import DagRun
+
+    from openfn.inbox.receipts import chained_runs as by_like
+    from openfn.ui.listing import chained_runs as by_range
+
+    ids = [ui.send({**REGISTRATION, "n": n})["meta"]["message_id"] for n in range(3)]
+    other = "01a20000-0000-7000-8000-000000000000"
+    made = [("demo.confirm-registration", f"flow__{ids[0]}__a1"), ("demo.confirm-registration", f"flow__{ids[0]}__b2"),
+            ("demo.registration-failed", f"fail__{ids[1]}__c3"), ("demo.confirm-registration", f"flow__{other}__d4"),
+            ("demo.confirm-registration", f"flow__{ids[2]}X__e5"), ("demo.registration-failed", f"flow__{ids[2]}__f6")]  # fmt: skip
+    now = datetime.datetime.now(UTC)
+    with ui.runtime.database.write() as connection:
+        connection.execute(sa.insert(DagRun.__table__), [
+            {"dag_id": dag_id, "run_id": run_id, "run_type": "manual", "state": "success", "run_after": now,
+             "start_date": now, "end_date": now, "clear_number": 0, "span_status": "not_started"}
+            for dag_id, run_id in made
+        ])  # fmt: skip
+    chains = ["demo.confirm-registration", "demo.registration-failed"]
+    with ui.runtime.database.read() as connection:
+        expected = by_like(connection, ids, chains)
+        found = by_range(connection, ids, chains)
+    assert {k: [(v.dag_id, v.run_id, v.state, v.source) for v in views] for k, views in found.items()} == {
+        ids[0]: [("demo.confirm-registration", f"flow__{ids[0]}__a1", "success", "flow"),
+                 ("demo.confirm-registration", f"flow__{ids[0]}__b2", "success", "flow")],
+        ids[1]: [("demo.registration-failed", f"fail__{ids[1]}__c3", "success", "fail")],
+        ids[2]: [("demo.registration-failed", f"flow__{ids[2]}__f6", "success", "flow")],
+    }  # fmt: skip
+    assert {k: [v.run_id for v in views] for k, views in found.items()} == {k: [v.run_id for v in views] for k, views in expected.items() if views}
+    assert [(v.end_date, v.dag_run_pk is not None) for v in found[ids[0]]] == [(v.end_date, True) for v in expected[ids[0]]]

@@ -6,25 +6,36 @@ It composes the inbox's own pieces (``search.Scan`` for the newest-first keyset 
 * dates: ``received_at`` is stamped just before the row is inserted, so it grows with ``seq`` (up to the
   milliseconds two concurrent requests overlap). A date therefore becomes a ``seq`` bound by binary search
   on the primary key (about 17 index lookups for 100,000 messages) instead of a scan or a new index;
-* previews: the first characters of each listed body, read for the listed rows only.
+* previews: the first characters of each listed body, read for the listed rows only;
+* chained runs by index: flow/fail run ids start with ``<kind>__<message id>__``, so each message's chained
+  runs are one range of the ``dag_run (dag_id, run_id)`` unique index. ``receipts.chained_runs`` matches
+  them with ``LIKE``, which neither SQLite (case-insensitive ``LIKE``) nor PostgreSQL (non-C collation)
+  can answer from that index: it reads every run of the chained DAGs, about 1 ms per 1,000 runs for each
+  batch of messages. The ranges below keep a page at a few milliseconds however many runs exist;
+* a time budget: a page whose filters match few messages stops after ``TIME_BUDGET`` seconds and returns
+  the cursor to continue from, so the page stays responsive and the user decides whether to search on.
 """
 
 from __future__ import annotations
 
 import datetime
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openfn.inbox import search
-from openfn.inbox.jobstates import job_states
-from openfn.inbox.receipts import all_runs
+from openfn.inbox.jobstates import RunView, job_states
+from openfn.inbox.receipts import inbox_runs
 from openfn.inbox.schema import messages
 
 PREVIEW_CHARS = 240
 BATCH = 100  # rows whose runs are read in one query
 MAX_SCAN = 20_000  # rows one request reads at most; next_before continues from there
+TIME_BUDGET = 0.15  # seconds of scanning after which a page returns what it found, with a cursor
+CHAIN_KINDS = ("flow", "fail")
 
 
 def iso(moment: datetime.datetime) -> str:
@@ -35,7 +46,9 @@ def iso(moment: datetime.datetime) -> str:
 def first_seq_from(connection: Connection, moment: datetime.datetime) -> int | None:
     """The smallest ``seq`` of a message received at or after ``moment``; None if there is none."""
     bound = iso(moment)
-    low, high = connection.execute(sa.select(sa.func.min(messages.c.seq), sa.func.max(messages.c.seq))).one()
+    # two statements: SQLite answers a lone min() or max() from the index, but scans for both in one
+    low = connection.execute(sa.select(sa.func.min(messages.c.seq))).scalar()
+    high = connection.execute(sa.select(sa.func.max(messages.c.seq))).scalar()
     if high is None:
         return None
     answer = None
@@ -58,6 +71,47 @@ def previews(connection: Connection, ids: list[str]) -> dict[str, str]:
         return {}
     text = sa.func.substr(sa.cast(messages.c.body, sa.Text), 1, PREVIEW_CHARS)
     return dict(connection.execute(sa.select(messages.c.id, text).where(messages.c.id.in_(ids))).all())
+
+
+def chained_runs(connection: Connection, message_ids: list[str], dag_ids: list[str]) -> dict[str, list[RunView]]:
+    """message id -> its flow/fail runs in the DAGs ``dag_ids`` (the flow and fail jobs), oldest first."""
+    found: dict[str, list[RunView]] = defaultdict(list)
+    for dag_id in sorted(set(dag_ids)):
+        for start in range(0, len(message_ids), BATCH):
+            prefixes = [f"{kind}__{message_id}__" for message_id in message_ids[start:start + BATCH] for kind in CHAIN_KINDS]
+            params: dict = {"dag_id": dag_id}
+            for n, prefix in enumerate(prefixes):  # every run id starting with the prefix sorts below prefix[:-1] + "`"
+                params[f"low{n}"], params[f"high{n}"] = prefix, prefix[:-1] + "`"
+            ranges = " OR ".join(f"(run_id >= :low{n} AND run_id < :high{n})" for n in range(len(prefixes)))
+            rows = connection.execute(sa.text(
+                "SELECT id, run_id, state, queued_at, start_date, end_date FROM dag_run "
+                f"WHERE dag_id = :dag_id AND ({ranges})"), params).all()  # fmt: skip
+            for row in rows:  # no ORDER BY: SQLite would walk the whole table in id order to avoid a sort
+                kind, message_id, _ = row.run_id.split("__", 2)
+                found[message_id].append(RunView(
+                    job=dag_id.split(".", 1)[1], dag_id=dag_id, run_id=row.run_id, state=row.state,
+                    queued_at=_aware(row.queued_at), start_date=_aware(row.start_date), end_date=_aware(row.end_date),
+                    dag_run_pk=row.id, source=kind,
+                ))  # fmt: skip
+    for views in found.values():
+        views.sort(key=lambda view: view.dag_run_pk)  # as receipts.chained_runs: oldest DAG run first
+    return found
+
+
+def _aware(value):
+    """Text SQL returns SQLite's timestamps as strings and without a zone; Airflow stores them in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def all_runs(connection: Connection, message_ids: list[str], chain_dag_ids: list[str]) -> dict[str, list[RunView]]:
+    """``receipts.all_runs``, with the chained runs found through the index."""
+    own = inbox_runs(connection, message_ids)
+    chained = chained_runs(connection, message_ids, chain_dag_ids)
+    return {message_id: own.get(message_id, []) + chained.get(message_id, []) for message_id in message_ids}
 
 
 @dataclass
@@ -86,6 +140,7 @@ def _keep(states: list[dict], job: str | None, state: str | None) -> bool:
 
 def list_page(connection: Connection, database, catalog, filters: Filters, *, before_seq: int | None, limit: int) -> Page:
     """One page of messages, newest first. ``catalog`` is the inbox's project catalog (job order, chains)."""
+    started = time.monotonic()
     upper = before_seq
     if filters.until is not None:
         until_seq = first_seq_from(connection, filters.until)
@@ -100,40 +155,41 @@ def list_page(connection: Connection, database, catalog, filters: Filters, *, be
     scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q), before_seq=upper, max_rows=MAX_SCAN)
     page = Page()
     batch: list = []
-    finished = False  # no older match can exist
-    last_seen = None
+    cursor = None  # the last row whose job-states were looked at
 
     def flush() -> None:
-        nonlocal last_seen
+        nonlocal cursor
         chains = [job.dag_id for name in {row.project for row in batch} if name in projects
-                  for job in projects[name].project.jobs.values() if job.trigger.kind in ("flow", "fail")]  # fmt: skip
+                  for job in projects[name].project.jobs.values() if job.trigger.kind in CHAIN_KINDS]  # fmt: skip
         views = all_runs(connection, [row.id for row in batch], chains)
         for row in batch:
-            last_seen = row.id
+            cursor = row.id
             order = list(projects[row.project].project.jobs) if row.project in projects else []
             states = job_states(views[row.id], order)
             if _keep(states, filters.job, filters.state):
                 page.messages.append({"id": row.id, "project": row.project, "received_at": row.received_at, "job_states": states})
                 if len(page.messages) >= limit:
-                    return
+                    break
         batch.clear()
 
+    stopped = False  # by the limit or the time budget, before the scan ended
+    at_lower_bound = False
     for row in scan:
         if lower is not None and row.seq < lower:
-            finished = True
+            at_lower_bound = True
             break
         batch.append(row)
-        if len(batch) == BATCH:
+        over_budget = time.monotonic() - started > TIME_BUDGET
+        if len(batch) == BATCH or over_budget:
             flush()
-            if len(page.messages) >= limit:
+            if len(page.messages) >= limit or over_budget:
+                stopped = True
                 break
-    if batch and len(page.messages) < limit:
+    if batch:
         flush()
+    more = len(page.messages) >= limit or stopped or (not at_lower_bound and scan.more)
     page.scanned = scan.read
-    if len(page.messages) >= limit:
-        page.next_before = last_seen
-    elif not finished and scan.more:
-        page.next_before = scan.last_id
+    page.next_before = cursor if more else None
     shown = previews(connection, [m["id"] for m in page.messages])
     for message in page.messages:
         message["preview"] = shown.get(message["id"], "")
