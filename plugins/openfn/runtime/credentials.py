@@ -4,7 +4,7 @@ Every adaptor gets the Connection's own fields (``host``, ``login``/``username``
 ``port``), then the names its OpenFn counterpart's ``configuration-schema.json`` uses, derived from those
 fields (``ADAPTOR_FIELDS``), then every key of the Connection's ``extra`` JSON, which wins over anything
 derived: a Connection made for OpenFn can carry ``{"hostUrl": ..., "apiVersion": "41", "pat": ...}`` in
-``extra`` and nothing else. docs/adaptors.md lists what each adaptor reads.
+``extra`` and nothing else. README.md (Adaptors and credentials) lists what each adaptor reads.
 """
 
 from __future__ import annotations
