@@ -99,7 +99,6 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
         tags=tags,
         doc_md=_doc(project, job),
         is_paused_upon_creation=not job.enabled,
-        default_args={"retries": job.retries, "retry_delay": datetime.timedelta(seconds=job.retry_delay_seconds)},
     ) as dag:
         run = OpenFnJobOperator(
             task_id="run",
@@ -113,6 +112,10 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
             enabled=job.enabled,
             state_notifier=notifier,
             on_failure_callback=notifier,
+            # On the task, not as DAG default_args: only the job is retried, and default_args cost a
+            # merge per operator at every parse.
+            retries=job.retries,
+            retry_delay=datetime.timedelta(seconds=job.retry_delay_seconds),
         )
         if not run_task_only:
             _chain(project, job, run)
@@ -133,4 +136,4 @@ def _chain(project: Project, job: Job, run) -> None:
         run >> OpenFnTriggerOperator(task_id=f"fail_{downstream.key}", kind="fail", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_FAILED)
     if fail_jobs:
         # A fail trigger that fired would otherwise make the DAG run look successful.
-        run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+        run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import importlib.machinery
 import importlib.util
 import os
 import re
 from pathlib import Path
 from typing import Any
 
+from openfn.spec._cache import compiles
 from openfn.spec._reader import JOB_KEY, Reader
 from openfn.spec.model import Credential, Job, Trigger
 
@@ -107,9 +107,7 @@ def _expression(reader: Reader, value: Any, where: str, *, check: bool = True) -
     if not check:
         return "python", path
     try:
-        # Parsing only compiles the job (it is imported when its task runs). Python's own bytecode cache
-        # (__pycache__, checked against the file's mtime) makes later parses a stat and a read.
-        importlib.machinery.SourceFileLoader(f"openfn_job_{path.stem}", str(path)).get_code(None)
+        compiles(path)  # parsing only compiles the job; it is imported when its task runs
     except SyntaxError as exc:
         raise reader.error(where, f"has a Python syntax error at line {exc.lineno}: {exc.msg}", value=candidate, fix=f"correct {path.name} line {exc.lineno}.") from None
     return "python", path

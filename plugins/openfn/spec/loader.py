@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from openfn.errors import ProjectError
+from openfn.spec._cache import cached_yaml
 from openfn.spec._jobs import parse_credentials, parse_jobs
 from openfn.spec._reader import PROJECT_NAME, Reader
 from openfn.spec._triggers import parse_triggers
@@ -60,7 +61,7 @@ def load_project(folder: Path, *, compile_only: str | None = None) -> Project:
     file = folder / PROJECT_FILE
     reader = Reader(file, compile_only=compile_only)
     try:
-        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+        raw = cached_yaml(file, lambda text: yaml.load(text, Loader=_Loader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
