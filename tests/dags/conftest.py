@@ -10,26 +10,6 @@ FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture(scope="session")
-def sync_dags(airflow_db, tmp_path_factory):
-    """Serialize DAGs into the metadata DB, as the DAG processor would, so ``dag.test()`` can run them."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()
-    empty = tmp_path_factory.mktemp("no-dag-files")
-
-    def sync(dags) -> dict:
-        dags = list(dags)
-        bag = DagBag(dag_folder=str(empty))
-        for dag in dags:
-            bag.bag_dag(dag)
-        sync_bag_to_db(bag, "dags-folder", None)
-        return {dag.dag_id: dag for dag in dags}
-
-    return sync
-
-
-@pytest.fixture(scope="session")
 def db():
     """Read helpers over the metadata DB: DAG runs, XComs, Variables."""
     from airflow.models import DagRun, Variable

@@ -93,3 +93,26 @@ def smtp_server():
     else:
         os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = previous
 # --- end SMTP server ----------------------------------------------------------------------------------------
+
+
+# --- DAGs serialized into the session's metadata DB -----------------------------------------------------
+@pytest.fixture(scope="session")
+def sync_dags(airflow_db, tmp_path_factory):
+    """Serialize DAGs into the metadata DB, as the DAG processor would, so ``dag.test()`` can run them and
+    runs can be created for them. Returns ``sync(dags) -> {dag_id: dag}``."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()
+    empty = tmp_path_factory.mktemp("no-dag-files")
+
+    def sync(dags) -> dict:
+        dags = list(dags)
+        bag = DagBag(dag_folder=str(empty))
+        for dag in dags:
+            bag.bag_dag(dag)
+        sync_bag_to_db(bag, "dags-folder", None)
+        return {dag.dag_id: dag for dag in dags}
+
+    return sync
+# --- end serialized DAGs ----------------------------------------------------------------------------------

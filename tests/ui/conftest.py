@@ -17,21 +17,13 @@ PROJECT = "demo"
 
 
 @pytest.fixture(scope="session")
-def demo_dags(airflow_db, tmp_path_factory):
+def demo_dags(sync_dags):
     """The demo project's DAGs, serialized into the session database as the DAG processor would."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
     from openfn.dagbuild import build_dag
     from openfn.spec import load_project
 
-    DagBundlesManager().sync_bundles_to_db()
     project = load_project(JOBS_DIR / PROJECT)
-    bag = DagBag(dag_folder=str(tmp_path_factory.mktemp("no-dag-files")))
-    for job in project.jobs.values():
-        bag.bag_dag(build_dag(project, job))
-    sync_bag_to_db(bag, "dags-folder", None)
-    return sorted(bag.dags)
+    return sorted(sync_dags(build_dag(project, job) for job in project.jobs.values()))
 
 
 @pytest.fixture(scope="session")
