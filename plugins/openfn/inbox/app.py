@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from openfn.inbox.responses import install_error_handlers
 from openfn.inbox.routes_api import router as api_router
-from openfn.inbox.routes_inbox import router as inbox_router
+from openfn.inbox.routes_inbox import routes as inbox_routes
 from openfn.inbox.runtime import InboxRuntime
 
 URL_PREFIX = "/openfn"
@@ -58,7 +58,7 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
         redoc_url=None,
     )
     app.state.openfn_runtime = runtime
-    app.include_router(inbox_router)
+    app.router.routes.extend(inbox_routes)
     app.include_router(api_router)
     install_error_handlers(app)
     return app

@@ -1,11 +1,14 @@
 """``POST /openfn/inbox/<token>``: token -> sender auth -> body -> strict JSON -> match -> store -> 202.
 
-The reply is sent only after the message and its runs are committed; it is the stored reply, so a sender
-retrying with the same ``Idempotency-Key`` (or ``webhook-id``) gets exactly the same answer.
+The reply is sent only after the message and its runs are committed (by the group writer, see writer.py);
+it is the stored reply, so a sender retrying with the same ``Idempotency-Key`` (or ``webhook-id``) gets
+exactly the same answer. The event loop only does in-memory work: whatever may need the database (a token
+or secret not cached yet) and large bodies go to a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -15,18 +18,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from openfn.errors import InvalidBody, StoreUnavailable, UnknownInbox
-from openfn.inbox.catalog import InboxProject
 from openfn.inbox.body import read_limited
+from openfn.inbox.catalog import InboxProject
 from openfn.inbox.jsonbody import parse_body
 from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.runtime import InboxRuntime
 from openfn.inbox.senders import check_sender, storable_headers
-from openfn.inbox.store import NewMessage, PlannedRun, store_message
+from openfn.inbox.store import NewMessage, PlannedRun
+from openfn.inbox.tokens import STALE
 
 log = logging.getLogger("openfn.inbox")
 
 IDEMPOTENCY_HEADERS = ("idempotency-key", "webhook-id")
 MAX_KEY_LENGTH = 255
+INLINE_BYTES = 32 * 1024  # bodies up to this size are parsed and matched on the event loop
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,31 @@ def find_project(runtime: InboxRuntime, token: str) -> InboxProject:
     if name is None:
         raise UnknownInbox()
     return snapshot.projects[name]
+
+
+def admit(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> InboxProject:
+    """The project this request may post to (may read tokens and secrets from the database)."""
+    inbox_project = find_project(runtime, token)
+    check_sender(inbox_project.project, headers, runtime.secrets)
+    runtime.ensure_started()
+    return inbox_project
+
+
+def admit_from_memory(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> InboxProject | None:
+    """``admit`` when everything it needs is cached; None when it must run in a worker thread."""
+    if not runtime.started:
+        return None
+    snapshot = runtime.catalog.snapshot()
+    name = runtime.tokens.cached(token, snapshot.projects)
+    if name is STALE:
+        return None
+    if name is None:
+        raise UnknownInbox()
+    inbox_project = snapshot.projects[name]
+    if not runtime.secrets.ready_for(inbox_project.project):
+        return None
+    check_sender(inbox_project.project, headers, runtime.secrets)
+    return inbox_project
 
 
 def idempotency_key(headers: Mapping[str, str]) -> str | None:
@@ -58,7 +88,9 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def plan_message(inbox_project: InboxProject, body, text: str, headers: dict[str, str], key: str | None) -> NewMessage:
+def plan_message(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes, headers: dict[str, str], key: str | None) -> NewMessage:
+    """Parse the body and decide its runs: everything a 202 promises, before anything is stored."""
+    body, text = parse_body(raw, max_depth=runtime.settings.max_depth)
     message_id = new_message_id()
     planned = tuple(
         PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1))
@@ -75,38 +107,21 @@ def plan_message(inbox_project: InboxProject, body, text: str, headers: dict[str
     )
 
 
-def _store(runtime: InboxRuntime, message: NewMessage) -> Reply:
-    reply_text = json.dumps(message.reply(), separators=(",", ":"))
-    try:
-        database = runtime.database
-        with database.write() as connection:
-            first = store_message(connection, database, message, reply_text)
-    except SQLAlchemyError:
-        log.exception("Cannot store a message for project %s", message.project)
-        raise StoreUnavailable() from None
-    if first is not None:
-        return Reply(202, first)
-    if message.runs:
-        runtime.wake_dispatcher()
-    return Reply(202, reply_text)
-
-
-def admit(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> InboxProject:
-    """The project this request may post to (tokens and secrets may need the database: not on the loop)."""
-    inbox_project = find_project(runtime, token)
-    check_sender(inbox_project.project, headers, runtime.secrets)
-    runtime.ensure_started()
-    return inbox_project
-
-
-def accept(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes, headers: dict[str, str], key: str | None) -> Reply:
-    body, text = parse_body(raw, max_depth=runtime.settings.max_depth)
-    return _store(runtime, plan_message(inbox_project, body, text, headers, key))
-
-
 async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes]) -> Reply:
     """Handle one POST. Raises an InboxError subclass for anything the sender must fix."""
-    inbox_project = await run_in_threadpool(admit, runtime, token, headers)
+    inbox_project = admit_from_memory(runtime, token, headers)
+    if inbox_project is None:
+        inbox_project = await run_in_threadpool(admit, runtime, token, headers)
     key = idempotency_key(headers)
     raw = await read_limited(chunks, headers, runtime.settings.max_body_bytes)
-    return await run_in_threadpool(accept, runtime, inbox_project, raw, storable_headers(raw_headers), key)
+    stored_headers = storable_headers(raw_headers)
+    if len(raw) <= INLINE_BYTES:
+        message = plan_message(runtime, inbox_project, raw, stored_headers, key)
+    else:
+        message = await run_in_threadpool(plan_message, runtime, inbox_project, raw, stored_headers, key)
+    reply_text = json.dumps(message.reply(), separators=(",", ":"))
+    try:
+        first = await asyncio.wrap_future(runtime.writer.submit(message, reply_text))
+    except SQLAlchemyError:
+        raise StoreUnavailable() from None
+    return Reply(202, reply_text if first is None else first)

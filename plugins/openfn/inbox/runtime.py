@@ -16,6 +16,7 @@ from openfn.inbox.dispatcher import Dispatcher
 from openfn.inbox.schema import ensure_schema
 from openfn.inbox.senders import SecretCache
 from openfn.inbox.tokens import TokenTable
+from openfn.inbox.writer import GroupWriter
 from openfn.settings import InboxSettings, Settings, get_inbox_settings, get_settings
 
 log = logging.getLogger("openfn.inbox")
@@ -36,7 +37,9 @@ class InboxRuntime:
         self.secrets = SecretCache()
         self._database = database
         self._dispatcher: Dispatcher | None = None
+        self._writer: GroupWriter | None = None
         self._lock = threading.Lock()
+        self.started = False
 
     @property
     def database(self) -> Database:
@@ -53,21 +56,31 @@ class InboxRuntime:
                         self.database,
                         batch_size=self.inbox_settings.dispatch_batch_size or None,
                         sweep_seconds=self.inbox_settings.dispatch_sweep_seconds,
+                        intake_busy=lambda: self._writer is not None and self._writer.busy(),
                     )
         return self._dispatcher
 
+    @property
+    def writer(self) -> GroupWriter:
+        if self._writer is None:
+            with self._lock:
+                if self._writer is None:
+                    self._writer = GroupWriter(self.database, on_commit=self.wake_dispatcher)
+        return self._writer
+
     def start(self) -> None:
-        """Start the dispatcher (if this api-server runs one); errors are logged, not raised: the next
-        request tries again, and the api-server keeps serving Airflow meanwhile."""
-        if not self.inbox_settings.dispatcher:
-            return
+        """Create the tables and start the dispatcher (if this api-server runs one). Errors are logged,
+        not raised: the next request tries again, and the api-server keeps serving Airflow meanwhile."""
         try:
-            self.dispatcher.start()
+            self.database  # noqa: B018 - creates the tables on first use
+            if self.inbox_settings.dispatcher:
+                self.dispatcher.start()
+            self.started = True
         except Exception:
-            log.exception("The OpenFn inbox dispatcher could not start; the next inbox request retries")
+            log.exception("The OpenFn inbox could not start; the next inbox request retries")
 
     def ensure_started(self) -> None:
-        if self.inbox_settings.dispatcher and (self._dispatcher is None or not self._dispatcher.running):
+        if not self.started or (self.inbox_settings.dispatcher and not self.dispatcher.running):
             self.start()
 
     def wake_dispatcher(self) -> None:
@@ -75,5 +88,8 @@ class InboxRuntime:
             self._dispatcher.wake()
 
     def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        self.started = False

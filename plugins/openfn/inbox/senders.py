@@ -47,6 +47,17 @@ class SecretCache:
             self._values[(kind, name)] = (now, value)
         return value
 
+    def fresh(self, kind: str, name: str) -> bool:
+        hit = self._values.get((kind, name))
+        return hit is not None and time.monotonic() - hit[0] < self.ttl
+
+    def ready_for(self, project: Project) -> bool:
+        """Whether checking this project's senders needs no database read."""
+        kinds = project.inbox.auth
+        return ("api_key" not in kinds or self.fresh("Variable", project.inbox.api_key_variable)) and (
+            "basic" not in kinds or self.fresh("Connection", project.inbox.basic_conn_id)
+        )
+
     def api_key(self, variable: str) -> str | None:
         def read(name: str):
             from airflow.models.variable import Variable

@@ -1,5 +1,6 @@
 """Storing a message: the message, one pending run per matched job and the 10-second-rule rows, in one
-transaction, so a 202 always means all of it is on disk and a crash before commit means none of it is."""
+transaction, so a 202 always means all of it is on disk and a crash before commit means none of it is.
+Many messages can share that transaction (see writer.py): each is still all-or-nothing."""
 
 from __future__ import annotations
 
@@ -57,10 +58,8 @@ def insert_runs(connection: Connection, database: Database, message_id: str, pro
     )  # fmt: skip
 
 
-def store_message(connection: Connection, database: Database, message: NewMessage, reply_text: str) -> str | None:
-    """Insert ``message`` and its runs. Returns None, or -- when its Idempotency-Key was used before --
-    the first reply's text, having stored nothing."""
-    row = {
+def _row(message: NewMessage, reply_text: str) -> dict:
+    return {
         "id": message.id,
         "project": message.project,
         "received_at": message.received_at,
@@ -69,25 +68,60 @@ def store_message(connection: Connection, database: Database, message: NewMessag
         "idempotency_key": message.idempotency_key,
         "reply": reply_text,
     }
-    if message.idempotency_key is None:
-        connection.execute(sa.insert(messages).values(**row))
-    else:
-        statement = (
-            dialect_insert(database, messages)
-            .values(**row)
-            .on_conflict_do_nothing(index_elements=["project", "idempotency_key"])
-            .returning(messages.c.seq)
+
+
+def _insert_keyed(connection: Connection, database: Database, message: NewMessage, reply_text: str) -> str | None:
+    statement = (
+        dialect_insert(database, messages)
+        .values(**_row(message, reply_text))
+        .on_conflict_do_nothing(index_elements=["project", "idempotency_key"])
+        .returning(messages.c.seq)
+    )
+    if connection.execute(statement).first() is not None:
+        return None
+    return connection.execute(
+        sa.select(messages.c.reply).where(
+            messages.c.project == message.project, messages.c.idempotency_key == message.idempotency_key
         )
-        if connection.execute(statement).first() is None:
-            return connection.execute(
-                sa.select(messages.c.reply).where(
-                    messages.c.project == message.project, messages.c.idempotency_key == message.idempotency_key
-                )
-            ).scalar_one()
-    insert_runs(connection, database, message.id, message.project, message.runs, "message")
-    if message.runs:
+    ).scalar_one()
+
+
+def store_messages(connection: Connection, database: Database, batch: list[tuple[NewMessage, str]]) -> list[str | None]:
+    """Insert each message with its runs, in the caller's transaction, with one multi-row insert per table.
+
+    Returns, per message, None (stored) or -- when its Idempotency-Key was used before, in an earlier
+    transaction or earlier in this batch -- the first reply's text, having stored nothing for it.
+    """
+    results: list[str | None] = []
+    plain: list[dict] = []
+    for message, reply_text in batch:  # in arrival order: plain rows are flushed before each keyed one
+        if message.idempotency_key is None:
+            plain.append(_row(message, reply_text))
+            results.append(None)
+            continue
+        if plain:
+            connection.execute(sa.insert(messages), plain)
+            plain = []
+        results.append(_insert_keyed(connection, database, message, reply_text))
+    if plain:
+        connection.execute(sa.insert(messages), plain)
+    stored = [message for (message, _), result in zip(batch, results) if result is None and message.runs]
+    if stored:
+        connection.execute(
+            sa.insert(runs).values(created_at=database.now()),
+            [
+                {"message_id": m.id, "project": m.project, "job": r.job, "dag_id": r.dag_id, "run_id": r.run_id,
+                 "source": "message", "status": PENDING, "next_attempt_at": 0.0}
+                for m in stored for r in m.runs
+            ],
+        )  # fmt: skip
         connection.execute(
             sa.insert(message_jobs).values(last_run_at=database.now()),
-            [{"message_id": message.id, "job": r.job, "runs": 1} for r in message.runs],
+            [{"message_id": m.id, "job": r.job, "runs": 1} for m in stored for r in m.runs],
         )
-    return None
+    return results
+
+
+def store_message(connection: Connection, database: Database, message: NewMessage, reply_text: str) -> str | None:
+    """One message: see ``store_messages``."""
+    return store_messages(connection, database, [(message, reply_text)])[0]

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 log = logging.getLogger("openfn.inbox")
 
 TOKEN_BYTES = 24  # 192 bits
+STALE = object()
 
 
 def token_variable(project: str) -> str:
@@ -105,6 +106,16 @@ class TokenTable:
                 if wanted != self._projects or time.monotonic() - self._loaded > self.ttl:
                     self._refresh(wanted)
         return self._tokens
+
+    def cached(self, token: str, projects: Iterable[str]) -> str | None | object:
+        """Like ``find`` but from memory only: ``STALE`` when answering needs the database."""
+        projects = frozenset(projects)
+        if projects != self._projects or time.monotonic() - self._loaded > self.ttl:
+            return STALE
+        found = _compare_all(token, self._tokens)
+        if found is None and time.monotonic() - self._loaded > self.miss_interval:
+            return STALE
+        return found
 
     def find(self, token: str, projects: Iterable[str]) -> str | None:
         """The project whose token equals ``token``, or None."""

@@ -1,0 +1,87 @@
+"""Group commit: the messages of concurrent requests are stored in one transaction.
+
+Each request hands its planned message to this process's writer thread and waits for the commit. The
+thread takes everything queued (up to ``max_batch``), stores it with multi-row inserts, commits once, and
+then answers every waiting request. Under load this turns six database round trips per message into a
+handful per batch, without delaying a lone request (it is committed as soon as it arrives). If a batch
+fails, each of its messages is retried in a transaction of its own, so one bad message never fails others.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+
+from openfn.inbox.db import Database
+from openfn.inbox.store import NewMessage, store_messages
+
+log = logging.getLogger("openfn.inbox.writer")
+
+
+class GroupWriter:
+    def __init__(self, database: Database, *, max_batch: int = 200, on_commit=None) -> None:
+        self.database = database
+        self.max_batch = max_batch
+        self.on_commit = on_commit  # called after each commit that stored runs (wakes the dispatcher)
+        self._queue: queue.SimpleQueue[tuple[NewMessage, str, Future] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.last_commit = 0.0  # time.monotonic() of the last batch
+
+    def busy(self, within: float = 0.5) -> bool:
+        """Whether messages were stored in the last ``within`` seconds (the dispatcher then yields)."""
+        return time.monotonic() - self.last_commit < within
+
+    def submit(self, message: NewMessage, reply_text: str) -> Future:
+        """Queue a message; the future resolves to None (stored) or the first reply of its Idempotency-Key."""
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._loop, name="openfn-inbox-writer", daemon=True)
+                    self._thread.start()
+        future: Future = Future()
+        self._queue.put((message, reply_text, future))
+        return future
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(10)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            self._commit(batch)
+            self.last_commit = time.monotonic()
+
+    def _commit(self, batch: list) -> None:
+        try:
+            with self.database.write() as connection:
+                results = store_messages(connection, self.database, [(m, r) for m, r, _ in batch])
+        except BaseException as error:
+            if len(batch) > 1:
+                for item in batch:  # isolate the culprit; the others are stored one by one
+                    self._commit([item])
+                return
+            log.exception("Cannot store a message for project %s", batch[0][0].project)
+            batch[0][2].set_exception(error)
+            return
+        for (_message, _reply, future), result in zip(batch, results):
+            future.set_result(result)
+        if self.on_commit is not None and any(result is None and m.runs for (m, _, _), result in zip(batch, results)):
+            self.on_commit()
