@@ -26,9 +26,39 @@ def main() -> None:
         print(f"\nProject {project.name} ({project.file})")
         for job in project.jobs.values():
             print(f"  DAG {job.dag_id:40} trigger: {job.trigger.kind}")
+        print_inbox(project, base)
     for error in report.errors:
         print(f"\nBROKEN PROJECT: {error}")
     print("=" * 78 + "\n", flush=True)
+
+
+# --- Inbox: each project's inbox URL and a ready curl line (SPEC §6) ------------------------------------------
+def print_inbox(project, base: str) -> None:
+    """The project's inbox URL (its token is generated on first use) and a curl line that starts a run."""
+    import shlex
+
+    from openfn.inbox.catalog import inbox_project
+    from openfn.inbox.responses import dumps_exact
+    from openfn.inbox.tokens import ensure_token
+
+    try:
+        url = f"{base.rstrip('/')}/openfn/inbox/{ensure_token(project.name)}"
+    except Exception as error:  # Airflow's database not reachable: say so, keep printing the rest
+        print(f"  inbox: unavailable ({type(error).__name__}: {error})")
+        return
+    print(f"  inbox: {url}")
+    starters = [job for job in project.message_jobs() if job.autoprocess and job.enabled]
+    example = starters[0].trigger.inclusion if starters else {}
+    body = dumps_exact(example)
+    started = ", ".join(job.key for job in inbox_project(project).matching_jobs(example))
+    auth = ""
+    if "api_key" in project.inbox.auth:
+        auth = f" -H \"x-api-key: $(airflow variables get {project.inbox.api_key_variable})\""
+    elif "basic" in project.inbox.auth:
+        auth = f" -u LOGIN:PASSWORD  # of Airflow Connection {project.inbox.basic_conn_id}"
+    comment = f"  # starts: {started}" if started and "#" not in auth else ""
+    print(f"  curl -X POST {shlex.quote(url)} -H 'Content-Type: application/json' -d {shlex.quote(body)}{auth}{comment}")
+# --- end inbox ------------------------------------------------------------------------------------------------
 
 
 if __name__ == "__main__":
