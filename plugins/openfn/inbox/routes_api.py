@@ -217,12 +217,13 @@ def inbox_url(request: Request, token: str) -> str:
 def projects(request: Request) -> dict:
     runtime = runtime_of(request)
     snapshot = runtime.catalog.snapshot()
+    tokens = runtime.tokens.tokens(snapshot.projects)
     listed = []
     for name, inbox_project in sorted(snapshot.projects.items()):
         project = inbox_project.project
         listed.append({
             "name": name,
-            "inbox_url": inbox_url(request, ensure_token(name)),
+            "inbox_url": inbox_url(request, tokens.get(name) or ensure_token(name)),
             "auth": list(project.inbox.auth),
             "jobs": [
                 {"key": job.key, "dag_id": job.dag_id, "trigger": job.trigger.key, "kind": job.trigger.kind,
