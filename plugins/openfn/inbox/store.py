@@ -121,7 +121,3 @@ def store_messages(connection: Connection, database: Database, batch: list[tuple
         )
     return results
 
-
-def store_message(connection: Connection, database: Database, message: NewMessage, reply_text: str) -> str | None:
-    """One message: see ``store_messages``."""
-    return store_messages(connection, database, [(message, reply_text)])[0]
