@@ -73,9 +73,10 @@ def test_no_body_or_header_makes_the_inbox_fail(inbox, body, content_type, encod
 
 
 @SETTINGS
-@given(token=st.text(st.characters(exclude_characters="\n"), max_size=60), method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
+@given(token=st.text(st.characters(exclude_characters="\n", exclude_categories=["Cs"]), max_size=60), method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
 def test_no_token_or_method_makes_the_inbox_fail(inbox, token, method):
-    # (a path with a newline never reaches the plugin: the host app's mount does not match it)
+    # (a URL cannot carry a lone surrogate, and a path with a newline never reaches the plugin: the host
+    # app's mount does not match it)
     from urllib.parse import quote
 
     reply = inbox.http.request(method, f"/openfn/inbox/{quote(token, safe='')}", content=b"{}", headers={"content-type": "application/json"})
