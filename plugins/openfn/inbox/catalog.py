@@ -67,6 +67,10 @@ class Catalog:
             found.append((str(file), stat.st_mtime_ns, stat.st_size))
         return tuple(found)
 
+    def fresh(self) -> bool:
+        """Whether ``snapshot()`` would answer from memory, without looking at the files."""
+        return time.monotonic() - self._checked < self.interval
+
     def snapshot(self) -> Snapshot:
         if time.monotonic() - self._checked < self.interval:
             return self._snapshot

@@ -58,8 +58,8 @@ def admit(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> Inbo
 
 def admit_from_memory(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> InboxProject | None:
     """``admit`` when everything it needs is cached; None when it must run in a worker thread."""
-    if not runtime.started:
-        return None
+    if not runtime.started or not runtime.catalog.fresh():
+        return None  # (re)loading projects reads files: not on the event loop
     snapshot = runtime.catalog.snapshot()
     name = runtime.tokens.cached(token, snapshot.projects)
     if name is STALE:

@@ -22,9 +22,10 @@ log = logging.getLogger("openfn.inbox.writer")
 
 
 class GroupWriter:
-    def __init__(self, database: Database, *, max_batch: int = 200, on_commit=None) -> None:
+    def __init__(self, database: Database, *, max_batch: int = 200, max_batch_bytes: int = 16 * 1024 * 1024, on_commit=None) -> None:
         self.database = database
         self.max_batch = max_batch
+        self.max_batch_bytes = max_batch_bytes  # large bodies: a few per transaction, not hundreds
         self.on_commit = on_commit  # called after each commit that stored runs (wakes the dispatcher)
         self._queue: queue.SimpleQueue[tuple[NewMessage, str, Future] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -57,7 +58,8 @@ class GroupWriter:
             if first is None:
                 return
             batch = [first]
-            while len(batch) < self.max_batch:
+            size = len(first[0].body_text)
+            while len(batch) < self.max_batch and size < self.max_batch_bytes:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -66,6 +68,7 @@ class GroupWriter:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(item)
+                size += len(item[0].body_text)
             self._commit(batch)
             self.last_commit = time.monotonic()
 
