@@ -16,36 +16,14 @@ JOBS_DIR = REPO / "tests" / "fixtures" / "inbox"
 
 
 @pytest.fixture(scope="session")
-def inbox_dags(airflow_db, tmp_path_factory):
+def inbox_dags(sync_dags):
     """The fixture projects' DAGs, serialized into the session database as the DAG processor would."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
     from openfn.dagbuild import build_dag
     from openfn.spec import load_projects
 
-    DagBundlesManager().sync_bundles_to_db()
     report = load_projects(JOBS_DIR)
     assert not report.errors, report.errors
-    bag = DagBag(dag_folder=str(tmp_path_factory.mktemp("no-dag-files")))
-    for project in report.projects:
-        for job in project.jobs.values():
-            bag.bag_dag(build_dag(project, job))
-    sync_bag_to_db(bag, "dags-folder", None)
-    return sorted(bag.dags)
-
-
-@pytest.fixture(scope="session")
-def sqlite_database(airflow_db):
-    from airflow import settings
-
-    from openfn.inbox.db import Database
-    from openfn.inbox.schema import ensure_schema
-
-    database = Database(settings.SQL_ALCHEMY_CONN)
-    ensure_schema(database)
-    yield database
-    database.dispose()
+    return sorted(sync_dags(build_dag(project, job) for project in report.projects for job in project.jobs.values()))
 
 
 @pytest.fixture(scope="session")

@@ -116,3 +116,19 @@ def sync_dags(airflow_db, tmp_path_factory):
 
     return sync
 # --- end serialized DAGs ----------------------------------------------------------------------------------
+
+
+# --- The inbox's tables in the session's SQLite metadata database -----------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_database(airflow_db):
+    """The inbox's ``Database`` over the session's SQLite metadata DB, with its tables created."""
+    from airflow import settings
+
+    from openfn.inbox.db import Database
+    from openfn.inbox.schema import ensure_schema
+
+    database = Database(settings.SQL_ALCHEMY_CONN)
+    ensure_schema(database)
+    yield database
+    database.dispose()
+# --- end inbox tables --------------------------------------------------------------------------------------

@@ -26,19 +26,6 @@ def demo_dags(sync_dags):
     return sorted(sync_dags(build_dag(project, job) for job in project.jobs.values()))
 
 
-@pytest.fixture(scope="session")
-def ui_database(airflow_db):
-    from airflow import settings
-
-    from openfn.inbox.db import Database
-    from openfn.inbox.schema import ensure_schema
-
-    database = Database(settings.SQL_ALCHEMY_CONN)
-    ensure_schema(database)
-    yield database
-    database.dispose()
-
-
 def clear(database) -> None:
     """Empty the inbox's tables, the demo project's DAG runs and its saved states."""
     from airflow.models.dagrun import DagRun
@@ -111,9 +98,9 @@ def build_client(database) -> UiClient:
 
 
 @pytest.fixture
-def ui(ui_database, demo_dags):
+def ui(sqlite_database, demo_dags):
     """The OpenFn pages and their API on the session's SQLite database, emptied for each test."""
-    clear(ui_database)
-    client = build_client(ui_database)
+    clear(sqlite_database)
+    client = build_client(sqlite_database)
     yield client
     client.runtime.stop()
