@@ -136,4 +136,4 @@ def _chain(project: Project, job: Job, run) -> None:
         run >> OpenFnTriggerOperator(task_id=f"fail_{downstream.key}", kind="fail", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_FAILED)
     if fail_jobs:
         # A fail trigger that fired would otherwise make the DAG run look successful.
-        run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED)
+        run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)
