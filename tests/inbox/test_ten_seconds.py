@@ -52,11 +52,14 @@ def test_ten_seconds_later_the_pair_may_run_again_once(any_inbox):
     assert other_job.status_code == 201  # the rule is per pair: another job of the message may run
 
 
-def test_just_under_ten_seconds_is_still_refused(any_inbox):
+def test_under_ten_seconds_is_still_refused_with_the_seconds_left(any_inbox):
+    any_inbox.login()  # outside the timed window
     message_id = _post_case(any_inbox)
-    _age_last_run(any_inbox.runtime.database, message_id, 9.5)
+    # 8 s ago: still inside the window even if this machine takes up to 2 s to send the request.
+    _age_last_run(any_inbox.runtime.database, message_id, 8)
     reply = any_inbox.api("POST", f"/messages/{message_id}/runs", json={"job": "payment"})
-    assert (reply.status_code, reply.headers["retry-after"]) == (429, "1")
+    assert reply.status_code == 429
+    assert reply.headers["retry-after"] in ("1", "2")
 
 
 def test_racing_http_requests_start_exactly_one_run(any_inbox):
