@@ -101,17 +101,7 @@ def update(resource_type: Any, path: Any, data: Any, options: Any = None) -> Ope
                                                              "aggregationType": "SUM", "valueType": "NUMBER",
                                                              "domainType": "AGGREGATE"})]
     """
-    _check_path("update", resource_type, "resource_type")
-    _check_options("update", options)
-
-    @named("update")
-    def run(state: dict) -> dict:
-        resource, target, payload, opts = expand_references(state, resource_type, path, data, options)
-        if NEW_TRACKER.match(resource):
-            return _tracker_write(state, "UPDATE", resource, payload, opts or {})
-        return next_state(state, _request(state, "PUT", [resource, target], opts or {}, payload))
-
-    return run
+    return _write_one("update", "UPDATE", "PUT", resource_type, path, data, options)
 
 
 def upsert(resource_type: Any, query: Any, data: Any, options: Any = None) -> Operation:
@@ -155,15 +145,20 @@ def destroy(resource_type: Any, path: Any, data: Any = None, options: Any = None
     Example:
         operations = [destroy("dataElements", "FTRrcoaog83")]
     """
-    _check_path("destroy", resource_type, "resource_type")
-    _check_options("destroy", options)
+    return _write_one("destroy", "DELETE", "DELETE", resource_type, path, data, options)
 
-    @named("destroy")
+
+def _write_one(name: str, strategy: str, method: str, resource_type: Any, path: Any, data: Any, options: Any) -> Operation:
+    """update/destroy: the tracker import with ``strategy`` for tracker resources, else ``method`` on the record."""
+    _check_path(name, resource_type, "resource_type")
+    _check_options(name, options)
+
+    @named(name)
     def run(state: dict) -> dict:
         resource, target, payload, opts = expand_references(state, resource_type, path, data, options)
         if NEW_TRACKER.match(resource):
-            return _tracker_write(state, "DELETE", resource, payload, opts or {})
-        return next_state(state, _request(state, "DELETE", [resource, target], opts or {}, payload))
+            return _tracker_write(state, strategy, resource, payload, opts or {})
+        return next_state(state, _request(state, method, [resource, target], opts or {}, payload))
 
     return run
 
