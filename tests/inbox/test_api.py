@@ -55,7 +55,7 @@ def test_seed_job_states_example_through_the_api(any_inbox):
     assert rerun.status_code == 201
     third = rerun.json()
     assert third == {"job": "payment", "dag_id": "clinic.payment", "run_id": third["run_id"], "state": "pending",
-                     "queued_at": None, "start_date": None, "end_date": None}  # fmt: skip
+                     "queued_at": None, "start_date": None, "end_date": None, "requested_by": "admin"}  # fmt: skip
     in_progress = any_inbox.api("GET", f"/messages/{message_id}").json()
     assert in_progress["job_states"][1] == {"job": "payment", "state": "in progress", "run_id": third["run_id"]}
     any_inbox.dispatch()

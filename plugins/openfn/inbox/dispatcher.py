@@ -125,7 +125,7 @@ class Dispatcher:
             now = session.execute(sa.select(self.database.now())).scalar_one()
             due = (
                 sa.select(runs.c.id, runs.c.message_id, runs.c.project, runs.c.dag_id, runs.c.run_id,
-                          runs.c.created_at, runs.c.attempts)
+                          runs.c.created_at, runs.c.attempts, runs.c.requested_by)
                 .where(runs.c.status == PENDING, runs.c.next_attempt_at <= now)
                 .order_by(runs.c.id)
                 .limit(limit or self.batch_size)
@@ -222,7 +222,7 @@ class Dispatcher:
             conf=conf,
             run_type=DagRunType.MANUAL,
             triggered_by=DagRunTriggeredByType.REST_API,
-            triggering_user_name="openfn inbox",
+            triggering_user_name=row.requested_by or "openfn inbox",  # the user of a re-run, for Airflow's audit
             state=DagRunState.QUEUED,
             session=session,
         )

@@ -127,6 +127,7 @@ class Filters:
     q: str | None = None
     since: datetime.datetime | None = None  # inclusive
     until: datetime.datetime | None = None  # exclusive
+    projects: frozenset[str] | None = None  # the projects the user may read; None: all (access.py)
 
 
 @dataclass
@@ -157,7 +158,7 @@ def list_page(connection: Connection, database, catalog, filters: Filters, *, be
         if lower is None:
             return Page()
     projects = catalog.snapshot().projects
-    scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q), before_seq=upper, max_rows=MAX_SCAN)
+    scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q, filters.projects), before_seq=upper, max_rows=MAX_SCAN)
     page = Page()
     batch: list = []
     cursor = None  # the last row whose job-states were looked at

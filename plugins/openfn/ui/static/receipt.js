@@ -74,7 +74,8 @@ function renderRuns() {
       : h("span", { class: "muted small", text: errors.get(run.run_id) || "waiting for the dispatcher" });
     return h("tr", { dataset: { runId: run.run_id } },
       h("td", { "data-label": "Job" }, h("b", { text: run.job }), h("div", { class: "id", title: run.run_id, text: run.run_id })),
-      h("td", { "data-label": "Trigger", class: "nowrap", text: `${kindOf(run.job) || "job"} · run ${seen.get(run.job)}` }),
+      h("td", { "data-label": "Trigger", class: "nowrap" }, `${kindOf(run.job) || "job"} · run ${seen.get(run.job)}`,
+        run.requested_by ? h("div", { class: "muted small requested-by", text: `asked by ${run.requested_by}` }) : null),
       h("td", { "data-label": "State" }, chip(run.state)),
       h("td", { "data-label": "Queued", class: "nowrap" }, timeNode(run.queued_at)),
       h("td", { "data-label": "Started", class: "nowrap" }, timeNode(run.start_date)),
