@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from openfn.inbox.redaction import HideInboxTokens
 from openfn.inbox.responses import install_error_handlers
 from openfn.inbox.routes_api import router as api_router
 from openfn.inbox.routes_inbox import routes as inbox_routes
@@ -61,4 +62,5 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
     app.router.routes.extend(inbox_routes)
     app.include_router(api_router)
     install_error_handlers(app)
+    app.add_middleware(HideInboxTokens)
     return app

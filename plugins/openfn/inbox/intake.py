@@ -23,7 +23,7 @@ from openfn.inbox.catalog import InboxProject
 from openfn.inbox.jsonbody import parse_body
 from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.runtime import InboxRuntime
-from openfn.inbox.senders import check_sender, storable_headers
+from openfn.inbox.senders import check_sender
 from openfn.inbox.store import NewMessage, PlannedRun
 from openfn.inbox.tokens import STALE
 
@@ -114,7 +114,7 @@ async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str],
         inbox_project = await run_in_threadpool(admit, runtime, token, headers)
     key = idempotency_key(headers)
     raw = await read_limited(chunks, headers, runtime.settings.max_body_bytes)
-    stored_headers = storable_headers(raw_headers)
+    stored_headers = runtime.header_policy.storable(raw_headers)
     if len(raw) <= INLINE_BYTES:
         message = plan_message(runtime, inbox_project, raw, stored_headers, key)
     else:

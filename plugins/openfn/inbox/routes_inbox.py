@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from openfn.inbox import intake
+from openfn.inbox.redaction import hide_token
 from openfn.inbox.runtime import InboxRuntime
 
 
@@ -22,14 +23,18 @@ def runtime_of(request: Request) -> InboxRuntime:
 
 async def post_message(request: Request) -> Response:
     """Send a message to a project's inbox."""
+    token = request.path_params["token"]
+    hide_token(request.scope)  # from here on, whatever logs the path shows ***
     headers = request.headers
-    reply = await intake.receive(runtime_of(request), request.path_params["token"], headers, headers.items(), request.stream())
+    reply = await intake.receive(runtime_of(request), token, headers, headers.items(), request.stream())
     return Response(reply.text, status_code=reply.status, media_type="application/json")
 
 
 async def ping(request: Request) -> Response:
     """Check an inbox URL (webhook test ping)."""
-    inbox_project = await run_in_threadpool(intake.find_project, runtime_of(request), request.path_params["token"])
+    token = request.path_params["token"]
+    hide_token(request.scope)
+    inbox_project = await run_in_threadpool(intake.find_project, runtime_of(request), token)
     return JSONResponse(
         {"message": f"This is the inbox of OpenFn project {inbox_project.name!r}: POST a JSON message here to start its jobs."}
     )

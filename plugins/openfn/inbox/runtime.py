@@ -14,10 +14,17 @@ from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database, get_database
 from openfn.inbox.dispatcher import Dispatcher
 from openfn.inbox.schema import ensure_schema
-from openfn.inbox.senders import SecretCache
+from openfn.inbox.senders import HeaderPolicy, SecretCache
 from openfn.inbox.tokens import TokenTable
 from openfn.inbox.writer import GroupWriter
-from openfn.settings import InboxSettings, Settings, get_inbox_settings, get_settings
+from openfn.settings import (
+    InboxSettings,
+    ProtectionSettings,
+    Settings,
+    get_inbox_settings,
+    get_protection_settings,
+    get_settings,
+)
 
 log = logging.getLogger("openfn.inbox")
 
@@ -29,9 +36,12 @@ class InboxRuntime:
         settings: Settings | None = None,
         inbox_settings: InboxSettings | None = None,
         database: Database | None = None,
+        protection: ProtectionSettings | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.inbox_settings = inbox_settings or get_inbox_settings()
+        self.protection = protection or get_protection_settings()
+        self.header_policy = HeaderPolicy(self.protection.drop_headers, self.protection.keep_headers)
         self.catalog = Catalog(self.settings.jobs_dir)
         self.tokens = TokenTable()
         self.secrets = SecretCache()
