@@ -203,3 +203,15 @@ def test_projects_list_inbox_urls_jobs_and_triggers(inbox):
                                           "kind": "message", "autoprocess": True, "enabled": True}  # fmt: skip
     assert by_name["forms"]["triggers"][1] == {"key": "filter-2", "kind": "message", "criteria": '{"name":"john doe"}', "exclusion": '{"allowedToShare":false}'}
     assert by_name["clinic"]["triggers"][1] == {"key": "after-payment", "kind": "flow", "upstream": "payment"}
+
+
+def test_openapi_document_needs_login_and_there_are_no_cdn_docs(inbox):
+    assert inbox.http.get("/openfn/openapi.json").status_code == 401
+    document = inbox.http.get("/openfn/openapi.json", headers={"Authorization": f"Bearer {inbox.login()}"})
+    assert (document.status_code, document.json()["info"]["title"]) == (200, "OpenFn inbox")
+    assert sorted(document.json()["paths"]) == [
+        "/api/messages", "/api/messages/{message_id}", "/api/messages/{message_id}/runs", "/api/projects",
+        "/api/projects/{project}/reprocess",
+    ]  # fmt: skip
+    for path in ("/openfn/docs", "/openfn/redoc", "/openfn/docs/oauth2-redirect"):
+        assert inbox.http.get(path).status_code == 404
