@@ -111,3 +111,17 @@ def test_editor_reruns_a_job_and_the_run_names_them(airflow):
     assert dag_run["triggering_user_name"] == "operator"
     receipt = airflow.api_as("operator", "GET", f"/openfn/api/messages/{airflow.clinic_id}").json()
     assert [(r["job"], r["requested_by"]) for r in receipt["runs"] if r["run_id"] == run_id] == [("manual-review", "operator")]
+
+
+def test_erasing_needs_edit_permission_on_the_projects_dags(airflow):
+    message_id = airflow.send("clinic", {**CLINIC_CASE, "case_id": "perm-erase"})
+    refused = airflow.api_as("nurse", "DELETE", f"/openfn/api/messages/{message_id}/content")
+    assert (refused.status_code, refused.json()["message"]) == (
+        403, "You may not erase messages of project clinic; ask an Airflow admin for the permission to edit its DAGs."
+    )  # fmt: skip
+    hidden = airflow.api_as("operator", "DELETE", f"/openfn/api/messages/{airflow.demo_id}/content")
+    assert (hidden.status_code, hidden.json()["error"]) == (404, "message_not_found")
+    erased = airflow.api_as("operator", "DELETE", f"/openfn/api/messages/{message_id}/content")
+    assert (erased.status_code, erased.json()["erased"]["by"]) == (200, "operator")
+    receipt = airflow.api_as("nurse", "GET", f"/openfn/api/messages/{message_id}").json()
+    assert (receipt["body"], receipt["headers"], receipt["erased"]["by"]) == (None, {}, "operator")

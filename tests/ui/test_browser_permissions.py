@@ -95,3 +95,16 @@ def test_operator_sees_the_inbox_url_and_reruns_in_their_own_name(browser, airfl
     expect(review.locator(".answer")).to_contain_text("Started run message__")
     expect(page.locator("#runs .requested-by")).to_have_text("asked by operator")
     page.context.close()
+
+
+def test_operator_erases_a_messages_body_and_headers_from_its_receipt(browser, airflow):
+    message_id = airflow.send("clinic", {**CASE, "case_id": "ui-erase"})
+    page = logged_in(browser, airflow, "operator")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{airflow.url}/openfn/ui/receipt?id={message_id}")
+    expect(page.locator("pre.json")).to_contain_text('"case_id": "ui-erase"')
+    page.get_by_role("button", name="Erase body and headers").click()
+    expect(page.locator("#body .erased")).to_contain_text("Body and headers erased by operator")
+    expect(page.locator("#headers")).to_have_text("No headers kept.")
+    expect(page.locator("pre.json")).to_have_count(0)
+    page.context.close()

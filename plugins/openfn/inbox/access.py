@@ -9,6 +9,7 @@ Keycloak...: the plugin only asks it questions, it keeps no roles of its own).
 * **Start runs** (re-run, reprocess, run now): permission to trigger that DAG.
 * **See an inbox token** (inbox URL, curl line): permission to edit every DAG of the project, or to edit
   its token Variable ``openfn_inbox_token_<project>``.
+* **Erase a message's body and headers**: permission to edit every DAG of its project.
 
 Routes get an ``Access`` from the ``project_access`` dependency and filter in the database query with
 ``Access.restriction`` (``search.visible``), so what a user may not read never reaches a count, a page cursor or a search.
@@ -91,16 +92,21 @@ def require_trigger(user, dag_ids: Iterable[str]) -> None:
             raise Forbidden(f"You may not start runs of DAG {dag_id}", fix="Ask an Airflow admin for the permission to trigger it.")
 
 
+def may_edit(user, dag_ids: list[str]) -> bool:
+    """Whether ``user`` may edit every DAG in ``dag_ids`` (none: every DAG, also DAGs no role names yet)."""
+    manager = _manager()
+    return all(manager.is_authorized_dag(method="PUT", user=user, details=_dag_details(d)) for d in dag_ids or [ANY_DAG])
+
+
 def may_see_token(user, project: str, dag_ids: list[str]) -> bool:
     """Whether ``user`` may see the project's inbox token: edit its DAGs, or edit its token Variable."""
     from airflow.api_fastapi.auth.managers.models.resource_details import VariableDetails
 
     from openfn.inbox.tokens import token_variable
 
-    manager = _manager()
-    if dag_ids and all(manager.is_authorized_dag(method="PUT", user=user, details=_dag_details(d)) for d in dag_ids):
+    if dag_ids and may_edit(user, dag_ids):
         return True
-    return manager.is_authorized_variable(method="PUT", user=user, details=VariableDetails(key=token_variable(project)))
+    return _manager().is_authorized_variable(method="PUT", user=user, details=VariableDetails(key=token_variable(project)))
 
 
 def project_dag_ids(catalog) -> dict[str, list[str]]:

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from openfn.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
-from openfn.inbox import reruns, search
-from openfn.inbox.access import Access, may_see_token, project_access, require_trigger
+from openfn.errors import Forbidden
+from openfn.inbox import reruns, retention, search
+from openfn.inbox.access import Access, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.jobstates import STATES, job_states
 from openfn.inbox.receipts import all_runs
 from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
@@ -140,7 +141,35 @@ def message_detail(message_id: str, request: Request, access: Allowed) -> Respon
     errors = [{"job": v.job, "run_id": v.run_id, "error": v.error} for v in views if v.error]
     if errors:
         payload["dispatch_errors"] = errors
+    if row.erased_at is not None:
+        payload["erased"] = {"at": _iso(row.erased_at), "by": row.erased_by}
     return json_response(payload, raw={placeholder: row.body})
+
+
+def _iso(seconds: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat()
+
+
+@router.delete("/messages/{message_id}/content", summary="Erase a message's body and headers (data protection)")
+def erase_message(message_id: str, request: Request, access: Allowed) -> dict:
+    """The body becomes null and the headers {}, here and in the conf and XCom of the message's DAG runs;
+    the message's id, arrival and runs stay. Needs permission to edit every DAG of its project."""
+    runtime = runtime_of(request)
+    with runtime.database.read() as connection:
+        row = search.message_row(connection, message_id, access.restriction)
+    if row is None:
+        raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
+    found = runtime.catalog.get(row.project)
+    dag_ids = [job.dag_id for job in found.project.jobs.values()] if found else []
+    if not may_edit(access.user, dag_ids):
+        raise Forbidden(f"You may not erase messages of project {row.project}", fix="Ask an Airflow admin for the permission to edit its DAGs.")
+    try:
+        erased = retention.erase(runtime.database, message_id, by=access.user_name, chain_dag_ids=_chain_dag_ids(runtime, [row.project]))
+    except Exception as error:
+        _reraise_store(error)
+    return {"id": erased.message_id, "erased": {"at": erased.at, "by": erased.by}, "dag_runs_cleared": erased.dag_runs}
 
 
 @router.post("/messages/{message_id}/runs", status_code=201, summary="Run one job again for a message")

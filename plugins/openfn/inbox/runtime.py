@@ -13,6 +13,7 @@ import threading
 from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database, get_database
 from openfn.inbox.dispatcher import Dispatcher
+from openfn.inbox.retention import RetentionSweeper
 from openfn.inbox.schema import ensure_schema
 from openfn.inbox.senders import HeaderPolicy, SecretCache
 from openfn.inbox.tokens import TokenTable
@@ -48,6 +49,7 @@ class InboxRuntime:
         self._database = database
         self._dispatcher: Dispatcher | None = None
         self._writer: GroupWriter | None = None
+        self._retention: RetentionSweeper | None = None
         self._lock = threading.Lock()
         self.started = False
 
@@ -85,6 +87,7 @@ class InboxRuntime:
             self.database  # noqa: B018 - creates the tables on first use
             if self.inbox_settings.dispatcher:
                 self.dispatcher.start()
+            self.retention.start()
             self.started = True
         except Exception:
             log.exception("The OpenFn inbox could not start; the next inbox request retries")
@@ -92,6 +95,17 @@ class InboxRuntime:
     def ensure_started(self) -> None:
         if not self.started or (self.inbox_settings.dispatcher and not self.dispatcher.running):
             self.start()
+
+    @property
+    def retention(self) -> RetentionSweeper:
+        if self._retention is None:
+            with self._lock:
+                if self._retention is None:
+                    self._retention = RetentionSweeper(
+                        self.database, self.catalog, default_days=self.protection.retention_days,
+                        batch_size=self.protection.retention_batch_size, interval=self.protection.retention_sweep_seconds,
+                    )  # fmt: skip
+        return self._retention
 
     def wake_dispatcher(self) -> None:
         if self._dispatcher is not None:
@@ -102,4 +116,6 @@ class InboxRuntime:
             self._writer.stop()
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        if self._retention is not None:
+            self._retention.stop()
         self.started = False

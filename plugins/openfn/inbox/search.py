@@ -13,6 +13,7 @@ GIN index, which answers for all projects at once: it scans that user's projects
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,10 +134,38 @@ def message_row(connection: Connection, message_id: str, projects: frozenset[str
     """The message, if it exists and belongs to one of ``projects`` (None: any project)."""
     return connection.execute(
         sa.select(messages.c.seq, messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers,
-                  sa.cast(messages.c.body, sa.Text).label("body"))
+                  sa.cast(messages.c.body, sa.Text).label("body"), messages.c.erased_at, messages.c.erased_by)
         .where(messages.c.id == message_id, *_only(projects))
     ).first()  # fmt: skip
 
 
 def seq_of(connection: Connection, message_id: str, projects: frozenset[str] | None = None) -> int | None:
     return connection.execute(sa.select(messages.c.seq).where(messages.c.id == message_id, *_only(projects))).scalar()
+
+
+def iso(moment: datetime.datetime) -> str:
+    """``received_at``'s format (``naming.utc_now_iso``), so that strings compare like times."""
+    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
+
+
+def first_seq_from(connection: Connection, moment: datetime.datetime) -> int | None:
+    """The smallest ``seq`` of a message received at or after ``moment``; None if there is none."""
+    bound = iso(moment)
+    # two statements: SQLite answers a lone min() or max() from the index, but scans for both in one
+    low = connection.execute(sa.select(sa.func.min(messages.c.seq))).scalar()
+    high = connection.execute(sa.select(sa.func.max(messages.c.seq))).scalar()
+    if high is None:
+        return None
+    answer = None
+    while low <= high:
+        middle = (low + high) // 2
+        row = connection.execute(
+            sa.select(messages.c.seq, messages.c.received_at).where(messages.c.seq >= middle).order_by(messages.c.seq).limit(1)
+        ).first()
+        if row is None or row.seq > high:
+            high = middle - 1
+        elif row.received_at >= bound:
+            answer, high = row.seq, middle - 1
+        else:
+            low = row.seq + 1
+    return answer

@@ -1,7 +1,8 @@
 // The receipt inspector: one message's body and headers, its job-states, every run (flow and fail runs
-// included) with links into Airflow, and a re-run button per job that shows the 10-second rule's answer.
+// included) with links into Airflow, a re-run button per job that shows the 10-second rule's answer, and
+// "Erase body and headers" for data-protection requests (the server checks the user may edit the DAGs).
 import {
-  $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, duration, exactText, get, getText, h,
+  $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, del, duration, exactText, get, getText, h,
   jsonNode, logUrl, parseExact, post, replace, runUrl, setNotice, timeNode,
 } from "./common.js";
 
@@ -19,9 +20,31 @@ function kindOf(job) {
 }
 
 function renderBody(text) {
-  const body = parseExact(text).body;
-  replace($("#body"), jsonNode(body));
-  replace($("#body-tools"), copyButton(() => exactText(body), "Copy body"));
+  const parsed = parseExact(text);
+  if (parsed.erased) {
+    replace($("#body"), h("p", { class: "muted erased", text: `Body and headers erased by ${parsed.erased.by}` }, " (", timeNode(parsed.erased.at), ")."));
+    replace($("#body-tools"));
+    return;
+  }
+  replace($("#body"), jsonNode(parsed.body));
+  replace($("#body-tools"), copyButton(() => exactText(parsed.body), "Copy body"),
+    h("button", { type: "button", class: "danger", id: "erase", text: "Erase body and headers", onclick: erase }));
+}
+
+async function erase(event) {
+  const button = event.currentTarget;
+  if (!window.confirm("Erase this message's body and headers, here and in its Airflow runs? Its id, arrival time and runs are kept. This cannot be undone.")) return;
+  button.disabled = true;
+  try {
+    await del(new URL(`messages/${encodeURIComponent(id)}/content`, API));
+    replace($("#body"));
+    setNotice(notice, "", "Body and headers erased.");
+  } catch (error) {
+    setNotice(notice, "error", error.message);
+    button.disabled = false;
+    return;
+  }
+  await refresh();
 }
 
 function renderHeaders(headers) {
@@ -93,7 +116,7 @@ function render(text) {
     h("span", {}, "Project ", h("b", { text: receipt.project })),
     h("span", {}, "Received ", h("b", {}, timeNode(receipt.received_at))),
     h("span", {}, copyButton(() => receipt.id, "Copy id")));
-  if (!$("#body pre")) renderBody(text); // the body never changes; keep the reader's scroll position
+  if (!$("#body pre") && !$("#body .erased")) renderBody(text); // the body never changes but by erasure: keep the scroll position
   renderHeaders(receipt.headers);
   renderJobs();
   renderRuns();
