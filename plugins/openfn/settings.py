@@ -72,13 +72,14 @@ def get_inbox_settings() -> InboxSettings:
 # --- end inbox ----------------------------------------------------------------------------------------------------
 
 
-# --- Protection (issue 11): stored headers, hostile input, failed logins, retention -------------------------------
+# --- Protection: stored headers, hostile input, failed logins, retention -------------------------------------------
+LARGE_BODY_BYTES = 256 * 1024  # default of large_body_bytes, also for code that has no settings at hand
 PROTECTION_DEFAULTS = {
     # Headers never stored with a message nor handed to its runs, besides Authorization, Proxy-Authorization,
     # X-API-Key and Cookie (always dropped): shell-style patterns on the lower-case name, comma-separated.
     "drop_headers": "*token*,*secret*,*key*,*auth*,*signature*,*password*,*cookie*,*session*",
     "keep_headers": "idempotency-key",  # exceptions to drop_headers (never to the four above)
-    "large_body_bytes": str(256 * 1024),  # bodies above this are streamed through the checks, not parsed whole
+    "large_body_bytes": str(LARGE_BODY_BYTES),  # bodies above this are streamed through the checks, not parsed whole
     "max_large_bodies": "2",  # bodies above 32 KiB in flight (read, checked, stored) at once per api-server
     "body_timeout_seconds": "60",  # a body must arrive within this; waiting for a slot counts too
     "auth_failures_per_minute": "30",  # failed token / API key / login attempts per client address

@@ -158,6 +158,9 @@ def test_body_over_the_limit_is_413_also_when_chunked_or_gzip_inflates_past_it(s
 
 
 INVALID = "send a valid JSON document (RFC 8259) encoded as UTF-8."
+OUT_OF_RANGE = ("is outside the range the inbox can store and read back exactly; send it as a string, or as an integer of at "
+                "most 4300 digits, or a number between -1.7e308 and 1.7e308 that is not closer to zero than 5e-324, with at "
+                "most 16383 digits after the decimal point.")
 
 
 @pytest.mark.parametrize(
@@ -170,7 +173,10 @@ INVALID = "send a valid JSON document (RFC 8259) encoded as UTF-8."
         (b'\xef\xbb\xbf{"a": 1}', "invalid_json", f"The body is not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig) at line 1, column 1); {INVALID}"),
         (b'{"a": NaN}', "unsupported_number", "The body contains NaN, which is not a JSON number; send finite numbers only (or the value as a string)."),
         (b'{"a": -Infinity}', "unsupported_number", "The body contains -Infinity, which is not a JSON number; send finite numbers only (or the value as a string)."),
-        (b'{"a": 1e131072}', "number_out_of_range", "The number 1e131072 is outside the range PostgreSQL's numeric type can store; send it as a string, or with at most 131072 digits before and 16383 after the decimal point."),
+        (b'{"a": 1e131072}', "number_out_of_range", f"The number 1e131072 {OUT_OF_RANGE}"),
+        (b'{"a": 1e309}', "number_out_of_range", f"The number 1e309 {OUT_OF_RANGE}"),
+        (b'{"a": -2.5e-400}', "number_out_of_range", f"The number -2.5e-400 {OUT_OF_RANGE}"),
+        (b'{"a": ' + b"7" * 4301 + b"}", "number_out_of_range", f"The number 77777777777777777777...7777777777 {OUT_OF_RANGE}"),
         (b'{"a": ["\\u0000"]}', "unsupported_character", "The body has a \\u0000 character at $.a[0], which PostgreSQL's jsonb cannot store; remove the NUL characters from the message."),
         (b'{"a\\u0000": 1}', "unsupported_character", "The body has a \\u0000 character at $, which PostgreSQL's jsonb cannot store; remove the NUL characters from the message."),
         (b'{"a": "\\ud83d"}', "unsupported_character", "The body has a lone surrogate escape (\\ud800-\\udfff without its pair) at $.a; send the character itself, or a complete surrogate pair."),
@@ -178,6 +184,7 @@ INVALID = "send a valid JSON document (RFC 8259) encoded as UTF-8."
         (b"[" * 5000 + b"]" * 5000, "too_deep", "The body nests objects and arrays more than 64 levels deep; flatten the message, or ask the operator to raise [openfn] max_depth."),
     ],
     ids=["empty", "single-quotes", "trailing-comma", "not-utf8", "bom", "nan", "infinity", "numeric-overflow",
+         "double-overflow", "double-underflow", "python-int-limit",
          "nul", "nul-in-key", "lone-surrogate", "too-deep", "very-deep"],  # fmt: skip
 )
 def test_bodies_jsonb_refuses_are_400_with_the_reason(inbox, content, code, message):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openfn.errors import ProjectError
+from openfn.inbox.shape import Shape
 from openfn.match_index import FilterIndex
 from openfn.spec import Job, Project, load_projects
 from openfn.spec.loader import PROJECT_FILE
@@ -21,6 +22,8 @@ from openfn.spec.loader import PROJECT_FILE
 class InboxProject:
     project: Project
     index: FilterIndex
+    shape: Shape  # what the autoprocess filters look at: a large body is cut down to it before matching
+    all_filters_shape: Shape  # what any message filter of the project looks at (reprocessing, re-runs)
 
     @property
     def name(self) -> str:
@@ -37,7 +40,11 @@ def autoprocess_jobs(project: Project) -> list[Job]:
 
 def inbox_project(project: Project) -> InboxProject:
     entries = [(job.key, job.trigger.inclusion, job.trigger.exclusion) for job in autoprocess_jobs(project)]
-    return InboxProject(project=project, index=FilterIndex(entries))
+    every = [f for job in project.message_jobs() for f in (job.trigger.inclusion, job.trigger.exclusion)]
+    return InboxProject(
+        project=project, index=FilterIndex(entries),
+        shape=Shape.of(f for _, inclusion, exclusion in entries for f in (inclusion, exclusion)), all_filters_shape=Shape.of(every),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

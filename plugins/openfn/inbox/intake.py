@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from openfn.errors import InvalidBody, StoreUnavailable, UnknownInbox
 from openfn.inbox.body import read_limited
 from openfn.inbox.catalog import InboxProject
-from openfn.inbox.jsonbody import parse_body
+from openfn.inbox.jsonbody import parse_message
 from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.runtime import InboxRuntime
 from openfn.inbox.senders import check_sender
@@ -89,8 +89,11 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
 
 
 def plan_message(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes, headers: dict[str, str], key: str | None) -> NewMessage:
-    """Parse the body and decide its runs: everything a 202 promises, before anything is stored."""
-    body, text = parse_body(raw, max_depth=runtime.settings.max_depth)
+    """Check the body and decide its runs: everything a 202 promises, before anything is stored. A large
+    body is not parsed whole: only what the project's filters look at is kept (see shape.py)."""
+    body, text = parse_message(
+        raw, max_depth=runtime.settings.max_depth, shape=inbox_project.shape, large_bytes=runtime.protection.large_body_bytes
+    )
     message_id = new_message_id()
     planned = tuple(
         PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1))

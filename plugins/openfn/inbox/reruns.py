@@ -8,10 +8,8 @@ PostgreSQL re-checks the condition on the row it locked, and SQLite runs writers
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,9 +17,11 @@ from sqlalchemy.engine import Connection
 from openfn.errors import TooSoon
 from openfn.inbox.catalog import InboxProject
 from openfn.inbox.db import Database
+from openfn.inbox.jsonbody import read_stored
 from openfn.inbox.naming import message_run_id
 from openfn.inbox.schema import message_jobs, messages
 from openfn.inbox.store import PlannedRun, dialect_insert, insert_runs
+from openfn.settings import LARGE_BODY_BYTES
 from openfn.spec import Job
 
 RUN_INTERVAL_SECONDS = 10.0
@@ -66,7 +66,7 @@ def start_run(connection: Connection, database: Database, message_id: str, proje
 
 
 def reprocess(connection: Connection, database: Database, inbox_project: InboxProject, ids: list[str],
-              requested_by: str | None = None) -> tuple[list[dict], list[dict]]:
+              requested_by: str | None = None, large_bytes: int = LARGE_BODY_BYTES) -> tuple[list[dict], list[dict]]:
     """Runs for every matching autoprocess job of each message, messages in arrival order.
     Returns (started runs, errors): unknown ids and pairs refused by the 10-second rule are errors."""
     found = connection.execute(
@@ -82,7 +82,8 @@ def reprocess(connection: Connection, database: Database, inbox_project: InboxPr
             errors.append({"message_id": message_id, "error": "message_not_found",
                            "message": f"There is no message {message_id!r} in project {inbox_project.name!r}; check the id."})  # fmt: skip
     for row in found:
-        for job in inbox_project.matching_jobs(json.loads(row.body, parse_float=Decimal)):
+        body = read_stored(row.body, shape=inbox_project.shape, large_bytes=large_bytes)
+        for job in inbox_project.matching_jobs(body):
             try:
                 planned = start_run(connection, database, row.id, inbox_project.name, job, "reprocess", requested_by)
             except TooSoon as refused:

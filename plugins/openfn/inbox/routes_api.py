@@ -84,7 +84,8 @@ def list_messages(
             if before_seq is None:
                 raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
         query = search.Query.from_q(project, q, access.restriction)
-        scan = search.Scan(connection, database, query, before_seq=before_seq, max_rows=MAX_SCAN)
+        scan = search.Scan(connection, database, query, before_seq=before_seq, max_rows=MAX_SCAN,
+                           large_bytes=runtime.protection.large_body_bytes)
         batch: list = []
         cursor = None
         for row in scan:
@@ -213,7 +214,8 @@ def reprocess(project: str, body: ReprocessRequest, request: Request, access: Al
     database = runtime.database
     try:
         with database.write() as connection:
-            started, errors = reruns.reprocess(connection, database, inbox_project, body.ids, access.user_name)
+            started, errors = reruns.reprocess(connection, database, inbox_project, body.ids, access.user_name,
+                                               runtime.protection.large_body_bytes)
     except Exception as error:
         _reraise_store(error)
     runtime.ensure_started()

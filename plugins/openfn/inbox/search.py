@@ -14,18 +14,19 @@ GIN index, which answers for all projects at once: it scans that user's projects
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openfn.inbox.db import Database
+from openfn.inbox.jsonbody import read_stored
 from openfn.inbox.schema import messages
+from openfn.inbox.shape import Shape
 from openfn.matching import contains, parse_filter
+from openfn.settings import LARGE_BODY_BYTES
 
 CHUNK = 200
 
@@ -91,10 +92,13 @@ class Scan:
     """Matching message rows, newest first, reading at most ``max_rows`` rows; ``more`` tells whether the
     table may hold further matches after the last row read."""
 
-    def __init__(self, connection: Connection, database: Database, query: Query, *, before_seq: int | None, max_rows: int) -> None:
+    def __init__(self, connection: Connection, database: Database, query: Query, *, before_seq: int | None, max_rows: int,
+                 large_bytes: int = LARGE_BODY_BYTES) -> None:
         self._connection = connection
         self._conditions = _where(database, query)
         self._fragment = query.fragment if database.dialect != "postgresql" else None
+        self._shape = Shape.of([self._fragment]) if self._fragment is not None else None
+        self._large_bytes = large_bytes
         self._before = before_seq
         self.max_rows = max_rows
         self.read = 0
@@ -118,7 +122,7 @@ class Scan:
             for row in rows:
                 self._before = row.seq
                 self.last_id = row.id
-                if python_filter and not contains(json.loads(row.body, parse_float=Decimal), self._fragment):
+                if python_filter and not contains(read_stored(row.body, shape=self._shape, large_bytes=self._large_bytes), self._fragment):
                     continue
                 yield row
             if not self.more:

@@ -78,7 +78,8 @@ def messages_page(
             before_seq = search.seq_of(connection, before, access.restriction)
             if before_seq is None:
                 raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
-        page = list_page(connection, database, runtime.catalog, filters, before_seq=before_seq, limit=limit)
+        page = list_page(connection, database, runtime.catalog, filters, before_seq=before_seq, limit=limit,
+                         large_bytes=runtime.protection.large_body_bytes)
     return {"messages": page.messages, "next_before": page.next_before, "scanned": page.scanned}
 
 

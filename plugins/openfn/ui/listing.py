@@ -31,6 +31,7 @@ from openfn.inbox.search import first_seq_from
 from openfn.inbox.jobstates import RunView, job_states
 from openfn.inbox.receipts import inbox_runs
 from openfn.inbox.schema import messages
+from openfn.settings import LARGE_BODY_BYTES
 
 PREVIEW_CHARS = 240
 BATCH = 100  # rows whose runs are read in one query
@@ -117,7 +118,8 @@ def _keep(states: list[dict], job: str | None, state: str | None) -> bool:
     return state is None or any(s["state"] == state for s in states)
 
 
-def list_page(connection: Connection, database, catalog, filters: Filters, *, before_seq: int | None, limit: int) -> Page:
+def list_page(connection: Connection, database, catalog, filters: Filters, *, before_seq: int | None, limit: int,
+              large_bytes: int = LARGE_BODY_BYTES) -> Page:
     """One page of messages, newest first. ``catalog`` is the inbox's project catalog (job order, chains)."""
     started = time.monotonic()
     upper = before_seq
@@ -131,7 +133,8 @@ def list_page(connection: Connection, database, catalog, filters: Filters, *, be
         if lower is None:
             return Page()
     projects = catalog.snapshot().projects
-    scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q, filters.projects), before_seq=upper, max_rows=MAX_SCAN)
+    scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q, filters.projects), before_seq=upper, max_rows=MAX_SCAN,
+                       large_bytes=large_bytes)
     page = Page()
     batch: list = []
     cursor = None  # the last row whose job-states were looked at
