@@ -74,3 +74,45 @@ def test_policy_is_configurable_but_never_keeps_the_four_credential_headers():
     policy = HeaderPolicy(drop=["x-internal-*"], keep=["authorization", "x-internal-trace"])
     assert [policy.keeps(n) for n in ("x-internal-user", "x-internal-trace", "x-api-token", "authorization")] == [False, True, True, False]
     assert HeaderPolicy(drop=[]).storable([("X-Token", "t"), ("Cookie", "c"), ("A", "1"), ("a", "2")]) == {"x-token": "t", "a": "1, 2"}
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        ("secret", "it has 6 characters, at most 28 bits where 128 are needed"),
+        ("0123456789012345678901234567890123456789", None),
+        ("1234567890123456789012345678901234567", "it has 37 characters, at most 123 bits where 128 are needed"),
+        ("a" * 40, "it uses only 1 different characters"),
+        ("9q3T" + "x" * 40, "it uses only 5 different characters"),
+    ],
+)
+def test_weak_tokens_are_named(token, why):
+    from openfn.inbox.tokens import weakness
+
+    assert weakness(token) == why
+
+
+def test_generated_tokens_are_strong():
+    import secrets
+
+    from openfn.inbox.tokens import TOKEN_BYTES, weakness
+
+    assert {weakness(secrets.token_urlsafe(TOKEN_BYTES)) for _ in range(200)} == {None}
+
+
+def test_a_weak_operator_token_is_logged_once_and_shown_to_editors(inbox, caplog, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_OPENFN_INBOX_TOKEN_FORMS", "forms-token-1")
+    inbox.runtime.tokens._loaded = 0.0  # read the Variables again now
+    with caplog.at_level("WARNING", logger="openfn.inbox"):
+        assert inbox.http.post("/openfn/inbox/forms-token-1", json={"formID": "x"}).status_code == 202
+        inbox.runtime.tokens._loaded = 0.0
+        assert inbox.http.post("/openfn/inbox/forms-token-1", json={"formID": "x"}).status_code == 202
+    warnings = [r.getMessage() for r in caplog.records if "easy to guess" in r.getMessage()]
+    assert warnings == [
+        "The inbox token of project forms (Airflow Variable openfn_inbox_token_forms) is easy to guess: it has 13 "
+        "characters, at most 79 bits where 128 are needed. Anyone who guesses it can post messages. Set it to at least "
+        "22 random URL-safe characters (python -c 'import secrets; print(secrets.token_urlsafe(24))'), or delete the "
+        "Variable to have one generated."
+    ]
+    forms = next(p for p in inbox.api("GET", "/projects").json()["projects"] if p["name"] == "forms")
+    assert forms["token_warning"] == "This inbox URL's token is easy to guess: it has 13 characters, at most 79 bits where 128 are needed."

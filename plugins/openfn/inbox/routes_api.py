@@ -20,7 +20,7 @@ from openfn.inbox.receipts import all_runs
 from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
 from openfn.inbox.routes_inbox import runtime_of
 from openfn.inbox.runtime import InboxRuntime
-from openfn.inbox.tokens import ensure_token
+from openfn.inbox.tokens import ensure_token, weakness
 from openfn.inbox.login import require_user
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
@@ -251,12 +251,14 @@ def projects(request: Request, access: Allowed) -> dict:
             continue
         project = inbox_project.project
         dag_ids = [job.dag_id for job in project.jobs.values()]
-        shown_url = None
+        shown_url = weak = None
         if may_see_token(access.user, name, dag_ids):
-            shown_url = inbox_url(request, tokens.get(name) or ensure_token(name))
+            token = tokens.get(name) or ensure_token(name)
+            shown_url, weak = inbox_url(request, token), weakness(token)
         listed.append({
             "name": name,
             "inbox_url": shown_url,
+            "token_warning": None if weak is None else f"This inbox URL's token is easy to guess: {weak}.",
             "auth": list(project.inbox.auth),
             "jobs": [
                 {"key": job.key, "dag_id": job.dag_id, "trigger": job.trigger.key, "kind": job.trigger.kind,

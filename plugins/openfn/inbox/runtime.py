@@ -13,6 +13,7 @@ import threading
 from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database, get_database
 from openfn.inbox.dispatcher import Dispatcher
+from openfn.inbox.guard import BodySlots, FailureLimiter
 from openfn.inbox.retention import RetentionSweeper
 from openfn.inbox.schema import ensure_schema
 from openfn.inbox.senders import HeaderPolicy, SecretCache
@@ -43,6 +44,8 @@ class InboxRuntime:
         self.inbox_settings = inbox_settings or get_inbox_settings()
         self.protection = protection or get_protection_settings()
         self.header_policy = HeaderPolicy(self.protection.drop_headers, self.protection.keep_headers)
+        self.limiter = FailureLimiter(self.protection.auth_failures_per_minute)
+        self.body_slots = BodySlots(self.protection.max_large_bodies)
         self.catalog = Catalog(self.settings.jobs_dir)
         self.tokens = TokenTable()
         self.secrets = SecretCache()

@@ -97,6 +97,8 @@ function inboxBlock(project) {
   return [
     h("div", { class: "small muted", text: project.auth.length ? `Inbox URL (senders authenticate with: ${project.auth.join(", ")})` : "Inbox URL" }),
     h("div", { class: "urlbox" }, h("code", { class: "inbox-url", text: project.inbox_url }), copyButton(() => project.inbox_url, "Copy URL")),
+    project.token_warning ? h("div", { class: "notice error token-warning",
+      text: `${project.token_warning} Set the Airflow Variable to at least 22 random characters, or delete it to have one generated.` }) : null,
     h("div", { class: "small muted", text: "Send a test message" }),
     h("div", { class: "urlbox" }, h("code", { class: "curl", text: curl }), copyButton(() => curl, "Copy")),
   ];
