@@ -17,7 +17,6 @@ bounded whatever the number of senders.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -32,7 +31,7 @@ class FailureLimiter:
         self.rate = self.capacity / 60.0  # budget units regained per second
         self.clock = clock
         self._budgets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (units, when)
-        self._good: OrderedDict[tuple[str, bytes], None] = OrderedDict()
+        self._good: dict[tuple[str, int], None] = {}  # (client, credential digest) that were admitted
         self._lock = threading.Lock()
 
     def _units(self, client: str, now: float) -> float:
@@ -41,6 +40,8 @@ class FailureLimiter:
 
     def retry_after(self, client: str) -> float:
         """0 when ``client`` may try; else the seconds until it may try once more."""
+        if client not in self._budgets:  # never failed, or forgotten: the usual case, without the lock
+            return 0.0
         with self._lock:
             units = self._units(client, self.clock())
         return 0.0 if units >= 1.0 else (1.0 - units) / self.rate
@@ -53,21 +54,23 @@ class FailureLimiter:
             while len(self._budgets) > MAX_CLIENTS:
                 self._budgets.popitem(last=False)
 
-    def succeeded(self, client: str, digest: bytes) -> None:
+    def succeeded(self, client: str, digest: int) -> None:
+        key = (client, digest)
+        if key in self._good:
+            return
         with self._lock:
-            self._good[(client, digest)] = None
-            self._good.move_to_end((client, digest))
-            while len(self._good) > MAX_CLIENTS:
-                self._good.popitem(last=False)
+            self._good[key] = None
+            while len(self._good) > MAX_CLIENTS:  # forget the oldest
+                del self._good[next(iter(self._good))]
 
-    def known(self, client: str, digest: bytes) -> bool:
+    def known(self, client: str, digest: int) -> bool:
         return (client, digest) in self._good
 
 
-def credential_digest(token: str, headers: Mapping[str, str]) -> bytes:
-    """What identifies a sender's credentials, without keeping them."""
-    parts = (token, headers.get("x-api-key") or "", headers.get("authorization") or "")
-    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).digest()
+def credential_digest(token: str, headers: Mapping[str, str]) -> int:
+    """What identifies a sender's credentials, without keeping them: Python's keyed (per process, SipHash)
+    hash of token, x-api-key and Authorization, which a client cannot aim a collision at."""
+    return hash((token, headers.get("x-api-key"), headers.get("authorization")))
 
 
 class Slot:

@@ -14,8 +14,10 @@ _SEGMENT = "/inbox/"
 
 def hide_token(scope: Scope) -> None:
     """Replace the path segment after ``/inbox/`` in the request's ``path`` and ``raw_path``."""
-    root = scope.get("root_path", "")
     path = scope.get("path", "")
+    if _SEGMENT not in path:
+        return
+    root = scope.get("root_path", "")
     relative = path[len(root):] if root and path.startswith(root) else path
     if not relative.startswith(_SEGMENT) or relative == _SEGMENT:
         return
