@@ -134,3 +134,21 @@ def test_tables_created_before_these_columns_get_them(tmp_path):
     columns = {t: {c["name"] for c in sa.inspect(old).get_columns(t)} for t in ("openfn_run", "openfn_message")}
     assert ({"requested_by"} <= columns["openfn_run"], {"erased_at", "erased_by"} <= columns["openfn_message"]) == (True, True)
     database.dispose()
+
+
+def test_the_api_servers_sweeper_deletes_expired_messages_by_itself(inbox):
+    import time
+
+    from openfn.inbox.retention import RetentionSweeper
+
+    _post(inbox, "forms", {"formID": "f"}, days_ago=(datetime.datetime.now(datetime.timezone.utc) - NOW).days + 3)
+    kept = inbox.post("forms", {"formID": "g"}).json()["meta"]["message_id"]
+    sweeper = RetentionSweeper(inbox.runtime.database, inbox.runtime.catalog, default_days=2, batch_size=10, interval=0.1)
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 30
+        while _left(inbox.runtime.database)[0] != [kept] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        sweeper.stop()
+    assert _left(inbox.runtime.database)[0] == [kept]
