@@ -46,7 +46,7 @@ def _compile_runs(shape: Shape | None, allow: bool) -> tuple[re.Pattern, re.Patt
     member = (f'(?!"(?:{"|".join(named)})")' if named else "") + f"{_KEY}(?:{_PLAIN})"
     element = _PLAIN
     if allow:
-        element += rf"|{_EMPTY}|\{{[ \t\n\r]*{member}(?:{_SEP}{member})*[ \t\n\r]*\}}"
+        element += rf"|{_EMPTY}|\{{[ \t\n\r]*{member}(?:{_SEP}{member})*+[ \t\n\r]*\}}"  # possessive: no backtracking state
     return re.compile(f"(?:(?:{element}){_SEP})*+"), re.compile(f"(?:{member}{_SEP})*+")
 
 
