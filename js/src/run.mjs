@@ -1,0 +1,87 @@
+// One run of one OpenFn JavaScript job, in a process of its own.
+//
+// The request arrives as one JSON document on stdin (credentials never travel in argv or the
+// environment): {job, workflow, expression, adaptor: {name, version}, state, configuration, timeout_ms,
+// remove}: `workflow` names the run in the log, `remove` the state keys never returned (default configuration).
+// Log records and then the result go to the channel (see channel.mjs). The result is
+//   {type: "result", status: "success", state}
+//   {type: "result", status: "failure", state, error}   the job failed: its state at failure, with errors
+//   {type: "result", status: "crash", error}             it could not run (compile, import) or was killed
+// and the exit status says the same (0, 1, 2). The process always exits by itself once the result is
+// sent: @openfn/runtime 1.9.5 leaves its timeout timer armed after a failed job.
+import run from '@openfn/runtime';
+import { registerEsmHook } from '@openfn/runtime';
+import { adaptorExports, adaptorFolder, JS_DIR } from './adaptors.mjs';
+import { channelLogger, send } from './channel.mjs';
+import { compile } from './compile.mjs';
+import { describe } from './describe.mjs';
+import { installedAdaptors } from './installed.mjs';
+
+const EXIT = { success: 0, failure: 1, crash: 2 };
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function finish(result) {
+  send({ type: 'result', ...result });
+  process.exit(EXIT[result.status]);
+}
+
+/** Linker modules: every installed adaptor at its newest version, and the job's own at its version. */
+function linkerModules(adaptor) {
+  const modules = {};
+  for (const [name, versions] of Object.entries(installedAdaptors())) {
+    const newest = versions[versions.length - 1];
+    modules[name] = { path: adaptorFolder(name, newest), version: newest };
+  }
+  modules[adaptor.name] = { path: adaptorFolder(adaptor.name, adaptor.version), version: adaptor.version };
+  return modules;
+}
+
+async function main() {
+  registerEsmHook(); // older adaptors import files without their .js extension; run() registers it too
+  const request = JSON.parse(await readStdin());
+  const { job, expression, adaptor, state, configuration, timeout_ms: timeout } = request;
+  const logger = channelLogger('R/T', 'info');
+  const jobLogger = channelLogger('JOB', 'debug');
+  // Adaptors run outside the job's sandbox and log with the process's console: route it the same way.
+  globalThis.console = channelLogger('ADA', 'debug');
+
+  let compiled;
+  try {
+    const exports = await adaptorExports(adaptor.name, adaptor.version);
+    compiled = compile(expression, { adaptor: adaptor.name, exports, name: job });
+  } catch (error) {
+    finish({ status: 'crash', error: describe(error) });
+    return;
+  }
+  const plan = {
+    id: request.workflow ?? job,
+    workflow: { id: request.workflow ?? job, name: request.workflow ?? job, steps: [{ id: job, name: job, expression: compiled.code, sourceMap: compiled.map }] },
+    options: {},
+  };
+  let final;
+  try {
+    final = await run(plan, { ...state, configuration: configuration ?? {} }, {
+      logger,
+      jobLogger,
+      defaultRunTimeoutMs: timeout,
+      statePropsToRemove: request.remove ?? ['configuration'],
+      linker: { modules: linkerModules(adaptor), repo: JS_DIR, whitelist: [/^@openfn\//] },
+    });
+  } catch (error) {
+    finish({ status: 'crash', error: describe(error) }); // OpenFn's crash and kill: import, timeout, ...
+    return;
+  }
+  const failed = final?.errors?.[job];
+  if (failed) {
+    finish({ status: 'failure', state: final, error: describe(failed) });
+  } else {
+    finish({ status: 'success', state: final ?? {} });
+  }
+}
+
+main().catch((error) => finish({ status: 'crash', error: describe(error) }));
