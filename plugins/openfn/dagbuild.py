@@ -6,6 +6,7 @@ import datetime
 import logging
 
 from openfn.errors import OpenFnError, ProjectError
+from openfn.runtime.runner import JobCode, airflow_timeout
 from openfn.settings import get_settings
 from openfn.spec import Job, Project, load_projects
 
@@ -13,12 +14,21 @@ log = logging.getLogger("openfn.dags")
 
 
 class ProjectLoadErrors(OpenFnError):
-    """Raised by the error-report DAG file so Airflow lists broken projects under DAG import errors."""
+    """Raised by the error-report DAG file so Airflow lists broken projects, and jobs that cannot run,
+    under DAG import errors."""
 
-    def __init__(self, errors: list[ProjectError]) -> None:
-        self.errors = errors
-        lines = "\n".join(f"- {error}" for error in errors)
-        super().__init__(f"{len(errors)} OpenFn project(s) could not be loaded (every other project loaded):\n{lines}")
+    def __init__(self, errors: list[ProjectError], problems: list[ProjectError] = ()) -> None:
+        self.errors = list(errors)
+        self.problems = list(problems)
+        parts = []
+        if self.errors:
+            files = len({error.file for error in self.errors})
+            lines = "\n".join(f"- {error}" for error in self.errors)
+            parts.append(f"{files} OpenFn project(s) could not be loaded (every other project loaded):\n{lines}")
+        if self.problems:
+            lines = "\n".join(f"- {problem}" for problem in self.problems)
+            parts.append(f"{len(self.problems)} problem(s) stop OpenFn jobs from running (their DAGs exist; their runs fail at once):\n{lines}")
+        super().__init__("\n\n".join(parts))
 
 
 def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) -> dict:
@@ -28,15 +38,20 @@ def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) 
     settings = get_settings()
     only_project, _, only_job = only_dag_id.partition(".") if only_dag_id else (None, "", None)
     report = load_projects(settings.jobs_dir, only=only_project or None, only_job=only_job or None)
-    for error in report.errors:
+    for error in report.errors + report.problems:
         log.error("%s", error)
-    if settings.strict_mode and report.errors:
-        raise report.errors[0]
+    if settings.strict_mode and (report.errors or report.problems):
+        raise (report.errors or report.problems)[0]
     dags = {}
     for project in report.projects:
         for job in project.jobs.values():
             if only_dag_id is None or job.dag_id == only_dag_id:
-                dags[job.dag_id] = build_dag(project, job, run_task_only=only_task_id == "run")
+                try:
+                    dags[job.dag_id] = build_dag(project, job, run_task_only=only_task_id == "run")
+                except Exception:  # one DAG that Airflow refuses must not hide the others
+                    log.exception("Cannot build the DAG of job %s (project %s)", job.dag_id, project.file)
+                    if settings.strict_mode:
+                        raise
     return dags
 
 
@@ -51,8 +66,8 @@ def dags_for_this_parse() -> dict:
 def raise_project_errors() -> None:
     """Make broken projects visible in Airflow's UI ("DAG import errors") without hiding the others."""
     report = load_projects(get_settings().jobs_dir)
-    if report.errors:
-        raise ProjectLoadErrors(report.errors)
+    if report.errors or report.problems:
+        raise ProjectLoadErrors(report.errors, report.problems)
 
 
 def _schedule(job: Job):
@@ -74,10 +89,13 @@ def _doc(project: Project, job: Job) -> str:
         "fail": lambda: f"fail: runs after `{trigger.upstream}` fails",
     }[trigger.kind]()
     source = job.expression_file.name if job.expression_file else "inline JavaScript"
+    adaptor = f"{job.adaptor_package}@{job.adaptor_installed}" if job.adaptor_installed else job.adaptor
+    problem = f"\n**This job cannot run:** {job.problem}\n" if job.problem else ""
     return (
         f"**OpenFn job** `{job.key}` of project `{project.name}` ({project.file})\n\n"
-        f"- Trigger: {detail}\n- Expression: `{source}` ({job.language}), adaptor `{job.adaptor}`\n"
+        f"- Trigger: {detail}\n- Expression: `{source}` ({job.language}), adaptor `{adaptor}`; timeout {job.timeout:g} s\n"
         f"- Credential: `{job.credential.conn_id if job.credential else 'none'}`; autoprocess: {job.autoprocess}; enabled: {job.enabled}\n"
+        f"{problem}"
     )
 
 
@@ -102,14 +120,12 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
     ) as dag:
         run = OpenFnJobOperator(
             task_id="run",
-            project=project.name,
-            job=job.key,
-            language=job.language,
-            expression_file=str(job.expression_file) if job.expression_file else None,
+            code=job_code(job),
             conn_id=job.credential.conn_id if job.credential else None,
-            adaptor=job.adaptor,
             carries_state=cron,
             enabled=job.enabled,
+            problem=job.problem,
+            execution_timeout=datetime.timedelta(seconds=airflow_timeout(job.language, job.timeout)),
             state_notifier=notifier,
             on_failure_callback=notifier,
             # On the task, not as DAG default_args: only the job is retried, and default_args cost a
@@ -120,6 +136,20 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
         if not run_task_only:
             _chain(project, job, run)
     return dag
+
+
+def job_code(job: Job) -> JobCode:
+    return JobCode(
+        project=job.project,
+        key=job.key,
+        language=job.language,
+        adaptor=job.adaptor,
+        expression_file=str(job.expression_file) if job.expression_file else None,
+        expression=job.expression,
+        adaptor_package=job.adaptor_package,
+        adaptor_version=job.adaptor_installed,
+        timeout=job.timeout,
+    )
 
 
 def _chain(project: Project, job: Job, run) -> None:
