@@ -14,7 +14,11 @@ OPTIONAL = {"criteria": ("exclusion",), "cron": ("timezone",), "success": (), "f
 
 def parse_triggers(reader: Reader, raw: Any) -> dict[str, Trigger]:
     section = reader.mapping(raw, "triggers", fix="list triggers as `name: {criteria: ...}` entries.")
-    return {str(key): parse_trigger(reader, str(key), value) for key, value in section.items()}
+    triggers: dict[str, Trigger] = {}
+    for key, value in section.items():
+        with reader.guard(f"triggers.{key}"):
+            triggers[str(key)] = parse_trigger(reader, str(key), value)
+    return triggers
 
 
 def parse_trigger(reader: Reader, key: str, raw: Any) -> Trigger:

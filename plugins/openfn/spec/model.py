@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from openfn.errors import ProjectError
+
 
 @dataclass(frozen=True)
 class MessageTrigger:
@@ -51,10 +53,15 @@ Trigger = Union[MessageTrigger, CronTrigger, FlowTrigger, FailTrigger]
 
 @dataclass(frozen=True)
 class Credential:
-    """A credential key of project.yaml, backed by the Airflow Connection ``conn_id``."""
+    """A credential key of project.yaml, backed by the Airflow Connection ``conn_id``.
+
+    ``values`` names the fields that still hold values in the file (an OpenFn export carries them): they
+    are never used; ``make credentials`` moves them into the Connection.
+    """
 
     key: str
     conn_id: str
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,11 @@ class Job:
     enabled: bool = True
     retries: int = 0
     retry_delay_seconds: float = 300.0
+    expression: str | None = None  # the inline JavaScript source, as OpenFn exports carry it
+    timeout: float = 300.0  # seconds; the run is stopped after this long
+    adaptor_package: str | None = None  # JavaScript: the npm package, e.g. '@openfn/language-http'
+    adaptor_installed: str | None = None  # JavaScript: the installed version the job runs with
+    problem: str | None = None  # why the job cannot run, with the fix: its runs fail at once saying so
 
     @property
     def dag_id(self) -> str:
@@ -96,6 +108,8 @@ class Project:
     credentials: dict[str, Credential]
     inbox: InboxConfig = field(default_factory=InboxConfig)
     notify_email: tuple[str, ...] = ()
+    # Problems that stop some jobs from running, not the project from loading (shown with import errors).
+    problems: tuple[ProjectError, ...] = ()
 
     def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Job]:
         """Jobs started by ``job_key``'s success (``flow``) or failure (``fail``), in file order."""

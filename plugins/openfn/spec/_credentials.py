@@ -1,0 +1,89 @@
+"""The ``credentials:`` section: each key names an Airflow Connection, which holds the secrets.
+
+An OpenFn export may carry a credential's values in the file. They are never used nor shown: the project
+still loads, says which fields hold values, and its jobs do not run until ``make credentials`` has moved
+the values into the Connection (openfn.tools.credentials). Descriptive fields (``name``, ``owner``, ...)
+are not values. A key that Airflow does not accept as a connection id (Lightning's ``owner@example.org-My
+API``) gets a derived one: every run of other characters becomes ``_``; ``conn_id:`` overrides it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from openfn.errors import ProjectError
+from openfn.spec._reader import Reader
+from openfn.spec.model import Credential
+
+MASK = re.compile(r"\*+")
+DESCRIPTIVE = frozenset({"name", "owner", "schema", "type", "description", "production", "project_credential_id"})
+AIRFLOW_CONN_ID = re.compile(r"[\w#!()\-.:/\\]{1,250}")  # what airflow.models.connection accepts
+OTHER_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
+MOVE_COMMAND = "make credentials PROJECT={folder}"
+
+
+def conn_id_for(key: str) -> str:
+    """The Connection id of credential ``key``: the key itself when Airflow accepts it, else derived."""
+    if AIRFLOW_CONN_ID.fullmatch(key):
+        return key
+    return OTHER_CHARACTERS.sub("_", key).strip("_")[:250]
+
+
+def parse_credentials(reader: Reader, raw: Any) -> dict[str, Credential]:
+    section = reader.mapping(raw, "credentials", fix="list credentials as `name: {}` entries.")
+    credentials: dict[str, Credential] = {}
+    for key, value in section.items():
+        with reader.guard(f"credentials.{key}"):
+            credentials[str(key)] = _credential(reader, str(key), value)
+    with reader.guard():
+        _check_unique(reader, section, credentials)
+    return credentials
+
+
+def _credential(reader: Reader, key: str, raw: Any) -> Credential:
+    where = f"credentials.{key}"
+    if raw is not None and not isinstance(raw, dict):
+        # Never echo the value: it may be a secret.
+        raise reader.error(where, "must be a mapping", fix=f"write `{key}: {{}}` and keep the secrets in an Airflow Connection.")
+    conn_id = None
+    values = []
+    for name, value in (raw or {}).items():
+        if name == "conn_id":
+            conn_id = reader.string(value, f"{where}.conn_id", fix="name an Airflow Connection id (letters, digits, '_', '-', '.').")
+            if not AIRFLOW_CONN_ID.fullmatch(conn_id):
+                raise reader.error(f"{where}.conn_id", "is not an id Airflow accepts for a Connection", value=conn_id, fix="use letters, digits, '_', '-' and '.'.")
+        elif name in DESCRIPTIVE or value in (None, "") or (isinstance(value, str) and MASK.fullmatch(value)):
+            continue
+        else:
+            values.append(str(name))
+    conn_id = conn_id or conn_id_for(key)
+    if not conn_id:
+        raise reader.error(where, "has no characters Airflow accepts in a connection id", fix="add `conn_id: <id>` to it.")
+    return Credential(key=key, conn_id=conn_id, values=tuple(values))
+
+
+def _check_unique(reader: Reader, section: dict, credentials: dict[str, Credential]) -> None:
+    """Two keys whose derived ids collide would silently share one Connection."""
+    owners: dict[str, str] = {}
+    for key, credential in credentials.items():
+        explicit = isinstance(section.get(key), dict) and "conn_id" in section[key]
+        other = owners.get(credential.conn_id)
+        if other is not None and not explicit:
+            raise reader.error(f"credentials.{key}", f"maps to the Airflow Connection '{credential.conn_id}', like credentials.{other}",
+                               fix=f"give one of them its own `conn_id:`.")  # fmt: skip
+        owners.setdefault(credential.conn_id, key)
+
+
+def value_problems(reader: Reader, credentials: dict[str, Credential]) -> list[ProjectError]:
+    """One problem per credential whose values are still in the file (the project loads; its jobs wait)."""
+    command = MOVE_COMMAND.format(folder=reader.file.parent)
+    return [
+        reader.error(
+            f"credentials.{key}",
+            f"holds values in project.yaml ({', '.join(credential.values)}); they are never used, and the project's jobs do not run until they are moved",
+            fix=f"run `{command}`: it stores them in the Airflow Connection '{credential.conn_id}' and replaces them with '******' in the file.",
+        )
+        for key, credential in credentials.items()
+        if credential.values
+    ]
