@@ -148,3 +148,23 @@ def test_dry_run_changes_nothing(project, capsys):
 def test_a_folder_without_a_project_file_is_refused(tmp_path, capsys):
     assert main([str(tmp_path)]) == 2
     assert "no project.yaml there" in capsys.readouterr().err
+
+
+def test_a_credential_kept_in_a_file_moves_too(make_project, airflow_db, capsys):
+    folder = make_project(
+        "jobs: {j: {expression: job.py, trigger: t, credential: gcp}}\ntriggers: {t: {cron: '0 1 * * *'}}\n"
+        "credentials:\n  gcp: 'file://secrets/gcp.json'   # OpenFn v1's form\n",
+        folder="filecred",
+    )
+    (folder / "secrets").mkdir()
+    (folder / "secrets" / "gcp.json").write_text('{"client_email": "svc@x.iam", "private_key": "k-77"}')
+    assert load_project(folder).jobs["j"].problem.endswith(
+        "credentials.gcp: points at its values in file://secrets/gcp.json; they are never used, and the project's jobs do "
+        f"not run until they are moved. Fix: run `make credentials PROJECT={folder}`: it stores them in the Airflow "
+        "Connection 'gcp' and replaces the reference with {} (then delete that file)."
+    )
+    assert main([str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"{folder / 'secrets' / 'gcp.json'}: delete it, it still holds the values"
+    assert connection("gcp")["extra"] == {"client_email": "svc@x.iam", "private_key": "k-77"}
+    assert "credentials:\n  gcp: {}   # OpenFn v1's form\n" in (folder / "project.yaml").read_text()
+    assert load_project(folder).jobs["j"].problem is None

@@ -35,7 +35,7 @@ class CheckRequest:
 class CompileProblem:
     message: str
     line: int | None = None
-    column: int | None = None  # 1-based
+    column: int | None = None  # counted from 1
     fix: str | None = None
 
 
@@ -59,7 +59,7 @@ def _problem(error: dict) -> CompileProblem:
     return CompileProblem(
         message=str(error.get("message") or error.get("type") or "does not compile"),
         line=line,
-        column=None if column is None else int(column) + 1,
+        column=None if column is None else int(column),
         fix=error.get("fix"),
     )
 

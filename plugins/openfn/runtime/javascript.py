@@ -20,7 +20,7 @@ def _reason(error: dict) -> str:
     reason = message if message.startswith(f"{kind}:") else f"{kind}: {message}"
     position = error.get("position") or {}
     if position.get("line"):
-        reason += f" (line {position['line']}, column {int(position.get('column') or 0) + 1})"
+        reason += f" (line {position['line']}, column {position.get('column') or 1})"
     if error.get("operationName"):
         reason += f" in {error['operationName']}()"
     if error.get("fix"):

@@ -21,6 +21,7 @@ DESCRIPTIVE = frozenset({"name", "owner", "schema", "type", "description", "prod
 AIRFLOW_CONN_ID = re.compile(r"[\w#!()\-.:/\\]{1,250}")  # what airflow.models.connection accepts
 OTHER_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
 MOVE_COMMAND = "make credentials PROJECT={folder}"
+FILE_PREFIX = "file://"
 
 
 def conn_id_for(key: str) -> str:
@@ -43,6 +44,8 @@ def parse_credentials(reader: Reader, raw: Any) -> dict[str, Credential]:
 
 def _credential(reader: Reader, key: str, raw: Any) -> Credential:
     where = f"credentials.{key}"
+    if isinstance(raw, str) and raw.strip().startswith(FILE_PREFIX):
+        return Credential(key=key, conn_id=conn_id_for(key), values_file=raw.strip())
     if raw is not None and not isinstance(raw, dict):
         # Never echo the value: it may be a secret.
         raise reader.error(where, "must be a mapping", fix=f"write `{key}: {{}}` and keep the secrets in an Airflow Connection.")
@@ -76,14 +79,22 @@ def _check_unique(reader: Reader, section: dict, credentials: dict[str, Credenti
 
 
 def value_problems(reader: Reader, credentials: dict[str, Credential]) -> list[ProjectError]:
-    """One problem per credential whose values are still in the file (the project loads; its jobs wait)."""
+    """One problem per credential whose values are still in the file, or in a file it points at (the
+    project loads; its jobs wait)."""
     command = MOVE_COMMAND.format(folder=reader.file.parent)
-    return [
-        reader.error(
+    problems = []
+    for key, credential in credentials.items():
+        if credential.values:
+            where = f"holds values in project.yaml ({', '.join(credential.values)})"
+            replaced = "replaces them with '******' in the file"
+        elif credential.values_file:
+            where = f"points at its values in {credential.values_file}"
+            replaced = "replaces the reference with {} (then delete that file)"
+        else:
+            continue
+        problems.append(reader.error(
             f"credentials.{key}",
-            f"holds values in project.yaml ({', '.join(credential.values)}); they are never used, and the project's jobs do not run until they are moved",
-            fix=f"run `{command}`: it stores them in the Airflow Connection '{credential.conn_id}' and replaces them with '******' in the file.",
-        )
-        for key, credential in credentials.items()
-        if credential.values
-    ]
+            f"{where}; they are never used, and the project's jobs do not run until they are moved",
+            fix=f"run `{command}`: it stores them in the Airflow Connection '{credential.conn_id}' and {replaced}.",
+        ))  # fmt: skip
+    return problems

@@ -133,6 +133,8 @@ def _adaptor(reader: Reader, value: Any, where: str, language: str) -> tuple[str
     if not found:
         raise reader.error(where, "is not an adaptor name", value=text, fix=ADAPTOR_FIX)
     name, version = found.group(1), found.group(2)
+    if version and re.fullmatch(r"v\d+\.\d+\.\d+.*", version):
+        version = version[1:]  # Lightning exports write '@openfn/language-mssql@v2.6.4' for 2.6.4
     if language == "python" and not python_adaptor_exists(name):
         raise reader.error(where, "names an adaptor this deployment does not have", value=text, fix=f"use one of: {', '.join(available_adaptors())}.")
     return name, version

@@ -55,13 +55,15 @@ Trigger = Union[MessageTrigger, CronTrigger, FlowTrigger, FailTrigger]
 class Credential:
     """A credential key of project.yaml, backed by the Airflow Connection ``conn_id``.
 
-    ``values`` names the fields that still hold values in the file (an OpenFn export carries them): they
-    are never used; ``make credentials`` moves them into the Connection.
+    ``values`` names the fields that still hold values in the file (an OpenFn export carries them), and
+    ``values_file`` a file the export points at instead: they are never used; ``make credentials`` moves
+    them into the Connection.
     """
 
     key: str
     conn_id: str
     values: tuple[str, ...] = ()
+    values_file: str | None = None  # 'file://creds.json': OpenFn v1's credential kept in a file
 
 
 @dataclass(frozen=True)

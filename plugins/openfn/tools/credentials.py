@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from openfn.spec._credentials import DESCRIPTIVE, MASK, conn_id_for
+from openfn.spec._credentials import DESCRIPTIVE, FILE_PREFIX, MASK, conn_id_for
 
 PLACEHOLDER = "'******'"
 HOST_FIELDS = ("hostUrl", "baseUrl", "instanceUrl", "url", "host", "server")
@@ -28,19 +28,37 @@ LOGIN_FIELDS = ("username", "user", "login")
 
 @dataclass
 class Held:
-    """One credential whose values are in the file: the YAML nodes to blank and the values to store."""
+    """One credential whose values are in the file: the YAML nodes to blank and the values to store
+    (``reference``: the node of a ``file://`` credential, replaced by ``{}``, and that file)."""
 
     key: str
     conn_id: str
     nodes: dict[str, yaml.Node]
     values: dict[str, object]
+    reference: yaml.Node | None = None
+    values_file: Path | None = None
 
 
 class MoveError(Exception):
     pass
 
 
-def held_credentials(text: str) -> list[Held]:
+def _values_file(folder: Path, key: str, uri: str) -> tuple[Path, dict]:
+    """The file a ``file://`` credential points at (inside the project folder) and its JSON/YAML mapping."""
+    name = uri.strip()[len(FILE_PREFIX):]
+    path = Path(os.path.realpath(folder / name))
+    if os.path.commonpath([path, os.path.realpath(folder)]) != os.path.realpath(folder):
+        raise MoveError(f"credentials.{key} points outside the project folder ({uri}); copy the file into the folder")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML
+    except (OSError, yaml.YAMLError) as error:
+        raise MoveError(f"credentials.{key}: {uri} cannot be read as JSON ({type(error).__name__})") from None
+    if not isinstance(values, dict) or not values:
+        raise MoveError(f"credentials.{key}: {uri} does not hold a JSON object of credential fields")
+    return path, {str(k): v for k, v in values.items() if k not in DESCRIPTIVE}
+
+
+def held_credentials(text: str, folder: Path | None = None) -> list[Held]:
     """The credentials of ``text`` that hold values, with the nodes that hold them."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     data = yaml.safe_load(text) or {}
@@ -52,6 +70,10 @@ def held_credentials(text: str) -> list[Held]:
     found = []
     for key_node, body in section.value:
         key = str(key_node.value)
+        if isinstance(body, yaml.ScalarNode) and str(body.value).strip().startswith(FILE_PREFIX) and folder is not None:
+            path, values = _values_file(folder, key, str(body.value))
+            found.append(Held(key=key, conn_id=conn_id_for(key), nodes={}, values=values, reference=body, values_file=path))
+            continue
         if not isinstance(body, yaml.MappingNode):
             continue
         fields = (data.get("credentials") or {}).get(key) or {}
@@ -85,6 +107,8 @@ def blank_values(text: str, held: list[Held]) -> str:
     """``text`` with every held value replaced by '******' (the rest of the file byte for byte)."""
     spans = []
     for credential in held:
+        if credential.reference is not None:
+            spans.append((credential.reference.start_mark.index, credential.reference.end_mark.index, "{}"))
         for node in credential.nodes.values():
             start, end = node.start_mark.index, node.end_mark.index
             tail = "\n" if text[start:end].endswith("\n") else ""  # block values end with their line break
@@ -97,6 +121,8 @@ def blank_values(text: str, held: list[Held]) -> str:
 def _check_only_values_changed(before: str, after: str, held: list[Held]) -> None:
     old, new = yaml.safe_load(before), yaml.safe_load(after)
     for credential in held:
+        if credential.reference is not None:
+            old["credentials"][credential.key] = {}
         for name in credential.nodes:
             old["credentials"][credential.key][name] = "******"
     if old != new:
@@ -134,7 +160,7 @@ def move(folder: Path, *, replace: bool = False, dry_run: bool = False) -> list[
     """Move the values of ``folder``/project.yaml; returns what was done, one line per credential."""
     file = folder / "project.yaml"
     text = file.read_text(encoding="utf-8")
-    held = held_credentials(text)
+    held = held_credentials(text, folder)
     if not held:
         return [f"{file}: no credential holds values; nothing to do"]
     after = blank_values(text, held)
@@ -146,7 +172,9 @@ def move(folder: Path, *, replace: bool = False, dry_run: bool = False) -> list[
         out.write(after)
     os.chmod(out.name, file.stat().st_mode & 0o7777)
     os.replace(out.name, file)
-    return lines + [f"{file}: the values are replaced with '******'; commit the file"]
+    done = [f"{file}: the values are replaced with '******'; commit the file"]
+    done += [f"{credential.values_file}: delete it, it still holds the values" for credential in held if credential.values_file]
+    return lines + done
 
 
 def main(argv: list[str] | None = None) -> int:
