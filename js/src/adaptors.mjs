@@ -6,6 +6,7 @@
 import { readFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { registerEsmHook } from '@openfn/runtime';
 
 export const JS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,6 +47,7 @@ export async function adaptorExports(name, version, jsDir = JS_DIR) {
   } catch {
     // not computed yet
   }
+  registerEsmHook(); // older adaptors import files without their .js extension, as the runtime allows
   const namespace = await import(pathToFileURL(adaptorEntry(name, version, jsDir)).href);
   const names = Object.keys(linkedExports(namespace)).filter((key) => key !== 'default').sort();
   try {

@@ -2,13 +2,9 @@
 //
 // stdin: [{id, expression, adaptor: {name, version}}]; stdout: [{id, ok: true} | {id, ok: false, error}].
 // One process checks every job of every project, so a DAG parse costs one Node start, not one per job.
-import { registerEsmHook } from '@openfn/runtime';
 import { adaptorExports } from './adaptors.mjs';
 import { compile } from './compile.mjs';
 import { describe } from './describe.mjs';
-
-// Older adaptors import files without their .js extension; the runtime's own resolve hook allows it.
-registerEsmHook();
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);

@@ -10,10 +10,9 @@
 // and the exit status says the same (0, 1, 2). The process always exits by itself once the result is
 // sent: @openfn/runtime 1.9.5 leaves its timeout timer armed after a failed job.
 import run from '@openfn/runtime';
-import { registerEsmHook } from '@openfn/runtime';
-import { adaptorExports, adaptorFolder, JS_DIR } from './adaptors.mjs';
+import { adaptorFolder, JS_DIR } from './adaptors.mjs';
 import { channelLogger, send } from './channel.mjs';
-import { compile } from './compile.mjs';
+import { compiledJob } from './compiled.mjs';
 import { describe } from './describe.mjs';
 import { installedAdaptors } from './installed.mjs';
 
@@ -42,7 +41,6 @@ function linkerModules(adaptor) {
 }
 
 async function main() {
-  registerEsmHook(); // older adaptors import files without their .js extension; run() registers it too
   const request = JSON.parse(await readStdin());
   const { job, expression, adaptor, state, configuration, timeout_ms: timeout } = request;
   const logger = channelLogger('R/T', 'info');
@@ -52,8 +50,7 @@ async function main() {
 
   let compiled;
   try {
-    const exports = await adaptorExports(adaptor.name, adaptor.version);
-    compiled = compile(expression, { adaptor: adaptor.name, exports, name: job });
+    compiled = await compiledJob(expression, { adaptor: adaptor.name, version: adaptor.version, name: job });
   } catch (error) {
     finish({ status: 'crash', error: describe(error) });
     return;
