@@ -91,33 +91,46 @@ def test_kill_stops_a_run_in_progress():
 
 def test_logs_reach_the_task_log_as_they_happen(caplog):
     caplog.set_level(logging.DEBUG, logger="openfn.job")
-    seen_before_end = []
+    runner = JavaScriptRunner()
+    still_running = []
 
-    def watch():
-        time.sleep(1.0)
-        seen_before_end.append([r.getMessage() for r in caplog.records])
+    def watch():  # once the first line is in the log, the job is still waiting: then stop it
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if any("[JOB] ℹ first" in record.getMessage() for record in list(caplog.records)):
+                still_running.append(runner.process.process.poll() is None)
+                runner.kill()
+                return
+            time.sleep(0.05)
 
     threading.Thread(target=watch).start()
-    run("fn(state => { console.log('first', { a: 1 }); console.warn('careful'); return state; });\n"
-        "fn(state => new Promise(done => setTimeout(() => done(state), 2000)));")  # fmt: skip
+    with pytest.raises(JobFailed):
+        runner.run(code("fn(state => { console.log('first', { a: 1 }); console.warn('careful'); return state; });\n"
+                        "fn(state => new Promise(done => setTimeout(() => done(state), 120000)));"), {"data": {}}, None)  # fmt: skip
+    assert still_running == [True]  # streamed while the job ran, not collected at its end
     messages = [(r.levelno, r.getMessage()) for r in caplog.records]
     assert (logging.INFO, '[JOB] ℹ first {\n  "a": 1\n}') in messages
     assert (logging.WARNING, "[JOB] ⚠ careful") in messages
-    assert any("[JOB] ℹ first" in m for m in seen_before_end[0])  # streamed, not collected at the end
 
 
-def test_credentials_are_never_in_the_arguments_or_environment_of_node():
+def test_credentials_are_never_in_the_arguments_or_environment_of_node(caplog):
+    caplog.set_level(logging.DEBUG, logger="openfn.job")
     runner = JavaScriptRunner()
     found = {}
 
-    def inspect():
-        time.sleep(1.0)
+    def inspect():  # once the job is waiting, read what the kernel holds of the process, then stop it
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("[JOB] ℹ waiting" in r.getMessage() for r in list(caplog.records)):
+            time.sleep(0.05)
         pid = runner.process.process.pid
         found["cmdline"] = open(f"/proc/{pid}/cmdline", "rb").read()
         found["environ"] = open(f"/proc/{pid}/environ", "rb").read()
+        runner.kill()
 
     threading.Thread(target=inspect).start()
-    runner.run(code("fn(state => new Promise(done => setTimeout(() => done(state), 2000)));"), {"data": {}}, {"password": "pw-91f3e"})
+    with pytest.raises(JobFailed):
+        runner.run(code("fn(state => { console.log('waiting'); return new Promise(done => setTimeout(() => done(state), 120000)); });"),
+                   {"data": {}}, {"password": "pw-91f3e"})  # fmt: skip
     assert found and b"pw-91f3e" not in found["cmdline"] and b"pw-91f3e" not in found["environ"]
     assert b"AIRFLOW" not in found["environ"]
 
