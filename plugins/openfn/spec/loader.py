@@ -125,6 +125,9 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
     reader = Reader(file, compile_only=compile_only)
     raw = _read_yaml(file)
     top = reader.mapping(raw, "", fix="start project.yaml with `jobs:` and `triggers:` mappings.")
+    if top and not set(top) & {"jobs", "triggers", "credentials", "workflows"}:
+        raise reader.error("", f"is not an OpenFn project file: it has no `jobs:` (its keys: {', '.join(map(str, list(top)[:8]))})",
+                           fix="put the OpenFn project export here, or move this file out of the projects folder.")  # fmt: skip
     if "workflows" in top and "jobs" not in top:
         raise reader.error("workflows", "makes this a Lightning project export (workflows of steps), which this version does not load",
                            fix="export the project in OpenFn's v1 format (`jobs:` and `triggers:`), or rewrite it as one.")  # fmt: skip
