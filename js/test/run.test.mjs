@@ -30,7 +30,7 @@ const request = (expression, extra = {}) => ({
 test('success: exit 0 and the final state without configuration', async () => {
   const { code, result } = await runJob(request('fn(state => { state.data.n += 1; return state; });'));
   assert.equal(code, 0);
-  assert.deepEqual(result, { type: 'result', status: 'success', state: { data: { n: 2 }, references: [] } });
+  assert.deepEqual(result, { type: 'result', status: 'success', state: { data: { n: 2 }, references: [] }, next: [] });
 });
 
 test('failure: exit 1 at once, although the runtime leaves its 60 s timer armed', { timeout: 20000 }, async () => {
@@ -59,4 +59,27 @@ test('the job, the runtime and the adaptor log on the channel with a level', asy
 test('state keys listed in remove are never returned', async () => {
   const { result } = await runJob(request("fn(state => { state.response = { big: true }; return state; });", { remove: ['configuration', 'response'] }));
   assert.deepEqual(result.state, { data: { n: 1 }, references: [] });
+});
+
+test('a workflow step reports which of its edges hold, as the runtime evaluates them', async () => {
+  const next = { ok: 'on_job_success', ko: 'on_job_failure', big: 'state.data.n > 1', small: 'state.data.n < 1', off: { disabled: true }, any: true };
+  const passed = await runJob(request('fn(state => { state.data.n += 1; return state; });', { next }));
+  assert.deepEqual(passed.result.next.sort(), ['any', 'big', 'ok']);
+  const failed = await runJob(request("fn(() => { throw new Error('x'); });", { next }));
+  assert.equal(failed.result.status, 'failure');
+  assert.deepEqual(failed.result.next.sort(), ['any', 'ko']); // n is still 1: neither big nor small
+});
+
+test('a trigger edge that does not hold skips the step; one that holds runs it', async () => {
+  const skipped = await runJob(request("fn(state => state);", { from: { id: 'webhook', condition: 'state.data.n > 5' } }));
+  assert.equal(skipped.code, 0);
+  assert.equal(skipped.result.status, 'skipped');
+  const ran = await runJob(request("fn(state => state);", { from: { id: 'webhook', condition: 'state.data.n === 1' } }));
+  assert.equal(ran.result.status, 'success');
+});
+
+test('a condition that throws crashes the run, as on OpenFn', async () => {
+  const { code, result } = await runJob(request('fn(state => state);', { next: { t: 'state.nope.x' } }));
+  assert.equal(code, 2);
+  assert.equal(result.error.type, 'EdgeConditionError');
 });

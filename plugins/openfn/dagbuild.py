@@ -9,6 +9,7 @@ from openfn.errors import OpenFnError, ProjectError
 from openfn.runtime.runner import JobCode, airflow_timeout
 from openfn.settings import get_settings
 from openfn.spec import Job, Project, load_projects
+from openfn.spec.workflow import Step, Workflow
 
 log = logging.getLogger("openfn.dags")
 
@@ -44,12 +45,14 @@ def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) 
         raise (report.errors or report.problems)[0]
     dags = {}
     for project in report.projects:
-        for job in project.jobs.values():
-            if only_dag_id is None or job.dag_id == only_dag_id:
+        builds = [(job.dag_id, lambda job=job: build_dag(project, job, run_task_only=only_task_id == "run")) for job in project.jobs.values()]
+        builds += [(flow.dag_id, lambda flow=flow: build_workflow_dag(project, flow)) for flow in project.workflows.values()]
+        for dag_id, build in builds:
+            if only_dag_id is None or dag_id == only_dag_id:
                 try:
-                    dags[job.dag_id] = build_dag(project, job, run_task_only=only_task_id == "run")
+                    dags[dag_id] = build()
                 except Exception:  # one DAG that Airflow refuses must not hide the others
-                    log.exception("Cannot build the DAG of job %s (project %s)", job.dag_id, project.file)
+                    log.exception("Cannot build the DAG %s (project %s)", dag_id, project.file)
                     if settings.strict_mode:
                         raise
     return dags
@@ -167,3 +170,81 @@ def _chain(project: Project, job: Job, run) -> None:
     if fail_jobs:
         # A fail trigger that fired would otherwise make the DAG run look successful.
         run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+
+
+# --- Lightning workflows: one DAG per workflow, one task per step (SPEC §11) -----------------------------------
+RESULT_TASK = "openfn_result"
+
+
+def step_code(step: Step, project: str) -> JobCode:
+    return JobCode(
+        project=project, key=step.key, language="javascript", adaptor=step.adaptor, workflow=step.workflow,
+        expression_file=str(step.expression_file) if step.expression_file else None, expression=step.expression,
+        adaptor_package=step.adaptor_package, adaptor_version=step.adaptor_installed, timeout=step.timeout,
+    )  # fmt: skip
+
+
+def _workflow_doc(project: Project, workflow: Workflow) -> str:
+    triggers = ", ".join(
+        f"`{t.key}` (webhook, {'enabled' if t.enabled else 'disabled'})" if t.kind == "webhook"
+        else f"`{t.key}` (cron `{t.cron}`, {'enabled' if t.enabled else 'disabled'}{', cursor: step `' + t.cursor_step + '`' if t.cursor_step else ''})"
+        for t in workflow.triggers.values()
+    ) or "none"  # fmt: skip
+    problems = "".join(f"\n- **Cannot run:** step `{s.key}`: {s.problem}" for s in workflow.steps.values() if s.problem)
+    return (
+        f"**OpenFn Lightning workflow** `{workflow.name}` of project `{project.title or project.name}` ({project.file})\n\n"
+        f"- Triggers: {triggers}\n- Steps: {', '.join(f'`{key}`' for key in workflow.steps)}; the task `{RESULT_TASK}` "
+        f"decides the run's outcome as Lightning does{problems}\n"
+    )
+
+
+def build_workflow_dag(project: Project, workflow: Workflow):
+    """A workflow's DAG: one task per step, edges as dependencies, then ``openfn_result``."""
+    from airflow.sdk import DAG, CronTriggerTimetable, TriggerRule
+
+    from openfn.notify import OpenFnNotifier
+    from openfn.operators.step import OpenFnStepOperator
+    from openfn.operators.workflow_result import WorkflowResultOperator
+
+    cron = workflow.cron
+    notifier = OpenFnNotifier(project=project.name, job=workflow.key, recipients=project.notify_email) if project.notify_email else None
+    kinds = sorted({trigger.kind for trigger in workflow.triggers.values()})
+    default_trigger = cron.key if cron else next((t.key for t in workflow.triggers.values() if t.enabled), next(iter(workflow.triggers), None))
+    with DAG(
+        dag_id=workflow.dag_id,
+        schedule=CronTriggerTimetable(cron.cron, timezone=cron.timezone) if cron else None,
+        catchup=False,
+        max_active_runs=1 if cron else 16,
+        tags=["openfn", f"project:{project.name}", "lightning"] + [f"trigger:{kind}" for kind in kinds],
+        doc_md=_workflow_doc(project, workflow),
+    ) as dag:
+        tasks = {}
+        for step in workflow.steps.values():
+            incoming = [edge for edge in workflow.incoming(step.key) if edge.enabled]
+            sources = tuple(dict.fromkeys(edge.source for edge in incoming if not edge.from_trigger))
+            tasks[step.key] = OpenFnStepOperator(
+                task_id=step.key,
+                code=step_code(step, project.name),
+                sources=sources,
+                trigger_edges={edge.source: edge.runtime_condition for edge in incoming if edge.from_trigger},
+                next_edges={edge.target: edge.runtime_condition for edge in workflow.outgoing(step.key)},
+                default_trigger=default_trigger,
+                cron_trigger=cron.key if cron else None,
+                conn_id=step.credential.conn_id if step.credential else None,
+                problem=step.problem,
+                cursor=cron is not None and cron.cursor_step == step.key,
+                state_notifier=notifier,
+                trigger_rule=TriggerRule.ALL_DONE if sources else TriggerRule.ALL_SUCCESS,
+                execution_timeout=datetime.timedelta(seconds=airflow_timeout("javascript", step.timeout)),
+                retries=0,
+            )
+        for task in tasks.values():
+            for source in task.sources:
+                tasks[source] >> task
+        result = WorkflowResultOperator(
+            task_id=RESULT_TASK, steps=tuple(workflow.steps), saves_final_state=cron is not None and cron.cursor_step is None,
+            state_notifier=notifier, on_failure_callback=notifier, trigger_rule=TriggerRule.ALL_DONE, retries=0,
+        )  # fmt: skip
+        for task in tasks.values():
+            task >> result
+    return dag

@@ -120,12 +120,6 @@ def test_a_project_file_that_links_outside_its_folder_is_refused(make_project, t
         load_project(folder)
 
 
-def test_a_lightning_export_is_named_as_such(make_project):
-    folder = make_project("name: demo\nworkflows:\n  wf: {jobs: {}, triggers: {}, edges: {}}\n")
-    with pytest.raises(ProjectError, match=r"project\.yaml: workflows: makes this a Lightning project export"):
-        load_project(folder)
-
-
 def test_a_file_that_is_not_an_openfn_project_is_named_as_such(make_project):
     folder = make_project("version: '3'\nservices: {web: {image: nginx}}\n")
     with pytest.raises(ProjectError, match=r"project\.yaml: is not an OpenFn project file: it has no `jobs:` \(its keys: version, services\)\. Fix: put the OpenFn project export here, or move this file out of the projects folder\.$"):

@@ -24,10 +24,11 @@ class JobCode:
     adaptor_package: str | None = None  # JavaScript: '@openfn/language-http'
     adaptor_version: str | None = None  # JavaScript: the installed version
     timeout: float = 300.0  # seconds
+    workflow: str | None = None  # a step of this Lightning workflow
 
     @property
     def dag_id(self) -> str:
-        return f"{self.project}.{self.key}"
+        return f"{self.project}.{self.workflow}" if self.workflow else f"{self.project}.{self.key}"
 
 
 class Runner(Protocol):

@@ -63,7 +63,35 @@ def _credential(reader: Reader, key: str, raw: Any) -> Credential:
     conn_id = conn_id or conn_id_for(key)
     if not conn_id:
         raise reader.error(where, "has no characters Airflow accepts in a connection id", fix="add `conn_id: <id>` to it.")
-    return Credential(key=key, conn_id=conn_id, values=tuple(values))
+    described = {field: str(raw[field]) for field in ("name", "owner") if isinstance(raw, dict) and raw.get(field) not in (None, "")}
+    return Credential(key=key, conn_id=conn_id, values=tuple(values), **described)
+
+
+def parse_credential_list(reader: Reader, raw: Any) -> dict[str, Credential]:
+    """The CLI's project files list credentials as `{name, owner}`; steps name them `owner|name`."""
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, list):
+        return parse_credentials(reader, raw)
+    credentials = {}
+    for index, entry in enumerate(raw):
+        where = f"credentials[{index}]"
+        if not isinstance(entry, dict) or not entry.get("name"):
+            with reader.guard():
+                raise reader.error(where, "must be a mapping with a `name` (and `owner`)", fix="write `- {name: My credential, owner: me@example.org}`.")
+            continue
+        key = f"{entry.get('owner') or ''}|{entry['name']}" if entry.get("owner") else str(entry["name"])
+        credentials[key] = Credential(key=key, conn_id=conn_id_for(key), name=str(entry["name"]), owner=entry.get("owner"))
+    return credentials
+
+
+def with_aliases(credentials: dict[str, Credential]) -> dict[str, Credential]:
+    """Lightning names a credential by its key (`owner-Name`) or as `owner|name`: both find it."""
+    found = dict(credentials)
+    for credential in credentials.values():
+        if credential.name and credential.owner:
+            found.setdefault(f"{credential.owner}|{credential.name}", credential)
+    return found
 
 
 def _check_unique(reader: Reader, section: dict, credentials: dict[str, Credential]) -> None:

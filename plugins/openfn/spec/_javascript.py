@@ -43,14 +43,14 @@ def resolve_adaptors(file: Path, jobs: dict[str, Job], toolchain: Toolchain) -> 
         if node_found is None:
             node_found = shutil.which(toolchain.node) is not None
         if not node_found:
-            error = _problem(file, f"jobs.{key}", f"is a JavaScript job and Node.js ({toolchain.node!r}) is not installed",
+            error = _problem(file, job.where, f"is a JavaScript job and Node.js ({toolchain.node!r}) is not installed",
                              "install Node.js 20.18 or newer (`make run` and `make test` do it), or set [openfn] node to its path.")  # fmt: skip
         else:
             adaptor = install.resolve(toolchain.js_dir, job.adaptor, job.adaptor_version, python_adaptor=python_adaptor_exists(job.adaptor))
             if adaptor.problem is None:
                 resolved[key] = dataclasses.replace(job, adaptor_package=adaptor.package, adaptor_installed=adaptor.version)
                 continue
-            error = _problem(file, f"jobs.{key}.adaptor", adaptor.problem, adaptor.fix or "")
+            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "")
         problems.append(error)
         resolved[key] = dataclasses.replace(job, problem=str(error))
     return resolved, problems
@@ -83,7 +83,7 @@ def check_compiles(projects: list[tuple[Path, dict[str, Job]]], toolchain: Toolc
             where = "the inline expression" if job.expression is not None else job.expression_file.name
             at = f" (line {problem.line}, column {problem.column} of {where})" if problem.line else f" ({where})"
             fix = f"correct the JavaScript at line {problem.line} of {where}." if problem.line else f"correct the JavaScript of {where}."
-            error = _problem(file, f"jobs.{key}.expression", f"does not compile{at}: {problem.message}", fix)
+            error = _problem(file, f"{job.where}.expression", f"does not compile{at}: {problem.message}", fix)
             problems.append(error)
             jobs[key] = dataclasses.replace(job, problem=str(error))
         checked.append((jobs, problems))

@@ -17,6 +17,7 @@ from openfn.errors import ProjectError
 from openfn.spec import _javascript
 from openfn.spec._cache import cached_yaml
 from openfn.spec._credentials import parse_credentials, value_problems
+from openfn.spec._lightning_project import CLI_FILE, is_lightning, read_cli_folder, read_lightning_project
 from openfn.spec._jobs import parse_jobs
 from openfn.spec._reader import PROJECT_NAME, Reader
 from openfn.spec._triggers import parse_triggers
@@ -63,7 +64,7 @@ def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None 
     if not jobs_dir.is_dir():
         log.warning("OpenFn jobs directory %s does not exist: no projects loaded", jobs_dir)
         return report
-    files = sorted(jobs_dir.glob(f"*/{PROJECT_FILE}"))
+    files = project_files(jobs_dir)
     if only is not None:
         # A task start builds one DAG: try the folder of the same name first, then every folder.
         files = [f for f in files if f.parent.name == only] + [f for f in files if f.parent.name != only]
@@ -90,6 +91,28 @@ def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None 
     return report
 
 
+def project_files(jobs_dir: Path) -> list[Path]:
+    """The file that defines each project folder: project.yaml, or the CLI's openfn.yaml."""
+    found = {file.parent: file for file in jobs_dir.glob(f"*/{CLI_FILE}")}
+    found.update({file.parent: file for file in jobs_dir.glob(f"*/{PROJECT_FILE}")})
+    return [found[folder] for folder in sorted(found)]
+
+
+def files_signature(jobs_dir: Path) -> tuple:
+    """Path, mtime and size of every file that defines a project (the CLI's folders: all their files), so
+    that a caller can tell cheaply whether anything changed."""
+    found = []
+    for file in project_files(jobs_dir):
+        files = [file] if file.name == PROJECT_FILE else sorted(p for p in file.parent.rglob("*") if p.is_file())
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
 def load_project(folder: Path, *, compile_only: str | None = None) -> Project:
     """Parse and check one project folder; raises ProjectError (ProjectErrors for several) with the fix."""
     toolchain = _javascript.Toolchain.from_settings()
@@ -99,13 +122,22 @@ def load_project(folder: Path, *, compile_only: str | None = None) -> Project:
 
 def _checked(projects: list[Project], toolchain: _javascript.Toolchain) -> list[Project]:
     """The projects with every JavaScript job compiled (one Node process for all of them)."""
-    if not any(job.language == "javascript" and job.problem is None for p in projects for job in p.jobs.values()):
+    groups = [(project, None, project.jobs) for project in projects]
+    groups += [(project, key, workflow.steps) for project in projects for key, workflow in project.workflows.items()]
+    if not any(job.language == "javascript" and job.problem is None for _, _, jobs in groups for job in jobs.values()):
         return projects
-    results = _javascript.check_compiles([(p.file, p.jobs) for p in projects], toolchain)
-    return [
-        dataclasses.replace(project, jobs=jobs, problems=project.problems + tuple(problems)) if problems else project
-        for project, (jobs, problems) in zip(projects, results)
-    ]
+    results = _javascript.check_compiles([(project.file, jobs) for project, _, jobs in groups], toolchain)
+    changed: dict[str, Project] = {project.name: project for project in projects}
+    for (project, workflow, _), (jobs, problems) in zip(groups, results):
+        if not problems:
+            continue
+        current = changed[project.name]
+        if workflow is None:
+            current = dataclasses.replace(current, jobs=jobs)
+        else:
+            current = dataclasses.replace(current, workflows={**current.workflows, workflow: dataclasses.replace(current.workflows[workflow], steps=jobs)})
+        changed[project.name] = dataclasses.replace(current, problems=current.problems + tuple(problems))
+    return [changed[project.name] for project in projects]
 
 
 def _read_yaml(file: Path):
@@ -122,15 +154,18 @@ def _read_yaml(file: Path):
 
 def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascript.Toolchain) -> Project:
     file = folder / PROJECT_FILE
+    if not file.exists() and (folder / CLI_FILE).exists():
+        file = folder / CLI_FILE
     reader = Reader(file, compile_only=compile_only)
     raw = _read_yaml(file)
     top = reader.mapping(raw, "", fix="start project.yaml with `jobs:` and `triggers:` mappings.")
-    if top and not set(top) & {"jobs", "triggers", "credentials", "workflows"}:
+    if file.name == CLI_FILE:
+        return read_cli_folder(reader, folder, top, toolchain, timeout=_default_timeout())
+    if is_lightning(top):
+        return read_lightning_project(reader, folder, top, toolchain, timeout=_default_timeout())
+    if top and not set(top) & {"jobs", "triggers", "credentials"}:
         raise reader.error("", f"is not an OpenFn project file: it has no `jobs:` (its keys: {', '.join(map(str, list(top)[:8]))})",
                            fix="put the OpenFn project export here, or move this file out of the projects folder.")  # fmt: skip
-    if "workflows" in top and "jobs" not in top:
-        raise reader.error("workflows", "makes this a Lightning project export (workflows of steps), which this version does not load",
-                           fix="export the project in OpenFn's v1 format (`jobs:` and `triggers:`), or rewrite it as one.")  # fmt: skip
     with reader.guard():
         reader.check_keys(top, "", TOP_KEYS)
     name = top.get("name", folder.name)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 from openfn.errors import ProjectError
+from openfn.spec.workflow import Workflow
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,17 @@ class MessageTrigger:
 
 @dataclass(frozen=True)
 class CronTrigger:
-    """Cron schedule (5 fields) in ``timezone``; state is carried from one successful run to the next."""
+    """Cron schedule (5 fields) in ``timezone``; state is carried from one successful run to the next.
+
+    In a Lightning workflow it may be disabled, and ``cursor_step`` names the step whose last successful
+    output starts the next run (None: the workflow's last successful final output)."""
 
     key: str
     cron: str
     timezone: str = "UTC"
     kind: Literal["cron"] = "cron"
+    enabled: bool = True
+    cursor_step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Credential:
     conn_id: str
     values: tuple[str, ...] = ()
     values_file: str | None = None  # 'file://creds.json': OpenFn v1's credential kept in a file
+    name: str | None = None  # descriptive fields of a Lightning export, kept to export it back
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,11 @@ class Job:
     def dag_id(self) -> str:
         return f"{self.project}.{self.key}"
 
+    @property
+    def where(self) -> str:
+        """Its key path in project.yaml, for messages."""
+        return f"jobs.{self.key}"
+
 
 @dataclass(frozen=True)
 class InboxConfig:
@@ -112,6 +125,11 @@ class Project:
     notify_email: tuple[str, ...] = ()
     # Problems that stop some jobs from running, not the project from loading (shown with import errors).
     problems: tuple[ProjectError, ...] = ()
+    # A Lightning project: its workflows (one DAG each) instead of jobs and triggers.
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    kind: Literal["v1", "lightning"] = "v1"
+    title: str | None = None  # Lightning's display name of the project
+    description: str | None = None
 
     def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Job]:
         """Jobs started by ``job_key``'s success (``flow``) or failure (``fail``), in file order."""
