@@ -86,3 +86,55 @@ def test_the_cron_cursor_is_the_last_successful_output_of_the_chosen_step(referr
         assert db.variable("openfn.state.referrals.Nightly-Count") == {"data": {"counted": expected}}
     final = db.xcom("referrals.Nightly-Count", run.run_id, task_id="openfn_result")
     assert final == {"data": {"counted": 3}, "published": True}
+
+
+DIAMOND = """
+workflows:
+  diamond:
+    name: diamond
+    jobs:
+      a: {name: a, adaptor: '@openfn/language-common@latest', body: 'fn(s => ({ ...s, path: ["a"] }))'}
+      b: {name: b, adaptor: '@openfn/language-common@latest', body: 'fn(s => ({ ...s, path: [...s.path, "b"] }))'}
+      c: {name: c, adaptor: '@openfn/language-common@latest', body: 'fn(s => ({ ...s, path: [...s.path, "c"] }))'}
+      d: {name: d, adaptor: '@openfn/language-common@latest', body: 'fn(s => ({ ...s, path: [...s.path, "d"] }))'}
+      crash: {name: crash, adaptor: '@openfn/language-common@latest', body: 'fn(s => nope.x)'}
+      after-crash: {name: after-crash, adaptor: '@openfn/language-common@latest', body: 'fn(s => s)'}
+    triggers:
+      webhook: {type: webhook}
+    edges:
+      webhook->a: {source_trigger: webhook, target_job: a, condition_type: always}
+      a->b: {source_job: a, target_job: b, condition_type: always}
+      a->c: {source_job: a, target_job: c, condition_type: always}
+      b->d: {source_job: b, target_job: d, condition_type: always}
+      c->d: {source_job: c, target_job: d, condition_type: always}
+      webhook->crash: {source_trigger: webhook, target_job: crash, condition_type: js_expression, condition_expression: 'state.data.crash'}
+      crash->after-crash: {source_job: crash, target_job: after-crash, condition_type: always}
+"""
+
+
+@pytest.fixture(scope="module")
+def diamond(sync_dags, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lightning") / "shapes"
+    folder.mkdir()
+    (folder / "project.yaml").write_text(DIAMOND)
+    project = load_project(folder)
+    return sync_dags([build_workflow_dag(project, project.workflows["diamond"])])["shapes.diamond"]
+
+
+def test_a_step_reached_from_two_upstreams_runs_twice_and_both_are_leaves(diamond, db):
+    run = diamond.test(run_conf={"openfn": {"trigger": "webhook"}, "state": {"data": {}}})
+    assert run.state == "success"
+    executions = db.xcom("shapes.diamond", run.run_id, task_id="d", key="executions")
+    assert [(e["id"], e["state"]["path"]) for e in executions] == [("d", ["a", "b", "d"]), ("d-1", ["a", "c", "d"])]
+    final = db.xcom("shapes.diamond", run.run_id, task_id="openfn_result")
+    assert {key: value["path"] for key, value in final.items()} == {"d": ["a", "b", "d"], "d-1": ["a", "c", "d"]}
+
+
+def test_a_crash_ends_the_run_and_the_steps_after_it_do_not_run(diamond, db):
+    run = diamond.test(run_conf={"openfn": {"trigger": "webhook"}, "state": {"data": {"crash": True}}})
+    assert run.state == "failed"
+    states = db.task_states("shapes.diamond", run.run_id)
+    assert (states["crash"], states["after-crash"], states["openfn_result"]) == ("failed", "skipped", "failed")
+    (crashed,) = db.xcom("shapes.diamond", run.run_id, task_id="crash", key="executions")
+    assert (crashed["status"], crashed["error_type"]) == ("crash", "RuntimeCrash")
+    assert "ReferenceError: nope is not defined" in crashed["reason"]

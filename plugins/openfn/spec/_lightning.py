@@ -71,5 +71,5 @@ def _edge(reader: Reader, raw: Any, where: str) -> RawEdge:
     return RawEdge(
         where=where, source=str(edge[sources[0]]), from_trigger=sources[0] == "source_trigger", target=edge.get("target_job"),
         condition=edge.get("condition_type", edge.get("condition")), expression=edge.get("condition_expression"),
-        label=edge.get("condition_label"), enabled=edge.get("enabled"),
+        label=edge.get("condition_label"), enabled=edge.get("enabled"), typed="condition_type" in edge,
     )  # fmt: skip

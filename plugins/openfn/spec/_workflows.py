@@ -55,6 +55,7 @@ class RawEdge:
     expression: Any = None
     label: Any = None
     enabled: Any = True
+    typed: bool = False  # Lightning's condition_type: one of CONDITIONS (the CLI's `condition` may be JavaScript)
 
 
 @dataclass
@@ -185,19 +186,16 @@ def _code(reader: Reader, value: Any, where: str) -> int | None:
 
 
 def _edge(reader: Reader, raw: RawEdge, step_ids: dict, trigger_ids: dict, all_triggers: set) -> Edge | None:
-    if raw.from_trigger:
-        if raw.source not in all_triggers:
-            raise reader.error(raw.where, "starts at an unknown trigger", value=raw.source, fix=f"use one of: {', '.join(sorted(all_triggers)) or 'none is defined'}.")
-        if raw.source not in trigger_ids:
-            return None  # a trigger that is not run here (Kafka): reported there
-        source = trigger_ids[raw.source]
-    else:
-        if raw.source not in step_ids:
-            raise reader.error(raw.where, "starts at an unknown step", value=raw.source, fix=f"use one of: {', '.join(step_ids)}.")
-        source = step_ids[raw.source]
+    if raw.from_trigger and raw.source not in all_triggers:
+        raise reader.error(raw.where, "starts at an unknown trigger", value=raw.source, fix=f"use one of: {', '.join(sorted(all_triggers)) or 'none is defined'}.")
+    if not raw.from_trigger and raw.source not in step_ids:
+        raise reader.error(raw.where, "starts at an unknown step", value=raw.source, fix=f"use one of: {', '.join(step_ids)}.")
     if str(raw.target) not in step_ids:
         raise reader.error(raw.where, "leads to an unknown step", value=raw.target, fix=f"use one of: {', '.join(step_ids)}.")
     condition, expression = _condition(reader, raw)
+    if raw.from_trigger and raw.source not in trigger_ids:
+        return None  # a trigger that is not run here (Kafka), or a broken one: reported there
+    source = trigger_ids[raw.source] if raw.from_trigger else step_ids[raw.source]
     label = None if raw.label in (None, "") else str(raw.label)
     enabled = reader.boolean(raw.enabled, f"{raw.where}.enabled", True)
     return Edge(source=source, target=step_ids[str(raw.target)], condition=condition, from_trigger=raw.from_trigger,
@@ -216,7 +214,7 @@ def _condition(reader: Reader, raw: RawEdge) -> tuple[str, str | None]:
         return "js_expression", raw.expression
     if condition in CONDITIONS:
         return str(condition), None
-    if isinstance(condition, str) and condition.strip():
+    if isinstance(condition, str) and condition.strip() and not raw.typed:
         return "js_expression", condition  # the CLI's files write the JavaScript itself
     raise reader.error(f"{raw.where}.condition_type", "is not an edge condition", value=condition, fix=f"use one of: {', '.join(CONDITIONS)}.")
 
