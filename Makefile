@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: help run test bench venv venv-dev js system-deps lock adaptor credentials clean
+.PHONY: help run test bench venv venv-dev js system-deps lock adaptor credentials export clean
 
 help:
 	@echo "make run    - start Airflow (standalone, SQLite) with every project under include/jobs"
@@ -13,6 +13,7 @@ help:
 	@echo "make lock   - re-resolve requirements*.in into the locked requirements*.txt"
 	@echo "make adaptor ADD=@openfn/language-http@7.2.10 - add an adaptor version for JavaScript jobs"
 	@echo "make credentials PROJECT=include/jobs/<folder> - move credential values out of project.yaml"
+	@echo "make export PROJECT=include/jobs/<folder> [FORMAT=portability] [OUT=file] - a Lightning project, back in Lightning's format"
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -52,6 +53,9 @@ adaptor:
 
 credentials: venv
 	ARGS="$(ARGS)" scripts/credentials.sh "$(PROJECT)"
+
+export: venv js
+	FORMAT="$(FORMAT)" OUT="$(OUT)" scripts/export.sh "$(PROJECT)"
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

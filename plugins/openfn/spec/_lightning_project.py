@@ -32,8 +32,9 @@ def is_lightning(top: dict) -> bool:
 
 def read_lightning_project(reader: Reader, folder: Path, top: dict, toolchain, *, timeout: float) -> Project:
     if "workflows" not in top:  # a single workflow file: a project of one workflow, named by its folder
-        single = top.get("workflow", top)
-        top = {"workflows": [single] if "steps" in single else {str(single.get("id") or folder.name): single}}
+        single = dict(top.get("workflow", top))
+        single.setdefault("id", single.get("name") or folder.name)
+        top = {"workflows": [single] if "steps" in single else {str(single["id"]): single}}
     if _portability.is_portability(top):
         raws = _portability.read_workflows(reader, top, folder)
         credentials = parse_credential_list(reader, top.get("credentials"))

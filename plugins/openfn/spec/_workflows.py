@@ -112,7 +112,7 @@ def _workflow(reader: Reader, project: str, key: str, raw: RawWorkflow, credenti
                 edges.append(edge)
     if not reader.errors:
         _check_cycles(reader, raw.where, edges)
-    return Workflow(project=project, key=key, name=raw.name, steps=steps, triggers=triggers, edges=tuple(edges))
+    return Workflow(project=project, key=key, name=raw.name, steps=steps, triggers=triggers, edges=tuple(edges), source_key=raw.key)
 
 
 def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, credentials: dict, timeout: float) -> Step:
@@ -129,7 +129,7 @@ def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, c
             raise reader.error(f"{raw.where}.credential", "names an unknown credential", value=name, fix=f"use one of: {known}.")
     return Step(
         workflow=workflow, key=key, name=raw.name, adaptor=adaptor, adaptor_version=version, expression=expression,
-        expression_file=expression_file, credential=credential, timeout=timeout, where=raw.where,
+        expression_file=expression_file, credential=credential, timeout=timeout, where=raw.where, source_key=raw.key,
     )  # fmt: skip
 
 

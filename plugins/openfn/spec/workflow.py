@@ -71,6 +71,7 @@ class Step:
     adaptor_installed: str | None = None
     problem: str | None = None
     where: str = ""  # its key path in the file, for messages (e.g. workflows.intake.jobs.fetch-case)
+    source_key: str = ""  # its key in the file, as written (kept to write the project back)
     language: Literal["javascript"] = "javascript"
 
 
@@ -82,7 +83,7 @@ class Workflow:
     steps: dict[str, Step]
     triggers: dict[str, WebhookTrigger | CronTrigger]
     edges: tuple[Edge, ...]
-
+    source_key: str = ""  # its key in the file, as written
     @property
     def dag_id(self) -> str:
         return f"{self.project}.{self.key}"
