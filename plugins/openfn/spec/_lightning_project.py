@@ -91,14 +91,11 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
         from openfn.spec.loader import ProjectErrors
 
         raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
-    resolved = {}
-    for key, workflow in workflows.items():
-        steps, step_problems = _javascript.resolve_adaptors(reader.file, workflow.steps, toolchain)
-        resolved[key] = dataclasses.replace(workflow, steps=steps)
-        problems += step_problems
+    resolved, step_problems = resolve_steps(reader, workflows, toolchain)
+    problems += step_problems
     held = value_problems(reader, credentials)
     if held:  # the file still holds credential values: no step of this project runs until they are moved
-        resolved = {key: _stopped(workflow, str(held[0])) for key, workflow in resolved.items()}
+        resolved = {key: stopped(workflow, str(held[0])) for key, workflow in resolved.items()}
     title = top.get("name")
     return Project(
         name=name, folder=folder, file=reader.file, jobs={}, triggers={}, credentials=credentials, workflows=resolved,
@@ -107,6 +104,28 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
     )  # fmt: skip
 
 
-def _stopped(workflow, problem: str):
+def resolve_steps(reader: Reader, workflows: dict, toolchain) -> tuple[dict, list[ProjectError]]:
+    """Each step with its installed adaptor version, or its problem (as for JavaScript jobs)."""
+    resolved, problems = {}, []
+    for key, workflow in workflows.items():
+        steps, step_problems = _javascript.resolve_adaptors(reader.file, workflow.steps, toolchain)
+        resolved[key] = dataclasses.replace(workflow, steps=steps)
+        problems += step_problems
+    return resolved, problems
+
+
+def workflows_section(reader: Reader, top: dict, project: str, credentials: dict, jobs: dict, *, timeout: float) -> tuple[dict, list]:
+    """An OpenFn v1 project.yaml may carry Lightning workflows beside its jobs (``workflows:`` as in
+    Lightning's export): they become workflow DAGs of the same project."""
+    raws = _portability.read_workflows(reader, top, reader.file.parent) if _portability.is_portability(top) else _lightning.read_workflows(reader, top)
+    workflows, problems = build_workflows(reader, project, raws, with_aliases(credentials), timeout=timeout)
+    for key in workflows.keys() & jobs.keys():
+        with reader.guard():
+            raise reader.error(f"workflows.{key}", "has the id of a job of this project (both would be the DAG "
+                               f"{project}.{key})", fix="rename the workflow or the job.")  # fmt: skip
+    return workflows, problems
+
+
+def stopped(workflow, problem: str):
     steps = {key: step if step.problem else dataclasses.replace(step, problem=problem) for key, step in workflow.steps.items()}
     return dataclasses.replace(workflow, steps=steps)

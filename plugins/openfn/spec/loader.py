@@ -17,7 +17,15 @@ from openfn.errors import ProjectError
 from openfn.spec import _javascript
 from openfn.spec._cache import cached_yaml
 from openfn.spec._credentials import parse_credentials, value_problems
-from openfn.spec._lightning_project import CLI_FILE, is_lightning, read_cli_folder, read_lightning_project
+from openfn.spec._lightning_project import (
+    CLI_FILE,
+    stopped,
+    is_lightning,
+    read_cli_folder,
+    read_lightning_project,
+    resolve_steps,
+    workflows_section,
+)
 from openfn.spec._jobs import parse_jobs
 from openfn.spec._reader import PROJECT_NAME, Reader
 from openfn.spec._triggers import parse_triggers
@@ -27,7 +35,7 @@ from openfn.spec.model import InboxConfig, Job, Project
 log = logging.getLogger("openfn.spec")
 
 PROJECT_FILE = "project.yaml"
-TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals")
+TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals", "workflows")
 AUTH_KINDS = ("api_key", "basic")
 
 
@@ -183,6 +191,11 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
     if not reader.errors:
         with reader.guard():
             _check_cycles(reader, jobs)
+    workflows: dict = {}
+    workflow_problems: list = []
+    if top.get("workflows") is not None:
+        with reader.guard():
+            workflows, workflow_problems = workflows_section(reader, top, str(name), credentials, jobs, timeout=_default_timeout())
     inbox = notify = None
     with reader.guard():
         inbox = _inbox(reader, top.get("inbox"), str(name))
@@ -191,12 +204,14 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
     if reader.errors:
         raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
     jobs, problems = _javascript.resolve_adaptors(file, jobs, toolchain)
+    workflows, step_problems = resolve_steps(reader, workflows, toolchain)
     held = value_problems(reader, credentials)
     if held:  # the file still holds credential values: no job of this project runs until they are moved
         jobs = {key: job if job.problem else dataclasses.replace(job, problem=str(held[0])) for key, job in jobs.items()}
+        workflows = {key: stopped(workflow, str(held[0])) for key, workflow in workflows.items()}
     return Project(
-        name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials,
-        inbox=inbox, notify_email=notify, problems=tuple(held + problems),
+        name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
+        inbox=inbox, notify_email=notify, problems=tuple(held + problems + workflow_problems + step_problems),
     )  # fmt: skip
 
 
