@@ -14,6 +14,9 @@ DEFAULTS = {
     "strict_mode": "False",
     "max_body_bytes": str(8 * 1024 * 1024),
     "max_depth": "64",
+    "js_dir": str(REPO_ROOT / "js"),  # package.json + node_modules of the JavaScript runtime and adaptors
+    "node": "node",  # the Node.js binary (>= 20.18) that runs JavaScript jobs
+    "job_timeout_seconds": "300",  # a job without `timeout:` is stopped after this long (OpenFn's 5 minutes)
 }
 
 
@@ -23,6 +26,9 @@ class Settings:
     strict_mode: bool
     max_body_bytes: int
     max_depth: int
+    js_dir: Path
+    node: str
+    job_timeout_seconds: float
 
 
 def _get(name: str) -> str:
@@ -39,6 +45,9 @@ def get_settings() -> Settings:
         strict_mode=_get("strict_mode").strip().lower() in ("true", "1", "yes", "on"),
         max_body_bytes=int(_get("max_body_bytes")),
         max_depth=int(_get("max_depth")),
+        js_dir=Path(_get("js_dir")).expanduser(),
+        node=_get("node"),
+        job_timeout_seconds=float(_get("job_timeout_seconds")),
     )
 
 

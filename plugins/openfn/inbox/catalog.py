@@ -15,7 +15,7 @@ from openfn.errors import ProjectError
 from openfn.inbox.shape import Shape
 from openfn.match_index import FilterIndex
 from openfn.spec import Job, Project, load_projects
-from openfn.spec.loader import PROJECT_FILE
+from openfn.spec.loader import files_signature
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,6 @@ class InboxProject:
     project: Project
     index: FilterIndex
     shape: Shape  # what the autoprocess filters look at: a large body is cut down to it before matching
-    all_filters_shape: Shape  # what any message filter of the project looks at (reprocessing, re-runs)
 
     @property
     def name(self) -> str:
@@ -40,11 +39,8 @@ def autoprocess_jobs(project: Project) -> list[Job]:
 
 def inbox_project(project: Project) -> InboxProject:
     entries = [(job.key, job.trigger.inclusion, job.trigger.exclusion) for job in autoprocess_jobs(project)]
-    every = [f for job in project.message_jobs() for f in (job.trigger.inclusion, job.trigger.exclusion)]
-    return InboxProject(
-        project=project, index=FilterIndex(entries),
-        shape=Shape.of(f for _, inclusion, exclusion in entries for f in (inclusion, exclusion)), all_filters_shape=Shape.of(every),
-    )  # fmt: skip
+    shape = Shape.of(f for _, inclusion, exclusion in entries for f in (inclusion, exclusion))
+    return InboxProject(project=project, index=FilterIndex(entries), shape=shape)
 
 
 @dataclass(frozen=True)
@@ -65,14 +61,7 @@ class Catalog:
         self._snapshot = Snapshot()
 
     def _files_signature(self) -> tuple:
-        found = []
-        for file in sorted(self.jobs_dir.glob(f"*/{PROJECT_FILE}")):
-            try:
-                stat = file.stat()
-            except OSError:
-                continue
-            found.append((str(file), stat.st_mtime_ns, stat.st_size))
-        return tuple(found)
+        return files_signature(self.jobs_dir)
 
     def fresh(self) -> bool:
         """Whether ``snapshot()`` would answer from memory, without looking at the files."""
