@@ -65,3 +65,13 @@ def test_a_user_without_a_role_reads_nothing(inbox):
 
     access = access_for(SimpleAuthManagerUser(username="x", role=None), {"clinic": ["clinic.referral"]})
     assert (access.everything, access.restriction, access.can_read("clinic")) == (False, frozenset(), False)
+
+
+def test_a_lightning_projects_workflow_dags_count_as_its_dags():
+    from types import SimpleNamespace
+
+    from openfn.inbox.access import dag_ids_of
+
+    job = SimpleNamespace(dag_id="p.job")
+    flow = SimpleNamespace(dag_id="p.referral-flow")
+    assert dag_ids_of(SimpleNamespace(jobs={"job": job}, workflows={"referral-flow": flow})) == ["p.job", "p.referral-flow"]

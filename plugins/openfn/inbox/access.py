@@ -109,9 +109,14 @@ def may_see_token(user, project: str, dag_ids: list[str]) -> bool:
     return _manager().is_authorized_variable(method="PUT", user=user, details=VariableDetails(key=token_variable(project)))
 
 
+def dag_ids_of(project) -> list[str]:
+    """Every DAG of a project: one per job, and one per Lightning workflow."""
+    return [job.dag_id for job in project.jobs.values()] + [flow.dag_id for flow in getattr(project, "workflows", {}).values()]
+
+
 def project_dag_ids(catalog) -> dict[str, list[str]]:
     """project -> its DAG ids, for the projects the inbox knows now."""
-    return {name: [job.dag_id for job in found.project.jobs.values()] for name, found in catalog.snapshot().projects.items()}
+    return {name: dag_ids_of(found.project) for name, found in catalog.snapshot().projects.items()}
 
 
 async def project_access(request: Request, user=Depends(require_user)) -> Access:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from openfn.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
 from openfn.errors import Forbidden
 from openfn.inbox import reruns, retention, search
-from openfn.inbox.access import Access, may_edit, may_see_token, project_access, require_trigger
+from openfn.inbox.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.jobstates import STATES, job_states
 from openfn.inbox.receipts import all_runs
 from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
@@ -163,7 +163,7 @@ def erase_message(message_id: str, request: Request, access: Allowed) -> dict:
     if row is None:
         raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
     found = runtime.catalog.get(row.project)
-    dag_ids = [job.dag_id for job in found.project.jobs.values()] if found else []
+    dag_ids = dag_ids_of(found.project) if found else []
     if not may_edit(access.user, dag_ids):
         raise Forbidden(f"You may not erase messages of project {row.project}", fix="Ask an Airflow admin for the permission to edit its DAGs.")
     try:
@@ -250,7 +250,7 @@ def projects(request: Request, access: Allowed) -> dict:
         if not access.can_read(name):
             continue
         project = inbox_project.project
-        dag_ids = [job.dag_id for job in project.jobs.values()]
+        dag_ids = dag_ids_of(project)
         shown_url = weak = None
         if may_see_token(access.user, name, dag_ids):
             token = tokens.get(name) or ensure_token(name)
