@@ -68,10 +68,9 @@ def test_a_user_without_a_role_reads_nothing(inbox):
 
 
 def test_a_lightning_projects_workflow_dags_count_as_its_dags():
-    from types import SimpleNamespace
-
     from openfn.inbox.access import dag_ids_of
+    from openfn.spec import load_project
+    from tests.support.airflow_env import REPO
 
-    job = SimpleNamespace(dag_id="p.job")
-    flow = SimpleNamespace(dag_id="p.referral-flow")
-    assert dag_ids_of(SimpleNamespace(jobs={"job": job}, workflows={"referral-flow": flow})) == ["p.job", "p.referral-flow"]
+    project = load_project(REPO / "tests" / "fixtures" / "lightning" / "referrals")
+    assert dag_ids_of(project) == ["referrals.Referral-Intake", "referrals.Nightly-Count"]
