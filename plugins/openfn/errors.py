@@ -185,6 +185,47 @@ class TooSoon(InboxError):
         )
 
 
+class BodyTimeout(InboxError):
+    """The body did not arrive within ``[openfn] body_timeout_seconds`` (408)."""
+
+    status, code = 408, "body_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"The request body did not arrive within {seconds:g} seconds",
+            fix="Send the whole message at once, or ask the operator to raise [openfn] body_timeout_seconds.",
+        )
+
+
+class InboxBusy(InboxError):
+    """Too many large bodies were in flight for this one to be taken in time (503, never stored)."""
+
+    status, code = 503, "busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The inbox is busy with other large messages and could not take this one in time",
+            fix="Retry in a few seconds; nothing was stored.",
+            headers={"Retry-After": "5"},
+        )
+
+
+class TooManyAttempts(InboxError):
+    """A client that sent too many wrong tokens or credentials (429)."""
+
+    status, code = 429, "too_many_attempts"
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        self.retry_after = seconds
+        super().__init__(
+            "Too many requests from this address came with a wrong inbox URL or wrong credentials",
+            fix=f"Retry after {seconds} second{'s' if seconds != 1 else ''} with the inbox URL and credentials of GET /openfn/api/projects.",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
 class StoreUnavailable(InboxError):
     """The metadata database did not answer; nothing was stored (503, never for client input)."""
 

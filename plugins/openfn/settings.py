@@ -79,3 +79,58 @@ def get_inbox_settings() -> InboxSettings:
         dispatch_batch_size=int(get("dispatch_batch_size")),
     )
 # --- end inbox ----------------------------------------------------------------------------------------------------
+
+
+# --- Protection: stored headers, hostile input, failed logins, retention -------------------------------------------
+LARGE_BODY_BYTES = 256 * 1024  # default of large_body_bytes, also for code that has no settings at hand
+PROTECTION_DEFAULTS = {
+    # Headers never stored with a message nor handed to its runs, besides Authorization, Proxy-Authorization,
+    # X-API-Key and Cookie (always dropped): shell-style patterns on the lower-case name, comma-separated.
+    "drop_headers": "*token*,*secret*,*key*,*auth*,*signature*,*password*,*cookie*,*session*",
+    "keep_headers": "idempotency-key",  # exceptions to drop_headers (never to the four above)
+    "large_body_bytes": str(LARGE_BODY_BYTES),  # bodies above this are streamed through the checks, not parsed whole
+    "max_large_bodies": "2",  # bodies above 32 KiB in flight (read, checked, stored) at once per api-server
+    "body_timeout_seconds": "60",  # a body must arrive within this; waiting for a slot counts too
+    "auth_failures_per_minute": "30",  # failed token / API key / login attempts per client address
+    "retention_days": "0",  # delete messages older than this many days (0: keep them); per project: inbox.retention_days
+    "retention_sweep_seconds": "3600",  # how often each api-server deletes expired messages
+    "retention_batch_size": "500",  # messages deleted per transaction
+}
+
+
+@dataclass(frozen=True)
+class ProtectionSettings:
+    drop_headers: tuple[str, ...]
+    keep_headers: frozenset[str]
+    large_body_bytes: int
+    max_large_bodies: int
+    body_timeout_seconds: float
+    auth_failures_per_minute: int
+    retention_days: int
+    retention_sweep_seconds: float
+    retention_batch_size: int
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+
+
+@functools.cache
+def get_protection_settings() -> ProtectionSettings:
+    from airflow.configuration import conf
+
+    def get(name: str) -> str:
+        return conf.get("openfn", name, fallback=PROTECTION_DEFAULTS[name])
+
+    return ProtectionSettings(
+        drop_headers=_names(get("drop_headers")),
+        keep_headers=frozenset(_names(get("keep_headers"))),
+        large_body_bytes=int(get("large_body_bytes")),
+        max_large_bodies=max(1, int(get("max_large_bodies"))),
+        body_timeout_seconds=float(get("body_timeout_seconds")),
+        auth_failures_per_minute=int(get("auth_failures_per_minute")),
+        retention_days=int(get("retention_days")),
+        retention_sweep_seconds=float(get("retention_sweep_seconds")),
+        retention_batch_size=max(1, int(get("retention_batch_size"))),
+    )
+# --- end protection -----------------------------------------------------------------------------------------------

@@ -71,14 +71,15 @@ def clear_inbox(database) -> None:
         connection.execute(sa.delete(DagRun.__table__).where(sa.or_(*(DagRun.__table__.c.dag_id.startswith(f"{p}.") for p in projects))))
 
 
-def make_runtime(database, **settings):
+def make_runtime(database, protection: dict | None = None, **settings):
     from openfn.inbox.runtime import InboxRuntime
-    from openfn.settings import InboxSettings, get_settings
+    from openfn.settings import InboxSettings, get_protection_settings, get_settings
 
     return InboxRuntime(
         settings=replace(get_settings(), jobs_dir=JOBS_DIR, **settings),
         inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0),
         database=database,
+        protection=replace(get_protection_settings(), **(protection or {})),
     )
 
 
@@ -119,7 +120,7 @@ class InboxClient:
         return self.runtime.dispatcher.drain()
 
 
-def build_client(database, **settings):
+def build_client(database, protection: dict | None = None, **settings):
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
@@ -127,7 +128,7 @@ def build_client(database, **settings):
 
     from openfn.inbox.app import create_app
 
-    runtime = make_runtime(database, **settings)
+    runtime = make_runtime(database, protection, **settings)
     root = FastAPI()
     root.mount("/openfn", create_app(lambda: runtime))
     init_auth_manager(root)

@@ -55,7 +55,7 @@ def test_seed_job_states_example_through_the_api(any_inbox):
     assert rerun.status_code == 201
     third = rerun.json()
     assert third == {"job": "payment", "dag_id": "clinic.payment", "run_id": third["run_id"], "state": "pending",
-                     "queued_at": None, "start_date": None, "end_date": None}  # fmt: skip
+                     "queued_at": None, "start_date": None, "end_date": None, "requested_by": "admin"}  # fmt: skip
     in_progress = any_inbox.api("GET", f"/messages/{message_id}").json()
     assert in_progress["job_states"][1] == {"job": "payment", "state": "in progress", "run_id": third["run_id"]}
     any_inbox.dispatch()
@@ -205,6 +205,18 @@ def test_projects_list_inbox_urls_jobs_and_triggers(inbox):
     assert by_name["forms"]["problems"] == []
     assert by_name["forms"]["triggers"][1] == {"key": "filter-2", "kind": "message", "criteria": '{"name":"john doe"}', "exclusion": '{"allowedToShare":false}'}
     assert by_name["clinic"]["triggers"][1] == {"key": "after-payment", "kind": "flow", "upstream": "payment"}
+
+
+def test_openapi_document_needs_login_and_there_are_no_cdn_docs(inbox):
+    assert inbox.http.get("/openfn/openapi.json").status_code == 401
+    document = inbox.http.get("/openfn/openapi.json", headers={"Authorization": f"Bearer {inbox.login()}"})
+    assert (document.status_code, document.json()["info"]["title"]) == (200, "OpenFn inbox")
+    assert sorted(document.json()["paths"]) == [
+        "/api/messages", "/api/messages/{message_id}", "/api/messages/{message_id}/content", "/api/messages/{message_id}/runs", "/api/projects",
+        "/api/projects/{project}/reprocess",
+    ]  # fmt: skip
+    for path in ("/openfn/docs", "/openfn/redoc", "/openfn/docs/oauth2-redirect"):
+        assert inbox.http.get(path).status_code == 404
 
 
 def test_projects_name_each_jobs_language_adaptor_and_why_it_cannot_run(inbox, tmp_path):

@@ -175,3 +175,64 @@ def test_starting_sweeps_runs_left_pending(any_inbox):
         assert wanted <= {r.run_id for r in dag_runs(runtime.database)}
     finally:
         dispatcher.stop()
+
+
+def _conf_text(database, run_id: str) -> str:
+    """The conf as Airflow's table holds it (text), to check what any reader of it will parse."""
+    from airflow.models.dagrun import DagRun
+
+    table = DagRun.__table__
+    with database.read() as connection:
+        return connection.execute(sa.select(sa.cast(table.c.conf, sa.Text)).where(table.c.run_id == run_id)).scalar_one()
+
+
+def test_the_body_goes_into_the_conf_as_stored_with_every_number_intact(any_inbox):
+    import json
+    from decimal import Decimal
+
+    digits = "9" * 4300
+    raw = '{"form": "case_referral", "amount": 1.10, "big": ' + digits + ', "tiny": 1e-300, "e": "\\u00e9"}'
+    reply = any_inbox.post("clinic", content=raw.encode())
+    assert reply.status_code == 202, reply.text
+    any_inbox.dispatch()
+    run_id = reply.json()["data"][0]["run_id"]
+    conf = json.loads(_conf_text(any_inbox.runtime.database, run_id), parse_float=Decimal)  # what Airflow reads
+    assert conf["state"]["data"] == {"form": "case_referral", "amount": Decimal("1.10"), "big": int(digits), "tiny": Decimal("1e-300"), "e": "é"}
+    receipt = any_inbox.api("GET", f"/messages/{reply.json()['meta']['message_id']}").text
+    assert digits in receipt
+
+
+def test_a_stored_body_with_an_integer_airflow_cannot_read_fails_its_run_with_the_reason(any_inbox):
+    from openfn.inbox.schema import messages
+
+    reply = any_inbox.post("clinic", {**CASE, "big": 1})
+    message_id = reply.json()["meta"]["message_id"]
+    with any_inbox.runtime.database.write() as connection:  # as stored before the inbox refused such numbers
+        stored = connection.execute(sa.select(sa.cast(messages.c.body, sa.Text)).where(messages.c.id == message_id)).scalar_one()
+        from openfn.inbox.db import RawJson
+
+        huge = stored.replace('"big": 1', '"big": ' + "7" * 5000).replace('"big":1', '"big":' + "7" * 5000)
+        connection.execute(sa.update(messages).where(messages.c.id == message_id).values(body=RawJson(huge)))
+    assert any_inbox.dispatch() == 0
+    import json
+    from decimal import Decimal
+
+    receipt = json.loads(any_inbox.api("GET", f"/messages/{message_id}").text, parse_int=Decimal)  # as stored
+    assert {error["error"].split(": ")[0] for error in receipt["dispatch_errors"]} == {"ValueError"}
+    assert all("Airflow could not read this run's conf: The number 77777777777777777777...7777777777 is outside the range"
+               in error["error"] for error in receipt["dispatch_errors"])  # fmt: skip
+    reprocessed = any_inbox.api("POST", "/projects/clinic/reprocess", json={"ids": [message_id]})
+    assert reprocessed.status_code == 202  # reading it back for matching does not fail
+    assert any_inbox.api("GET", "/messages", params={"q": "case_referral"}).status_code == 200
+    assert any_inbox.api("GET", "/messages", params={"q": '{"form": "case_referral"}'}).json()["messages"][0]["id"] == message_id
+
+
+def test_a_batch_takes_runs_until_its_bodies_add_up_to_the_cap(any_inbox, monkeypatch):
+    from openfn.inbox import dispatcher as module
+
+    monkeypatch.setattr(module, "MAX_BATCH_BYTES", 1)  # every body is over it: one message per batch
+    for n in range(3):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{n}"})
+    dispatcher = Dispatcher(any_inbox.runtime.database)
+    taken = [dispatcher.dispatch_batch(10).taken for _ in range(4)]
+    assert taken == [2, 2, 2, 0]  # two runs (referral, payment) of one message each time

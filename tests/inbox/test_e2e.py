@@ -164,3 +164,14 @@ def test_killing_the_api_server_loses_and_duplicates_nothing(airflow):
     cursor.execute("SELECT count(*) FROM openfn_run r JOIN openfn_message m ON m.id = r.message_id WHERE m.project = 'forms'")
     assert cursor.fetchone()[0] == len(stored)  # one run per stored message, none lost
     connection.close()
+
+
+def test_the_api_servers_access_log_never_holds_an_inbox_token(airflow):
+    url = _inbox_url(airflow, "forms")
+    token = url.rsplit("/", 1)[1]
+    assert httpx.post(url, json={"formID": "log-check"}, timeout=30).status_code == 202
+    assert httpx.get(url, timeout=30).status_code == 200
+    assert httpx.put(url, json={}, timeout=30).status_code == 405
+    log = airflow.home / "api-server.log"
+    airflow.wait_for(lambda: log.read_text().count("/openfn/inbox/***") >= 3, "the access log lines")
+    assert token not in log.read_text()

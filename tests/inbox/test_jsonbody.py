@@ -1,9 +1,12 @@
-"""Bodies are accepted exactly when PostgreSQL's jsonb accepts them (within the depth limit), and parsed
-with exact numbers. Compared with a real PostgreSQL server."""
+"""Bodies are accepted exactly when PostgreSQL's jsonb accepts them (within the depth limit) and Python's
+json module, with which Airflow reads run confs, reads their numbers back as they are; they are parsed with
+exact numbers. Compared with a real PostgreSQL server. Large bodies take another path (jsonbody.walk),
+which must accept and refuse exactly the same bodies, with the same error codes."""
 
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 
 import pytest
@@ -11,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openfn.errors import InvalidBody
-from openfn.inbox.jsonbody import parse_body
+from openfn.inbox.jsonbody import parse_body, walk
+from openfn.inbox.shape import Shape
 
 EDGES = [
     "1e131071", "1e131072", "9.99e131071", "-1e131072", "1e-16383", "1e-16384", "1.5e-16383", "0e-16383", "0e-16384",
@@ -34,12 +38,37 @@ def _pg_accepts(cursor, text: str) -> bool:
         return False
 
 
-def _we_accept(text: str) -> bool:
+def _python_reads(text: str) -> bool:
+    """Airflow's reading of a run conf: ``json.loads``; a number it makes infinite, or zero, is not read back."""
+
+    def exact_float(token: str) -> float:
+        value = float(token)
+        if math.isinf(value) or (value == 0 and Decimal(token) != 0):
+            raise ValueError(token)
+        return value
+
     try:
-        parse_body(text.encode("utf-8", "surrogatepass"), max_depth=10_000)
+        json.loads(text, parse_float=exact_float)
         return True
-    except InvalidBody:
+    except (ValueError, RecursionError):  # JSONDecodeError, and integers over 4300 digits
         return False
+
+
+def _outcome(parse, text: str) -> str | None:
+    try:
+        parse(text)
+        return None
+    except InvalidBody as error:
+        return error.code
+
+
+def _we_accept(text: str) -> bool:
+    """Whether the inbox accepts ``text``; the whole-body and the large-body checks must agree."""
+    whole = _outcome(lambda t: parse_body(t.encode("utf-8", "surrogatepass"), max_depth=10_000), text)
+    walked = _outcome(lambda t: walk(t, max_depth=10_000, shape=Shape()), text) if text.strip() and "\ufeff" not in text[:1] else whole
+    checked_after_parsing = {"too_deep", "unsupported_character"}  # the order of these two may differ
+    assert walked == whole or {walked, whole} <= checked_after_parsing, (text[:60], whole, walked)
+    return whole is None
 
 
 @pytest.fixture
@@ -56,8 +85,8 @@ def pg_cursor(postgres_server):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("text", EDGES, ids=[f"{i}:{t[:24]!r}" for i, t in enumerate(EDGES)])
-def test_edge_cases_are_accepted_exactly_when_jsonb_accepts_them(pg_cursor, text):
-    assert _we_accept(text) == _pg_accepts(pg_cursor, text)
+def test_edge_cases_are_accepted_exactly_when_jsonb_accepts_them_and_python_reads_them(pg_cursor, text):
+    assert _we_accept(text) == (_pg_accepts(pg_cursor, text) and _python_reads(text))
 
 
 fragments = st.sampled_from(EDGES[:40] + ["1", '"x"', "[]", "{}", "1.10", "-2e-3"])
@@ -68,7 +97,7 @@ fragments = st.sampled_from(EDGES[:40] + ["1", '"x"', "[]", "{}", "1.10", "-2e-3
 @given(parts=st.lists(fragments, min_size=1, max_size=4), wrap=st.sampled_from(["[{}]", '{{"k": {}}}', "{}"]))
 def test_generated_documents_agree_with_jsonb(pg_cursor, parts, wrap):
     text = wrap.format(", ".join(parts)) if wrap != "{}" else parts[0]
-    assert _we_accept(text) == _pg_accepts(pg_cursor, text)
+    assert _we_accept(text) == (_pg_accepts(pg_cursor, text) and _python_reads(text))
 
 
 def test_numbers_are_exact():
@@ -77,10 +106,12 @@ def test_numbers_are_exact():
     assert str(body["a"]) == "1.10"
 
 
-def test_integers_longer_than_python_converts_stay_exact():
-    digits = "7" * 6000
+def test_integers_as_long_as_python_reads_stay_exact_and_longer_ones_are_refused():
+    digits = "7" * 4300
     body, _ = parse_body(f"[{digits}]".encode(), max_depth=64)
-    assert body == [Decimal(digits)]
+    assert body == [int(digits)]
+    with pytest.raises(InvalidBody, match=r"^The number 7{20}\.\.\.7{10} is outside the range the inbox can store and read back exactly;"):
+        parse_body(f"[{digits}7]".encode(), max_depth=64)
 
 
 def test_text_is_returned_as_sent():

@@ -16,6 +16,12 @@ def test_bearer_token_requests_need_no_csrf_token():
     assert refusal({"authorization": "Bearer abc", **OWN}, {"_token": SESSION}, "http", SECRET) is None
 
 
+@pytest.mark.parametrize("authorization", ["Bearer ", "Bearer", "bearer   ", "Basic abc", "  Bearer abc"])
+def test_an_empty_or_other_authorization_header_does_not_skip_the_check(authorization):
+    headers = {"authorization": authorization, **OWN}
+    assert refusal(headers, {"_token": SESSION}, "http", SECRET) == "The request has no valid X-OpenFn-CSRF header"
+
+
 def test_cookie_request_without_the_token_is_refused():
     assert refusal(OWN, {"_token": SESSION}, "http", SECRET) == "The request has no valid X-OpenFn-CSRF header"
 
@@ -71,6 +77,13 @@ def test_rerun_with_the_session_cookie_and_the_page_token_is_accepted(ui):
     )  # fmt: skip
     assert reply.status_code == 201, reply.text
     assert reply.json()["job"] == "share-record"
+
+
+def test_rerun_with_the_session_cookie_and_an_empty_bearer_header_is_refused(ui):
+    ui.log_in_browser()
+    message_id = _message(ui)
+    reply = ui.http.post(f"/openfn/api/messages/{message_id}/runs", json={"job": "share-record"}, headers={"Authorization": "Bearer "})
+    assert (reply.status_code, reply.json()["error"]) == (403, "csrf")
 
 
 def test_forged_form_post_from_another_site_is_refused_even_with_a_stolen_token(ui):

@@ -11,9 +11,12 @@ import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
 
+from openfn.inbox.login import require_user
+from openfn.inbox.redaction import HideInboxTokens
 from openfn.inbox.responses import install_error_handlers
 from openfn.inbox.routes_api import router as api_router
 from openfn.inbox.routes_inbox import routes as inbox_routes
@@ -54,11 +57,20 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
         title="OpenFn inbox",
         description="Senders POST JSON to a project's inbox URL; matching jobs run as Airflow DAG runs.",
         lifespan=lifespan,
-        docs_url="/docs",
+        # No HTML docs: FastAPI's load their scripts from a CDN. The OpenAPI document is served behind login.
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     app.state.openfn_runtime = runtime
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_user)])
+    async def openapi_document() -> JSONResponse:
+        """The management API's OpenAPI document, for logged-in Airflow users (load it in any OpenAPI viewer)."""
+        return JSONResponse(app.openapi())
+
     app.router.routes.extend(inbox_routes)
     app.include_router(api_router)
     install_error_handlers(app)
+    app.add_middleware(HideInboxTokens)
     return app

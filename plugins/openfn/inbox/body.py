@@ -2,13 +2,18 @@
 
 A sender cannot make the api-server buffer more than the limit: a ``Content-Length`` above it is refused
 before reading, a chunked body as soon as it crosses it, and a gzip body as soon as its *inflated* size
-does (so a small compressed "bomb" is refused too).
+does (so a small compressed "bomb" is refused too). The bytes go into one growing buffer (no list of
+chunks joined at the end, which would hold the body twice); a gzip body is inflated in a worker thread,
+off the event loop. A body known to be large (declared, grown past ``inline`` bytes, or gzip) first takes a
+large-body slot (``take_slot``, see guard.py).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+
+from starlette.concurrency import run_in_threadpool
 
 from openfn.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
 
@@ -58,7 +63,7 @@ class _Inflater:
         self.limit = limit
         self.size = 0
         self._zlib = zlib.decompressobj(wbits=31)
-        self.parts: list[bytes] = []
+        self.out = bytearray()
 
     def feed(self, data: bytes) -> None:
         try:
@@ -74,38 +79,54 @@ class _Inflater:
         self.size += len(out)
         if self.size > self.limit:
             raise BodyTooLarge(self.limit)
-        self.parts.append(out)
+        self.out += out
 
-    def finish(self) -> bytes:
+    def finish(self) -> bytearray:
         if not self._zlib.eof:
             raise _bad_gzip("the gzip stream is truncated")
-        return b"".join(self.parts)
+        return self.out
+
+
+def inflate(compressed: bytes | bytearray, limit: int) -> bytearray:
+    """The inflated gzip body, at most ``limit`` bytes (a worker thread runs this)."""
+    inflater = _Inflater(limit)
+    view = memoryview(compressed)
+    for start in range(0, len(view), 64 * 1024):  # in steps, so the limit stops a bomb early
+        inflater.feed(bytes(view[start:start + 64 * 1024]))
+    return inflater.finish()
 
 
 def _bad_gzip(why: str) -> InvalidBody:
     return InvalidBody("invalid_gzip", f"The body is marked Content-Encoding: gzip but {why}", fix="Send a complete gzip stream, or the JSON uncompressed.")
 
 
-async def read_limited(chunks: AsyncIterator[bytes], headers: Mapping[str, str], limit: int) -> bytes:
-    """The body's bytes (inflated if gzip) after checking type, encoding and size. Raises InboxError."""
+async def _nothing() -> None:
+    return None
+
+
+async def read_limited(
+    chunks: AsyncIterator[bytes], headers: Mapping[str, str], limit: int, *, inline: int = 0,
+    take_slot: Callable[[], Awaitable[None]] = _nothing,
+) -> bytearray:
+    """The body's bytes (inflated if gzip) after checking type, encoding and size. Raises InboxError.
+    ``take_slot`` is awaited (it may be awaited again: it must be idempotent) once the body is known to be
+    larger than ``inline`` bytes, or gzip-encoded."""
     check_content_type(headers.get("content-type"))
-    encoding = content_encoding(headers)
+    gzip = content_encoding(headers) == "gzip"
     length = declared_length(headers)
     if length is not None and length > limit:
         raise BodyTooLarge(limit)
-    inflater = _Inflater(limit) if encoding == "gzip" else None
-    parts: list[bytes] = []
-    received = 0
+    if gzip or (length is not None and length > inline):
+        await take_slot()
+    buffer = bytearray()
     async for chunk in chunks:
         if not chunk:
             continue
-        received += len(chunk)
-        if received > limit:  # the body as sent is bounded too, compressed or not
+        if len(buffer) + len(chunk) > limit:  # the body as sent is bounded too, compressed or not
             raise BodyTooLarge(limit)
-        if inflater is not None:
-            inflater.feed(chunk)
-        else:
-            parts.append(chunk)
-    if inflater is not None:
-        return inflater.finish() if received else b""
-    return b"".join(parts)
+        buffer += chunk
+        if len(buffer) > inline:
+            await take_slot()
+    if gzip and buffer:
+        return await run_in_threadpool(inflate, buffer, limit)
+    return buffer

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openfn.errors import ProjectError
+from openfn.inbox.shape import Shape
 from openfn.match_index import FilterIndex
 from openfn.spec import Job, Project, load_projects
 from openfn.spec.loader import files_signature
@@ -21,6 +22,7 @@ from openfn.spec.loader import files_signature
 class InboxProject:
     project: Project
     index: FilterIndex
+    shape: Shape  # what the autoprocess filters look at: a large body is cut down to it before matching
 
     @property
     def name(self) -> str:
@@ -37,7 +39,8 @@ def autoprocess_jobs(project: Project) -> list[Job]:
 
 def inbox_project(project: Project) -> InboxProject:
     entries = [(job.key, job.trigger.inclusion, job.trigger.exclusion) for job in autoprocess_jobs(project)]
-    return InboxProject(project=project, index=FilterIndex(entries))
+    shape = Shape.of(f for _, inclusion, exclusion in entries for f in (inclusion, exclusion))
+    return InboxProject(project=project, index=FilterIndex(entries), shape=shape)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ so that it controls transactions without changing Airflow's engine:
   transaction is short; Airflow's own components then wait milliseconds, never seconds, for the lock.
 * PostgreSQL: plain READ COMMITTED transactions; the dispatcher's row locks do the coordination.
 
-Bodies are inserted as raw JSON text (``RawJson``) so that numbers stay exactly as the sender wrote them.
+Bodies are inserted as raw JSON text (``RawJson``) so that numbers stay exactly as the sender wrote them;
+inside a larger JSON value (a DAG run's conf) a body is a ``RawValue``, spliced in as it is, never parsed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,8 +39,31 @@ class RawJson(str):
     """JSON text that is stored as-is (a jsonb column on PostgreSQL parses it, keeping exact numbers)."""
 
 
+class RawValue:
+    """JSON text to be written, as it is, where this object sits inside a value being serialized."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _json_serializer(value: Any) -> str:
-    return value if isinstance(value, RawJson) else json.dumps(value)
+    if isinstance(value, RawJson):
+        return value
+    spliced: dict[str, str] = {}
+
+    def raw(item: Any) -> str:
+        if not isinstance(item, RawValue):
+            raise TypeError(f"Object of type {type(item).__name__} is not JSON serializable")
+        placeholder = f"@@openfn-raw-{secrets.token_hex(12)}@@"
+        spliced[json.dumps(placeholder)] = item.text
+        return placeholder
+
+    text = json.dumps(value, default=raw)
+    for placeholder, inner in spliced.items():
+        text = text.replace(placeholder, inner, 1)
+    return text
 
 
 def _sqlite_events(engine: Engine) -> None:

@@ -12,6 +12,10 @@ between (a tenth of the time), so a burst is acknowledged at full speed and disp
 
 A DAG that is not in the database yet (a project just added, not parsed) is retried with back-off; a run
 Airflow refuses (e.g. params validation) is marked ``failed`` with the reason, shown in the receipt.
+
+Bodies are never parsed here: each goes into its run's conf as the stored JSON text (``RawValue``), and a
+batch stops taking runs once its bodies add up to ``MAX_BATCH_BYTES``, so a burst of large messages costs
+the dispatcher a bounded amount of memory.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,7 +31,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from openfn.inbox.db import Database
+from openfn.inbox.db import Database, RawValue
+from openfn.errors import InvalidBody
+from openfn.inbox.jsonbody import MAX_PYTHON_DIGITS, walk
 from openfn.inbox.naming import run_conf
 from openfn.inbox.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
 
@@ -34,6 +41,10 @@ log = logging.getLogger("openfn.inbox.dispatcher")
 
 RETRY_CAP_SECONDS = 60.0
 GIVE_UP_SECONDS = 24 * 3600.0  # a DAG still missing a day later is not coming back
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # bodies in one batch's confs, at most (one larger body goes alone)
+# An integer longer than Python reads (stored before the inbox refused them) would break Airflow's reading
+# of the conf: such a run fails with the reason instead.
+_HUGE_INTEGER = re.compile(rf"[0-9]{{{MAX_PYTHON_DIGITS + 1}}}")
 
 
 class _Retry(Exception):
@@ -46,6 +57,7 @@ class BatchResult:
     created: int = 0
     retried: int = 0
     failed: int = 0
+    deferred: int = 0  # due rows left for the next batch (the batch's bodies reached MAX_BATCH_BYTES)
 
 
 class Dispatcher:
@@ -108,7 +120,7 @@ class Dispatcher:
             started = time.monotonic()
             result = self.dispatch_batch(limit)
             created += result.created
-            if result.taken < limit:
+            if result.taken < limit and not result.deferred:
                 break
             pause = self.SQLITE_PAUSE if self.database.is_sqlite else 0.0
             if busy:
@@ -125,7 +137,7 @@ class Dispatcher:
             now = session.execute(sa.select(self.database.now())).scalar_one()
             due = (
                 sa.select(runs.c.id, runs.c.message_id, runs.c.project, runs.c.dag_id, runs.c.run_id,
-                          runs.c.created_at, runs.c.attempts)
+                          runs.c.created_at, runs.c.attempts, runs.c.requested_by)
                 .where(runs.c.status == PENDING, runs.c.next_attempt_at <= now)
                 .order_by(runs.c.id)
                 .limit(limit or self.batch_size)
@@ -136,8 +148,16 @@ class Dispatcher:
             if not rows:
                 return result
             existing = self._existing_runs(session, rows)
-            message_rows = self._messages(session, {row.message_id for row in rows})
+            message_rows: dict[str, sa.Row | None] = {}
+            size = 0
             for row in rows:
+                if row.message_id not in message_rows and (row.dag_id, row.run_id) not in existing:
+                    if size >= MAX_BATCH_BYTES:  # stays pending (and unlocked) for the next batch
+                        result.taken -= 1
+                        result.deferred += 1
+                        continue
+                    message = message_rows[row.message_id] = self._message(session, row.message_id)
+                    size += len(message.body) if message is not None else 0
                 self._dispatch_one(session, row, now, existing, message_rows, result)
         return result
 
@@ -151,13 +171,12 @@ class Dispatcher:
         )
         return {(dag_id, run_id) for dag_id, run_id in found}
 
-    def _messages(self, session: Session, ids: set[str]) -> dict[str, sa.Row]:
-        found = session.execute(
+    def _message(self, session: Session, message_id: str) -> sa.Row | None:
+        return session.execute(
             sa.select(messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers,
                       sa.cast(messages.c.body, sa.Text).label("body"))
-            .where(messages.c.id.in_(ids))
-        )  # fmt: skip
-        return {row.id: row for row in found}
+            .where(messages.c.id == message_id)
+        ).first()  # fmt: skip
 
     def _dispatch_one(self, session: Session, row, now: float, existing, message_rows, result: BatchResult) -> None:
         if (row.dag_id, row.run_id) in existing:
@@ -201,6 +220,11 @@ class Dispatcher:
 
         if message is None:
             raise RuntimeError(f"message {row.message_id} of this run does not exist")
+        if _HUGE_INTEGER.search(message.body):  # a long run of digits: in a string, or a number to refuse
+            try:
+                walk(message.body, max_depth=10**6, shape=None)
+            except InvalidBody as refused:
+                raise ValueError(f"Airflow could not read this run's conf: {refused}") from None
         stale = session.scalar(sa.select(DagModel.is_stale).where(DagModel.dag_id == row.dag_id))
         version = DagVersion.get_latest_version(row.dag_id, session=session) if stale is False else None
         if version is None:
@@ -211,7 +235,7 @@ class Dispatcher:
         conf = run_conf(
             project=message.project,
             message_id=message.id,
-            body=json.loads(message.body),
+            body=RawValue(message.body),  # spliced into the conf's JSON as stored, never parsed
             headers=json.loads(message.headers),
             received_at=message.received_at,
         )
@@ -222,7 +246,7 @@ class Dispatcher:
             conf=conf,
             run_type=DagRunType.MANUAL,
             triggered_by=DagRunTriggeredByType.REST_API,
-            triggering_user_name="openfn inbox",
+            triggering_user_name=row.requested_by or "openfn inbox",  # the user of a re-run, for Airflow's audit
             state=DagRunState.QUEUED,
             session=session,
         )

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from openfn.errors import InvalidBody, StoreUnavailable, UnknownInbox
+from openfn.errors import BodyTimeout, InboxBusy, InvalidBody, StoreUnavailable, TooManyAttempts, UnknownInbox
 from openfn.inbox.body import read_limited
+from openfn.inbox.guard import credential_digest
 from openfn.inbox.catalog import InboxProject
-from openfn.inbox.jsonbody import parse_body
+from openfn.inbox.jsonbody import parse_message
 from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.runtime import InboxRuntime
-from openfn.inbox.senders import check_sender, storable_headers
+from openfn.inbox.senders import check_sender
 from openfn.inbox.store import NewMessage, PlannedRun
 from openfn.inbox.tokens import STALE
 
@@ -88,9 +89,12 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def plan_message(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes, headers: dict[str, str], key: str | None) -> NewMessage:
-    """Parse the body and decide its runs: everything a 202 promises, before anything is stored."""
-    body, text = parse_body(raw, max_depth=runtime.settings.max_depth)
+def plan_message(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes | bytearray, headers: dict[str, str], key: str | None) -> NewMessage:
+    """Check the body and decide its runs: everything a 202 promises, before anything is stored. A large
+    body is not parsed whole: only what the project's filters look at is kept (see shape.py)."""
+    body, text = parse_message(
+        raw, max_depth=runtime.settings.max_depth, shape=inbox_project.shape, large_bytes=runtime.protection.large_body_bytes
+    )
     message_id = new_message_id()
     planned = tuple(
         PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1))
@@ -107,21 +111,47 @@ def plan_message(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes,
     )
 
 
-async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes]) -> Reply:
-    """Handle one POST. Raises an InboxError subclass for anything the sender must fix."""
-    inbox_project = admit_from_memory(runtime, token, headers)
-    if inbox_project is None:
-        inbox_project = await run_in_threadpool(admit, runtime, token, headers)
-    key = idempotency_key(headers)
-    raw = await read_limited(chunks, headers, runtime.settings.max_body_bytes)
-    stored_headers = storable_headers(raw_headers)
-    if len(raw) <= INLINE_BYTES:
-        message = plan_message(runtime, inbox_project, raw, stored_headers, key)
-    else:
-        message = await run_in_threadpool(plan_message, runtime, inbox_project, raw, stored_headers, key)
-    reply_text = json.dumps(message.reply(), separators=(",", ":"))
+async def admit_limited(runtime: InboxRuntime, token: str, headers: Mapping[str, str], client: str) -> InboxProject:
+    """``admit``, under the failed-attempts budget of ``client`` (see guard.py)."""
+    digest = credential_digest(token, headers)
+    wait = runtime.limiter.retry_after(client)
+    if wait and not runtime.limiter.known(client, digest):
+        raise TooManyAttempts(wait)
     try:
-        first = await asyncio.wrap_future(runtime.writer.submit(message, reply_text))
-    except SQLAlchemyError:
-        raise StoreUnavailable() from None
+        inbox_project = admit_from_memory(runtime, token, headers)
+        if inbox_project is None:
+            inbox_project = await run_in_threadpool(admit, runtime, token, headers)
+    except UnknownInbox:
+        runtime.limiter.failed(client)
+        raise
+    runtime.limiter.succeeded(client, digest)
+    return inbox_project
+
+
+async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
+                  client: str = "") -> Reply:
+    """Handle one POST. Raises an InboxError subclass for anything the sender must fix."""
+    inbox_project = await admit_limited(runtime, token, headers, client)
+    key = idempotency_key(headers)
+    slot = runtime.body_slots.slot()
+    try:
+        seconds = runtime.protection.body_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):  # reading, and waiting for a large-body slot
+                raw = await read_limited(chunks, headers, runtime.settings.max_body_bytes, inline=INLINE_BYTES, take_slot=slot.take)
+        except TimeoutError:
+            raise (InboxBusy() if slot.waiting else BodyTimeout(seconds)) from None
+        stored_headers = runtime.header_policy.storable(raw_headers)
+        if not slot.held:
+            message = plan_message(runtime, inbox_project, raw, stored_headers, key)
+        else:
+            message = await run_in_threadpool(plan_message, runtime, inbox_project, raw, stored_headers, key)
+        del raw  # the text in the message is all that is kept
+        reply_text = json.dumps(message.reply(), separators=(",", ":"))
+        try:
+            first = await asyncio.wrap_future(runtime.writer.submit(message, reply_text))
+        except SQLAlchemyError:
+            raise StoreUnavailable() from None
+    finally:
+        slot.release()  # after the commit: a large body's memory is bounded until it is stored
     return Reply(202, reply_text if first is None else first)

@@ -31,6 +31,7 @@ class RunView:
     dag_run_pk: int | None = None  # dag_run.id; None until the DAG run exists
     source: str = "message"  # message | rerun | reprocess | flow | fail
     error: str | None = None
+    requested_by: str | None = None  # the Airflow user of a re-run or reprocessing
 
     @property
     def job_state(self) -> str:
@@ -55,10 +56,13 @@ class RunView:
         def iso(value):
             return value.isoformat() if value is not None else None
 
-        return {
+        shown = {
             "job": self.job, "dag_id": self.dag_id, "run_id": self.run_id, "state": self.state,
             "queued_at": iso(self.queued_at), "start_date": iso(self.start_date), "end_date": iso(self.end_date),
         }  # fmt: skip
+        if self.requested_by is not None:  # runs a user asked for (re-run, reprocess) name them
+            shown["requested_by"] = self.requested_by
+        return shown
 
 
 def last_runs(views: Iterable[RunView]) -> dict[str, RunView]:

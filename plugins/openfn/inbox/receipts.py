@@ -37,7 +37,7 @@ def inbox_runs(connection: Connection, message_ids: list[str]) -> dict[str, list
     query = (
         sa.select(
             runs.c.message_id, runs.c.job, runs.c.dag_id, runs.c.run_id, runs.c.status, runs.c.source,
-            runs.c.error, runs.c.dispatched_at, dag_run.c.id.label("pk"), dag_run.c.state, dag_run.c.queued_at,
+            runs.c.error, runs.c.dispatched_at, runs.c.requested_by, dag_run.c.id.label("pk"), dag_run.c.state, dag_run.c.queued_at,
             dag_run.c.start_date, dag_run.c.end_date,
         )
         .select_from(joined)
@@ -58,7 +58,7 @@ def inbox_runs(connection: Connection, message_ids: list[str]) -> dict[str, list
             RunView(
                 job=row.job, dag_id=row.dag_id, run_id=row.run_id, state=state, queued_at=row.queued_at,
                 start_date=row.start_date, end_date=end, dag_run_pk=row.pk, source=row.source,
-                error=row.error if row.status == FAILED else None,
+                error=row.error if row.status == FAILED else None, requested_by=row.requested_by,
             )
         )  # fmt: skip
     return found

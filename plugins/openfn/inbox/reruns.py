@@ -8,10 +8,8 @@ PostgreSQL re-checks the condition on the row it locked, and SQLite runs writers
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,9 +17,11 @@ from sqlalchemy.engine import Connection
 from openfn.errors import TooSoon
 from openfn.inbox.catalog import InboxProject
 from openfn.inbox.db import Database
+from openfn.inbox.jsonbody import read_stored
 from openfn.inbox.naming import message_run_id
 from openfn.inbox.schema import message_jobs, messages
 from openfn.inbox.store import PlannedRun, dialect_insert, insert_runs
+from openfn.settings import LARGE_BODY_BYTES
 from openfn.spec import Job
 
 RUN_INTERVAL_SECONDS = 10.0
@@ -53,17 +53,20 @@ def claim_run(connection: Connection, database: Database, message_id: str, job: 
     return Claim(nth=None, retry_after=max(1, math.ceil(last + RUN_INTERVAL_SECONDS - now)))
 
 
-def start_run(connection: Connection, database: Database, message_id: str, project: str, job: Job, source: str) -> PlannedRun:
-    """Record a new pending run of ``job`` for a stored message, or raise TooSoon (429)."""
+def start_run(connection: Connection, database: Database, message_id: str, project: str, job: Job, source: str,
+              requested_by: str | None = None) -> PlannedRun:
+    """Record a new pending run of ``job`` for a stored message, or raise TooSoon (429). ``requested_by``
+    (the Airflow user who asked) is kept with the run and becomes its DAG run's triggering user."""
     claim = claim_run(connection, database, message_id, job.key)
     if claim.nth is None:
         raise TooSoon(message_id, job.key, claim.retry_after)
     planned = PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, claim.nth))
-    insert_runs(connection, database, message_id, project, (planned,), source)
+    insert_runs(connection, database, message_id, project, (planned,), source, requested_by)
     return planned
 
 
-def reprocess(connection: Connection, database: Database, inbox_project: InboxProject, ids: list[str]) -> tuple[list[dict], list[dict]]:
+def reprocess(connection: Connection, database: Database, inbox_project: InboxProject, ids: list[str],
+              requested_by: str | None = None, large_bytes: int = LARGE_BODY_BYTES) -> tuple[list[dict], list[dict]]:
     """Runs for every matching autoprocess job of each message, messages in arrival order.
     Returns (started runs, errors): unknown ids and pairs refused by the 10-second rule are errors."""
     found = connection.execute(
@@ -79,9 +82,10 @@ def reprocess(connection: Connection, database: Database, inbox_project: InboxPr
             errors.append({"message_id": message_id, "error": "message_not_found",
                            "message": f"There is no message {message_id!r} in project {inbox_project.name!r}; check the id."})  # fmt: skip
     for row in found:
-        for job in inbox_project.matching_jobs(json.loads(row.body, parse_float=Decimal)):
+        body = read_stored(row.body, shape=inbox_project.shape, large_bytes=large_bytes)
+        for job in inbox_project.matching_jobs(body):
             try:
-                planned = start_run(connection, database, row.id, inbox_project.name, job, "reprocess")
+                planned = start_run(connection, database, row.id, inbox_project.name, job, "reprocess", requested_by)
             except TooSoon as refused:
                 errors.append({"message_id": row.id, "job": job.key, **refused.reply()})
                 continue

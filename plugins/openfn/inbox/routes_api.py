@@ -1,5 +1,6 @@
 """The management API (SPEC §7), behind Airflow login: messages with their job-states, receipts, re-runs,
-bulk reprocessing and the projects with their inbox URLs."""
+bulk reprocessing and the projects with their inbox URLs. Every route sees only the projects the user may
+read (access.py): another project's message is "not found", exactly like a message that does not exist."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
-from openfn.inbox import reruns, search
+from openfn.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
+from openfn.errors import Forbidden
+from openfn.inbox import reruns, retention, search
+from openfn.inbox.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.jobstates import STATES, job_states
 from openfn.inbox.receipts import all_runs
 from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
 from openfn.inbox.routes_inbox import runtime_of
 from openfn.inbox.runtime import InboxRuntime
-from openfn.inbox.tokens import ensure_token
+from openfn.inbox.tokens import ensure_token, weakness
 from openfn.inbox.login import require_user
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
-User = Annotated[object, Depends(require_user)]
+Allowed = Annotated[Access, Depends(project_access)]
 
 MAX_SCAN = 20_000  # rows one list request reads at most; the reply's next_before continues from there
 
@@ -32,16 +35,6 @@ class RunRequest(BaseModel):
 
 class ReprocessRequest(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=10_000, description="Message ids")
-
-
-def _authorize_runs(user, dag_ids: list[str]) -> None:
-    from airflow.api_fastapi.app import get_auth_manager
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
-
-    manager = get_auth_manager()
-    for dag_id in dag_ids:
-        if not manager.is_authorized_dag(method="POST", user=user, access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id)):
-            raise Forbidden(f"You may not start runs of DAG {dag_id}", fix="Ask an Airflow admin for the permission to trigger it.")
 
 
 def _chain_dag_ids(runtime: InboxRuntime, project_names) -> list[str]:
@@ -72,6 +65,7 @@ def _state(value: str | None) -> str | None:
 @router.get("/messages", summary="Messages, newest first, with their job-states")
 def list_messages(
     request: Request,
+    access: Allowed,
     project: str | None = None,
     job: str | None = None,
     state: str | None = None,
@@ -86,10 +80,12 @@ def list_messages(
     with database.read() as connection:
         before_seq = None
         if before:
-            before_seq = search.seq_of(connection, before)
+            before_seq = search.seq_of(connection, before, access.restriction)
             if before_seq is None:
                 raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
-        scan = search.Scan(connection, database, search.Query.from_q(project, q), before_seq=before_seq, max_rows=MAX_SCAN)
+        query = search.Query.from_q(project, q, access.restriction)
+        scan = search.Scan(connection, database, query, before_seq=before_seq, max_rows=MAX_SCAN,
+                           large_bytes=runtime.protection.large_body_bytes)
         batch: list = []
         cursor = None
         for row in scan:
@@ -126,10 +122,10 @@ def _select(runtime, connection, batch, job, state, found, limit) -> str | None:
 
 
 @router.get("/messages/{message_id}", summary="A message's receipt: body, headers, job-states and every run")
-def message_detail(message_id: str, request: Request) -> Response:
+def message_detail(message_id: str, request: Request, access: Allowed) -> Response:
     runtime = runtime_of(request)
     with runtime.database.read() as connection:
-        row = search.message_row(connection, message_id)
+        row = search.message_row(connection, message_id, access.restriction)
         if row is None:
             raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
         views = all_runs(connection, [message_id], _chain_dag_ids(runtime, [row.project]))[message_id]
@@ -146,15 +142,43 @@ def message_detail(message_id: str, request: Request) -> Response:
     errors = [{"job": v.job, "run_id": v.run_id, "error": v.error} for v in views if v.error]
     if errors:
         payload["dispatch_errors"] = errors
+    if row.erased_at is not None:
+        payload["erased"] = {"at": _iso(row.erased_at), "by": row.erased_by}
     return json_response(payload, raw={placeholder: row.body})
 
 
+def _iso(seconds: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat()
+
+
+@router.delete("/messages/{message_id}/content", summary="Erase a message's body and headers (data protection)")
+def erase_message(message_id: str, request: Request, access: Allowed) -> dict:
+    """The body becomes null and the headers {}, here and in the conf and XCom of the message's DAG runs;
+    the message's id, arrival and runs stay. Needs permission to edit every DAG of its project."""
+    runtime = runtime_of(request)
+    with runtime.database.read() as connection:
+        row = search.message_row(connection, message_id, access.restriction)
+    if row is None:
+        raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
+    found = runtime.catalog.get(row.project)
+    dag_ids = dag_ids_of(found.project) if found else []
+    if not may_edit(access.user, dag_ids):
+        raise Forbidden(f"You may not erase messages of project {row.project}", fix="Ask an Airflow admin for the permission to edit its DAGs.")
+    try:
+        erased = retention.erase(runtime.database, message_id, by=access.user_name, chain_dag_ids=_chain_dag_ids(runtime, [row.project]))
+    except Exception as error:
+        _reraise_store(error)
+    return {"id": erased.message_id, "erased": {"at": erased.at, "by": erased.by}, "dag_runs_cleared": erased.dag_runs}
+
+
 @router.post("/messages/{message_id}/runs", status_code=201, summary="Run one job again for a message")
-def run_again(message_id: str, body: RunRequest, request: Request, user: User) -> Response:
+def run_again(message_id: str, body: RunRequest, request: Request, access: Allowed) -> Response:
     runtime = runtime_of(request)
     database = runtime.database
     with database.read() as connection:
-        row = search.message_row(connection, message_id)
+        row = search.message_row(connection, message_id, access.restriction)
     if row is None:
         raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
     inbox_project = runtime.catalog.get(row.project)
@@ -167,30 +191,31 @@ def run_again(message_id: str, body: RunRequest, request: Request, user: User) -
         raise InvalidRequest(f"Job {job.key!r} has a {job.trigger.kind} trigger; only message-filter jobs run for a message", fix="Pick a job with a message filter.")
     if not job.enabled:
         raise Conflict(f"Job {job.key!r} is disabled (enabled: false in project.yaml)", fix="Enable it in project.yaml first.")
-    _authorize_runs(user, [job.dag_id])
+    require_trigger(access.user, [job.dag_id])
     try:
         with database.write() as connection:
-            planned = reruns.start_run(connection, database, message_id, row.project, job, "rerun")
+            planned = reruns.start_run(connection, database, message_id, row.project, job, "rerun", access.user_name)
     except Exception as error:
         _reraise_store(error)
     runtime.ensure_started()
     runtime.wake_dispatcher()
     run = {"job": planned.job, "dag_id": planned.dag_id, "run_id": planned.run_id, "state": "pending",
-           "queued_at": None, "start_date": None, "end_date": None}  # fmt: skip
+           "queued_at": None, "start_date": None, "end_date": None, "requested_by": access.user_name}  # fmt: skip
     return json_response(run, status=201)
 
 
 @router.post("/projects/{project}/reprocess", status_code=202, summary="Start the matching jobs again for messages")
-def reprocess(project: str, body: ReprocessRequest, request: Request, user: User) -> dict:
+def reprocess(project: str, body: ReprocessRequest, request: Request, access: Allowed) -> dict:
     runtime = runtime_of(request)
     inbox_project = runtime.catalog.get(project)
-    if inbox_project is None:
+    if inbox_project is None or not access.can_read(project):
         raise NotFound("project", project, fix="GET /openfn/api/projects lists the projects.")
-    _authorize_runs(user, [job.dag_id for job in inbox_project.project.message_jobs()])
+    require_trigger(access.user, [job.dag_id for job in inbox_project.project.message_jobs()])
     database = runtime.database
     try:
         with database.write() as connection:
-            started, errors = reruns.reprocess(connection, database, inbox_project, body.ids)
+            started, errors = reruns.reprocess(connection, database, inbox_project, body.ids, access.user_name,
+                                               runtime.protection.large_body_bytes)
     except Exception as error:
         _reraise_store(error)
     runtime.ensure_started()
@@ -214,16 +239,26 @@ def inbox_url(request: Request, token: str) -> str:
 
 
 @router.get("/projects", summary="Projects, their jobs and triggers, and their inbox URLs")
-def projects(request: Request) -> dict:
+def projects(request: Request, access: Allowed) -> dict:
+    """The projects the user may read; ``inbox_url`` is null unless the user may see the project's token;
+    broken projects (``errors``) only for users who may read every DAG."""
     runtime = runtime_of(request)
     snapshot = runtime.catalog.snapshot()
     tokens = runtime.tokens.tokens(snapshot.projects)
     listed = []
     for name, inbox_project in sorted(snapshot.projects.items()):
+        if not access.can_read(name):
+            continue
         project = inbox_project.project
+        dag_ids = dag_ids_of(project)
+        shown_url = weak = None
+        if may_see_token(access.user, name, dag_ids):
+            token = tokens.get(name) or ensure_token(name)
+            shown_url, weak = inbox_url(request, token), weakness(token)
         listed.append({
             "name": name,
-            "inbox_url": inbox_url(request, tokens.get(name) or ensure_token(name)),
+            "inbox_url": shown_url,
+            "token_warning": None if weak is None else f"This inbox URL's token is easy to guess: {weak}.",
             "auth": list(project.inbox.auth),
             "jobs": [
                 {"key": job.key, "dag_id": job.dag_id, "trigger": job.trigger.key, "kind": job.trigger.kind,
@@ -234,7 +269,8 @@ def projects(request: Request) -> dict:
             "triggers": [_trigger(trigger) for trigger in project.triggers.values()],
             "problems": [str(problem) for problem in project.problems],
         })  # fmt: skip
-    return {"projects": listed, "errors": [str(error) for error in snapshot.errors]}
+    errors = [str(error) for error in snapshot.errors] if access.everything else []
+    return {"projects": listed, "errors": errors}
 
 
 def _adaptor(job) -> str:

@@ -12,7 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from openfn.errors import TooManyAttempts, UnknownInbox
 from openfn.inbox import intake
+from openfn.inbox.guard import credential_digest
+from openfn.inbox.redaction import hide_token
 from openfn.inbox.runtime import InboxRuntime
 
 
@@ -20,16 +23,34 @@ def runtime_of(request: Request) -> InboxRuntime:
     return request.app.state.openfn_runtime()
 
 
+def client_of(request: Request) -> str:
+    """The peer's address: whom failed attempts are counted against (see guard.py)."""
+    return request.client.host if request.client else ""
+
+
 async def post_message(request: Request) -> Response:
     """Send a message to a project's inbox."""
+    token = request.path_params["token"]
+    hide_token(request.scope)  # from here on, whatever logs the path shows ***
     headers = request.headers
-    reply = await intake.receive(runtime_of(request), request.path_params["token"], headers, headers.items(), request.stream())
+    reply = await intake.receive(runtime_of(request), token, headers, headers.items(), request.stream(), client_of(request))
     return Response(reply.text, status_code=reply.status, media_type="application/json")
 
 
 async def ping(request: Request) -> Response:
     """Check an inbox URL (webhook test ping)."""
-    inbox_project = await run_in_threadpool(intake.find_project, runtime_of(request), request.path_params["token"])
+    token = request.path_params["token"]
+    hide_token(request.scope)
+    runtime = runtime_of(request)
+    client = client_of(request)
+    wait = runtime.limiter.retry_after(client)
+    if wait and not runtime.limiter.known(client, credential_digest(token, request.headers)):
+        raise TooManyAttempts(wait)
+    try:
+        inbox_project = await run_in_threadpool(intake.find_project, runtime, token)
+    except UnknownInbox:
+        runtime.limiter.failed(client)
+        raise
     return JSONResponse(
         {"message": f"This is the inbox of OpenFn project {inbox_project.name!r}: POST a JSON message here to start its jobs."}
     )

@@ -13,11 +13,20 @@ import threading
 from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database, get_database
 from openfn.inbox.dispatcher import Dispatcher
+from openfn.inbox.guard import BodySlots, FailureLimiter
+from openfn.inbox.retention import RetentionSweeper
 from openfn.inbox.schema import ensure_schema
-from openfn.inbox.senders import SecretCache
+from openfn.inbox.senders import HeaderPolicy, SecretCache
 from openfn.inbox.tokens import TokenTable
 from openfn.inbox.writer import GroupWriter
-from openfn.settings import InboxSettings, Settings, get_inbox_settings, get_settings
+from openfn.settings import (
+    InboxSettings,
+    ProtectionSettings,
+    Settings,
+    get_inbox_settings,
+    get_protection_settings,
+    get_settings,
+)
 
 log = logging.getLogger("openfn.inbox")
 
@@ -29,15 +38,21 @@ class InboxRuntime:
         settings: Settings | None = None,
         inbox_settings: InboxSettings | None = None,
         database: Database | None = None,
+        protection: ProtectionSettings | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.inbox_settings = inbox_settings or get_inbox_settings()
+        self.protection = protection or get_protection_settings()
+        self.header_policy = HeaderPolicy(self.protection.drop_headers, self.protection.keep_headers)
+        self.limiter = FailureLimiter(self.protection.auth_failures_per_minute)
+        self.body_slots = BodySlots(self.protection.max_large_bodies)
         self.catalog = Catalog(self.settings.jobs_dir)
         self.tokens = TokenTable()
         self.secrets = SecretCache()
         self._database = database
         self._dispatcher: Dispatcher | None = None
         self._writer: GroupWriter | None = None
+        self._retention: RetentionSweeper | None = None
         self._lock = threading.Lock()
         self.started = False
 
@@ -75,6 +90,7 @@ class InboxRuntime:
             self.database  # noqa: B018 - creates the tables on first use
             if self.inbox_settings.dispatcher:
                 self.dispatcher.start()
+            self.retention.start()
             self.started = True
         except Exception:
             log.exception("The OpenFn inbox could not start; the next inbox request retries")
@@ -82,6 +98,17 @@ class InboxRuntime:
     def ensure_started(self) -> None:
         if not self.started or (self.inbox_settings.dispatcher and not self.dispatcher.running):
             self.start()
+
+    @property
+    def retention(self) -> RetentionSweeper:
+        if self._retention is None:
+            with self._lock:
+                if self._retention is None:
+                    self._retention = RetentionSweeper(
+                        self.database, self.catalog, default_days=self.protection.retention_days,
+                        batch_size=self.protection.retention_batch_size, interval=self.protection.retention_sweep_seconds,
+                    )  # fmt: skip
+        return self._retention
 
     def wake_dispatcher(self) -> None:
         if self._dispatcher is not None:
@@ -92,4 +119,6 @@ class InboxRuntime:
             self._writer.stop()
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        if self._retention is not None:
+            self._retention.stop()
         self.started = False

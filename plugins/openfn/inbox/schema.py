@@ -6,7 +6,8 @@ know them, so the plugin creates them itself, idempotently, on SQLite and Postgr
   ``Idempotency-Key``).
 * ``openfn_run``: one row per run the inbox starts, with its final ``run_id``; ``pending`` until the
   dispatcher has created the Airflow DAG run (in the same transaction that marks it ``created``). The run's
-  status is never copied here: it is read from Airflow's ``dag_run``.
+  status is never copied here: it is read from Airflow's ``dag_run``. ``requested_by`` is the Airflow user
+  who asked for a re-run or reprocessing (also the DAG run's triggering user); null for the inbox's own.
 * ``openfn_message_job``: per message x job, when the last run was started and how many: the 10-second
   rule is one conditional write on this row.
 """
@@ -32,6 +33,8 @@ messages = sa.Table(
     sa.Column("body", sa.Text().with_variant(JSONB(), "postgresql"), nullable=False),
     sa.Column("idempotency_key", sa.String(255)),
     sa.Column("reply", sa.Text(), nullable=False),
+    sa.Column("erased_at", sa.Float()),  # set when body and headers were erased (data-protection request)
+    sa.Column("erased_by", sa.String(512)),
     sa.UniqueConstraint("project", "idempotency_key", name="openfn_message_idempotency_uq"),
     sa.Index("openfn_message_project_idx", "project", "seq"),
 )
@@ -57,6 +60,7 @@ runs = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.Float(), nullable=False, server_default="0"),
     sa.Column("error", sa.Text()),
+    sa.Column("requested_by", sa.String(512)),  # the Airflow user of a re-run or reprocessing
     sa.UniqueConstraint("dag_id", "run_id", name="openfn_run_dag_run_uq"),
     sa.Index("openfn_run_message_idx", "message_id"),
 )
@@ -87,4 +91,18 @@ def ensure_schema(database: Database) -> None:
         if database.dialect == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
         metadata.create_all(connection, checkfirst=True)
+        _add_missing_columns(connection)
     database.schema_ready = True
+
+
+# Columns added after the first release: tables created before lack them (create_all adds no columns).
+_ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by")]
+
+
+def _add_missing_columns(connection) -> None:
+    inspector = sa.inspect(connection)
+    for table, name in _ADDED_COLUMNS:
+        if name not in {column["name"] for column in inspector.get_columns(table.name)}:
+            column = table.c[name]
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))

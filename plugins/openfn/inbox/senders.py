@@ -4,25 +4,67 @@ Secrets never come from project.yaml: the API key is the Airflow Variable ``inbo
 (default ``openfn_inbox_api_key_<project>``), the basic-auth login and password are those of the Airflow
 Connection ``inbox.basic_conn_id`` (default ``openfn_inbox_<project>``). Any one configured method that
 succeeds admits the sender. No credentials -> 401; wrong ones -> 404, exactly like an unknown token, so a
-prober learns nothing. Headers that carry credentials are never stored with the message.
+prober learns nothing.
+
+Headers that carry credentials are never stored with the message (nor handed to its runs): the four
+that always do, and every header whose name looks like a credential (``[openfn] drop_headers``, shell
+patterns such as ``*token*``), except the names in ``[openfn] keep_headers``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import hmac
 import logging
+import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from openfn.errors import MissingCredentials, UnknownInbox
 from openfn.spec import Project
 
 log = logging.getLogger("openfn.inbox")
 
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})  # always dropped
+DEFAULT_DROP = ("*token*", "*secret*", "*key*", "*auth*", "*signature*", "*password*", "*cookie*", "*session*")
+DEFAULT_KEEP = frozenset({"idempotency-key"})
+
+
+class HeaderPolicy:
+    """Which request headers are stored: not the four credential headers, not those matching ``drop``
+    unless named in ``keep``. Decisions are remembered per header name (senders repeat the same names)."""
+
+    def __init__(self, drop: Iterable[str] = DEFAULT_DROP, keep: Iterable[str] = DEFAULT_KEEP) -> None:
+        self.drop = tuple(pattern.lower() for pattern in drop)
+        self.keep = frozenset(name.lower() for name in keep) - CREDENTIAL_HEADERS
+        self._pattern = re.compile("|".join(fnmatch.translate(p) for p in self.drop)) if self.drop else None
+        self._known: dict[str, bool] = {}
+
+    def keeps(self, name: str) -> bool:
+        """Whether a header of this lower-case name is stored."""
+        known = self._known.get(name)
+        if known is None:
+            known = name not in CREDENTIAL_HEADERS and (
+                name in self.keep or self._pattern is None or self._pattern.match(name) is None
+            )
+            if len(self._known) < 4096:  # a sender inventing names cannot grow this without bound
+                self._known[name] = known
+        return known
+
+    def storable(self, headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+        """The request headers as stored with the message and handed to runs: lower-case names, repeated
+        headers joined with ", ", and every header that may carry credentials removed."""
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        stored: dict[str, str] = {}
+        for name, value in items:
+            name = name.lower()
+            if not self.keeps(name):
+                continue
+            stored[name] = f"{stored[name]}, {value}" if name in stored else value
+        return stored
 
 
 class SecretCache:
@@ -120,16 +162,3 @@ def check_sender(project: Project, headers: Mapping[str, str], secrets: SecretCa
     if presented:
         raise UnknownInbox()
     raise MissingCredentials(kinds)
-
-
-def storable_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
-    """The request headers as stored with the message and handed to runs: lower-case names, repeated
-    headers joined with ", ", and every header that carries credentials removed."""
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    stored: dict[str, str] = {}
-    for name, value in items:
-        name = name.lower()
-        if name in CREDENTIAL_HEADERS:
-            continue
-        stored[name] = f"{stored[name]}, {value}" if name in stored else value
-    return stored

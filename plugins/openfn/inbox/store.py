@@ -45,14 +45,16 @@ def dialect_insert(database: Database, table: sa.Table):
     return (postgresql.insert if database.dialect == "postgresql" else sqlite.insert)(table)
 
 
-def insert_runs(connection: Connection, database: Database, message_id: str, project: str, planned, source: str) -> None:
+def insert_runs(connection: Connection, database: Database, message_id: str, project: str, planned, source: str,
+                requested_by: str | None = None) -> None:
     if not planned:
         return
     connection.execute(
         sa.insert(runs).values(created_at=database.now()),
         [
             {"message_id": message_id, "project": project, "job": r.job, "dag_id": r.dag_id,
-             "run_id": r.run_id, "source": source, "status": PENDING, "next_attempt_at": 0.0}
+             "run_id": r.run_id, "source": source, "status": PENDING, "next_attempt_at": 0.0,
+             "requested_by": requested_by}
             for r in planned
         ],
     )  # fmt: skip

@@ -5,12 +5,18 @@ environment variable ``AIRFLOW_VAR_OPENFN_INBOX_TOKEN_<PROJECT>`` works too). Wh
 192-bit token is generated and stored once: concurrent api-servers insert-if-absent, then all read back the
 one that won. Requests are matched against every project's token with ``hmac.compare_digest``, without
 stopping at the first hit, so response timing says nothing about how much of a token was right.
+
+A token an operator sets by hand may be guessable: ``weakness`` says why (too short, too few different
+characters) and the api-server logs a warning for it once, and the projects page shows it to the users
+who may see the token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import math
 import secrets
 import threading
 import time
@@ -20,6 +26,21 @@ log = logging.getLogger("openfn.inbox")
 
 TOKEN_BYTES = 24  # 192 bits
 STALE = object()
+MIN_TOKEN_BITS = 128  # what a guess must beat: 22 random URL-safe characters
+_CLASSES = ((str.isdigit, 10), (str.islower, 26), (str.isupper, 26))
+
+
+def weakness(token: str) -> str | None:
+    """Why ``token`` is easy to guess, or None. Counts the bits a random token of that length drawn from
+    the character classes it uses would have (an upper bound for a chosen one)."""
+    alphabet = sum(size for test, size in _CLASSES if any(test(ch) for ch in token))
+    alphabet += 32 if any(not (ch.isdigit() or ch.islower() or ch.isupper()) for ch in token) else 0
+    bits = len(token) * math.log2(alphabet) if alphabet > 1 else 0.0
+    if bits < MIN_TOKEN_BITS:
+        return f"it has {len(token)} characters, at most {bits:.0f} bits where {MIN_TOKEN_BITS} are needed"
+    if len(set(token)) < 8:
+        return f"it uses only {len(set(token))} different characters"
+    return None
 
 
 def token_variable(project: str) -> str:
@@ -87,6 +108,7 @@ class TokenTable:
         self._loaded = 0.0
         self._projects: frozenset[str] = frozenset()
         self._lock = threading.Lock()
+        self._warned: set[bytes] = set()
 
     def _refresh(self, projects: frozenset[str]) -> None:
         tokens = {}
@@ -95,9 +117,24 @@ class TokenTable:
                 tokens[project] = ensure_token(project)
             except Exception:
                 log.exception("Cannot read or create the inbox token of project %s", project)
+                continue
+            self._warn_if_weak(project, tokens[project])
         self._tokens = tokens
         self._projects = projects
         self._loaded = time.monotonic()
+
+    def _warn_if_weak(self, project: str, token: str) -> None:
+        why = weakness(token)
+        seen = hashlib.sha256(f"{project}\0{token}".encode("utf-8", "surrogateescape")).digest()
+        if why is None or seen in self._warned:
+            return
+        self._warned.add(seen)
+        log.warning(
+            "The inbox token of project %s (Airflow Variable %s) is easy to guess: %s. Anyone who guesses it can post "
+            "messages. Set it to at least 22 random URL-safe characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))'), or delete the Variable to have one generated.",
+            project, token_variable(project), why,
+        )
 
     def tokens(self, projects: Iterable[str]) -> dict[str, str]:
         wanted = frozenset(projects)

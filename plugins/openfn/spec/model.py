@@ -111,6 +111,7 @@ class InboxConfig:
     auth: tuple[str, ...] = ()
     api_key_variable: str = ""
     basic_conn_id: str = ""
+    retention_days: int | None = None  # inbox.retention_days: delete messages after N days (None: the global default)
 
 
 @dataclass(frozen=True)

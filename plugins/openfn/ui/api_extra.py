@@ -6,6 +6,8 @@
   its DAG is paused, and the size of its saved state (Variable ``openfn.state.<dag_id>``);
 * ``POST /ui/api/jobs/<dag_id>/runs``: run a cron job now, as ``airflow dags trigger`` does (it starts from
   its saved state). Message jobs are re-run per message instead (``POST /openfn/api/messages/<id>/runs``).
+
+Like the management API, each route sees only the projects the user may read (openfn.inbox.access).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from openfn.errors import Conflict, InvalidRequest, NotFound
 from openfn.inbox import search
+from openfn.inbox.access import Access, project_access, require_trigger
 from openfn.inbox.jobstates import STATES
 from openfn.inbox.login import require_user
 from openfn.inbox.routes_inbox import runtime_of
 from openfn.ui.listing import Filters, list_page
 
 router = APIRouter(prefix="/ui/api", tags=["ui"], dependencies=[Depends(require_user)])
-User = Annotated[object, Depends(require_user)]
+Allowed = Annotated[Access, Depends(project_access)]
 
 
 def _job_state(value: str | None) -> str | None:
@@ -53,6 +56,7 @@ def _day(value: str | None, name: str, days: int = 0) -> datetime.datetime | Non
 @router.get("/messages", summary="The inbox page: messages newest first, with job-states and body previews")
 def messages_page(
     request: Request,
+    access: Allowed,
     project: str | None = None,
     job: str | None = None,
     state: str | None = None,
@@ -65,16 +69,17 @@ def messages_page(
     runtime = runtime_of(request)
     filters = Filters(
         project=project or None, job=job or None, state=_job_state(state), q=q,
-        since=_day(since, "since"), until=_day(until, "until", days=1),
+        since=_day(since, "since"), until=_day(until, "until", days=1), projects=access.restriction,
     )  # fmt: skip
     database = runtime.database
     with database.read() as connection:
         before_seq = None
         if before:
-            before_seq = search.seq_of(connection, before)
+            before_seq = search.seq_of(connection, before, access.restriction)
             if before_seq is None:
                 raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
-        page = list_page(connection, database, runtime.catalog, filters, before_seq=before_seq, limit=limit)
+        page = list_page(connection, database, runtime.catalog, filters, before_seq=before_seq, limit=limit,
+                         large_bytes=runtime.protection.large_body_bytes)
     return {"messages": page.messages, "next_before": page.next_before, "scanned": page.scanned}
 
 
@@ -120,11 +125,12 @@ def next_cron_run(cron: str, timezone: str, now: datetime.datetime | None = None
 
 
 @router.get("/projects", summary="Cron jobs: next run, paused, saved state size")
-def projects_extra(request: Request) -> dict:
+def projects_extra(request: Request, access: Allowed) -> dict:
     from openfn.runtime.state import MAX_BYTES, WARN_BYTES
 
     runtime = runtime_of(request)
-    cron_jobs = [job for p in runtime.catalog.snapshot().projects.values() for job in p.project.jobs.values() if job.trigger.kind == "cron"]
+    readable = [p for name, p in runtime.catalog.snapshot().projects.items() if access.can_read(name)]
+    cron_jobs = [job for p in readable for job in p.project.jobs.values() if job.trigger.kind == "cron"]
     dag_ids = [job.dag_id for job in cron_jobs]
     sizes = _saved_state_sizes(dag_ids)
     paused = _paused(dag_ids)
@@ -138,25 +144,15 @@ def projects_extra(request: Request) -> dict:
     return {"warn_bytes": WARN_BYTES, "max_bytes": MAX_BYTES, "jobs": jobs}
 
 
-def _authorize_run(user, dag_id: str) -> None:
-    from airflow.api_fastapi.app import get_auth_manager
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
-
-    from openfn.errors import Forbidden
-
-    if not get_auth_manager().is_authorized_dag(method="POST", user=user, access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id)):
-        raise Forbidden(f"You may not start runs of DAG {dag_id}", fix="Ask an Airflow admin for the permission to trigger it.")
-
-
 @router.post("/jobs/{dag_id}/runs", status_code=201, summary="Run a cron job now, from its saved state")
-def run_now(dag_id: str, request: Request, user: User) -> dict:
+def run_now(dag_id: str, request: Request, access: Allowed) -> dict:
     from airflow.api.common.trigger_dag import trigger_dag
     from airflow.exceptions import DagNotFound
     from airflow.utils.types import DagRunTriggeredByType
 
     runtime = runtime_of(request)
     project, _, key = dag_id.partition(".")
-    found = runtime.catalog.get(project)
+    found = runtime.catalog.get(project) if access.can_read(project) else None
     job = found.project.jobs.get(key) if found else None
     if job is None:
         raise NotFound("job", dag_id, fix="Look the job up in GET /openfn/api/projects (a DAG id is <project>.<job>).")
@@ -167,9 +163,9 @@ def run_now(dag_id: str, request: Request, user: User) -> dict:
         )
     if not job.enabled:
         raise Conflict(f"Job {job.key!r} is disabled (enabled: false in project.yaml)", fix="Enable it in project.yaml first.")
-    _authorize_run(user, dag_id)
+    require_trigger(access.user, [dag_id])
     try:
-        run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=user.get_name())
+        run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.UI, triggering_user_name=access.user_name)
     except DagNotFound:
         raise NotFound("dag", dag_id, fix="Wait until Airflow has parsed the project (seconds), then retry.") from None
-    return {"job": job.key, "dag_id": dag_id, "run_id": run.run_id, "state": str(run.state)}
+    return {"job": job.key, "dag_id": dag_id, "run_id": run.run_id, "state": str(run.state), "requested_by": access.user_name}

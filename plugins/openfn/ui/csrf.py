@@ -7,7 +7,8 @@ cookie with a server secret (a synchronizer token, not a second cookie), which o
 can obtain (``GET /openfn/ui/api/session``, readable only same-origin). Two cheaper checks come first: a
 browser that says the request is cross-site (``Sec-Fetch-Site``) or from another ``Origin`` is refused.
 
-A Bearer token (``POST /auth/token``) is never sent by a browser on its own, so such requests pass.
+A Bearer token (``POST /auth/token``) is never sent by a browser on its own, so such requests pass; but
+only a non-empty one, since Airflow's login uses the cookie when the Bearer token is empty.
 The token is bound to the cookie's value: when Airflow refreshes the cookie, pages fetch a new token.
 """
 
@@ -63,9 +64,19 @@ def _own_origins(headers: dict[str, str], scheme: str) -> set[str]:
     return found
 
 
+def _bearer_token(headers: dict[str, str]) -> str:
+    """The Bearer token the request authenticates with, parsed as Airflow's login does (FastAPI's
+    HTTPBearer); "" when there is none. An empty ``Authorization: Bearer `` makes Airflow fall back to the
+    session cookie, so it must not count as a Bearer token here either."""
+    from fastapi.security.utils import get_authorization_scheme_param
+
+    kind, token = get_authorization_scheme_param(headers.get("authorization"))
+    return token if kind.lower() == "bearer" else ""
+
+
 def refusal(headers: dict[str, str], cookies: dict[str, str], scheme: str, secret: bytes | None = None) -> str | None:
     """Why a state-changing request must be refused, or None when it may proceed."""
-    if headers.get("authorization", "").lower().startswith("bearer "):
+    if _bearer_token(headers):
         return None
     if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return "The request comes from another site"

@@ -27,43 +27,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openfn.inbox import search
+from openfn.inbox.search import first_seq_from
 from openfn.inbox.jobstates import RunView, job_states
 from openfn.inbox.receipts import inbox_runs
 from openfn.inbox.schema import messages
+from openfn.settings import LARGE_BODY_BYTES
 
 PREVIEW_CHARS = 240
 BATCH = 100  # rows whose runs are read in one query
 MAX_SCAN = 20_000  # rows one request reads at most; next_before continues from there
 TIME_BUDGET = 0.15  # seconds of scanning after which a page returns what it found, with a cursor
 CHAIN_KINDS = ("flow", "fail")
-
-
-def iso(moment: datetime.datetime) -> str:
-    """``received_at``'s format (``naming.utc_now_iso``), so that strings compare like times."""
-    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
-
-
-def first_seq_from(connection: Connection, moment: datetime.datetime) -> int | None:
-    """The smallest ``seq`` of a message received at or after ``moment``; None if there is none."""
-    bound = iso(moment)
-    # two statements: SQLite answers a lone min() or max() from the index, but scans for both in one
-    low = connection.execute(sa.select(sa.func.min(messages.c.seq))).scalar()
-    high = connection.execute(sa.select(sa.func.max(messages.c.seq))).scalar()
-    if high is None:
-        return None
-    answer = None
-    while low <= high:
-        middle = (low + high) // 2
-        row = connection.execute(
-            sa.select(messages.c.seq, messages.c.received_at).where(messages.c.seq >= middle).order_by(messages.c.seq).limit(1)
-        ).first()
-        if row is None or row.seq > high:
-            high = middle - 1
-        elif row.received_at >= bound:
-            answer, high = row.seq, middle - 1
-        else:
-            low = row.seq + 1
-    return answer
 
 
 def previews(connection: Connection, ids: list[str]) -> dict[str, str]:
@@ -127,6 +101,7 @@ class Filters:
     q: str | None = None
     since: datetime.datetime | None = None  # inclusive
     until: datetime.datetime | None = None  # exclusive
+    projects: frozenset[str] | None = None  # the projects the user may read; None: all (access.py)
 
 
 @dataclass
@@ -143,7 +118,8 @@ def _keep(states: list[dict], job: str | None, state: str | None) -> bool:
     return state is None or any(s["state"] == state for s in states)
 
 
-def list_page(connection: Connection, database, catalog, filters: Filters, *, before_seq: int | None, limit: int) -> Page:
+def list_page(connection: Connection, database, catalog, filters: Filters, *, before_seq: int | None, limit: int,
+              large_bytes: int = LARGE_BODY_BYTES) -> Page:
     """One page of messages, newest first. ``catalog`` is the inbox's project catalog (job order, chains)."""
     started = time.monotonic()
     upper = before_seq
@@ -157,7 +133,8 @@ def list_page(connection: Connection, database, catalog, filters: Filters, *, be
         if lower is None:
             return Page()
     projects = catalog.snapshot().projects
-    scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q), before_seq=upper, max_rows=MAX_SCAN)
+    scan = search.Scan(connection, database, search.Query.from_q(filters.project, filters.q, filters.projects), before_seq=upper, max_rows=MAX_SCAN,
+                       large_bytes=large_bytes)
     page = Page()
     batch: list = []
     cursor = None  # the last row whose job-states were looked at

@@ -94,15 +94,23 @@ export async function getText(url) {
 }
 
 // POSTs carry the session's CSRF token; when Airflow has refreshed its cookie, the token is fetched again once.
-export async function post(url, body) {
+async function change(method, url, body) {
   try {
-    return await request("POST", url, body, { "X-OpenFn-CSRF": await csrfToken() });
+    return await request(method, url, body, { "X-OpenFn-CSRF": await csrfToken() });
   } catch (error) {
     if (error instanceof ApiError && error.status === 403 && error.code === "csrf") {
-      return request("POST", url, body, { "X-OpenFn-CSRF": await csrfToken(true) });
+      return request(method, url, body, { "X-OpenFn-CSRF": await csrfToken(true) });
     }
     throw error;
   }
+}
+
+export function post(url, body) {
+  return change("POST", url, body);
+}
+
+export function del(url) {
+  return change("DELETE", url);
 }
 
 function showSessionExpired() {

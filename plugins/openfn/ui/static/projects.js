@@ -88,15 +88,29 @@ function jobRow(project, job) {
     h("td", { class: cron ? "" : "na" }, action, answers.get(job.dag_id)));
 }
 
-function projectCard(project) {
+// The inbox URL holds the project's secret token: the API sends it only to users who may edit the
+// project's DAGs (or its token Variable), and null to the others.
+function inboxBlock(project) {
+  if (!project.inbox_url) {
+    return h("div", { class: "small muted token-hidden",
+      text: "Inbox URL hidden: it is shown to users who may edit this project's DAGs or its token Variable." });
+  }
   const curl = curlLine(project);
+  return [
+    h("div", { class: "small muted", text: project.auth.length ? `Inbox URL (senders authenticate with: ${project.auth.join(", ")})` : "Inbox URL" }),
+    h("div", { class: "urlbox" }, h("code", { class: "inbox-url", text: project.inbox_url }), copyButton(() => project.inbox_url, "Copy URL")),
+    project.token_warning ? h("div", { class: "notice error token-warning",
+      text: `${project.token_warning} Set the Airflow Variable to at least 22 random characters, or delete it to have one generated.` }) : null,
+    h("div", { class: "small muted", text: "Send a test message" }),
+    h("div", { class: "urlbox" }, h("code", { class: "curl", text: curl }), copyButton(() => curl, "Copy")),
+  ];
+}
+
+function projectCard(project) {
   return h("section", { class: "card project", dataset: { project: project.name } },
     h("header", {}, h("h2", { text: project.name }), h("span", { class: "muted small", text: `${project.jobs.length} job${project.jobs.length === 1 ? "" : "s"}` })),
     (project.problems || []).map((text) => h("div", { class: "notice error small", text })),
-    h("div", { class: "small muted", text: project.auth.length ? `Inbox URL (senders authenticate with: ${project.auth.join(", ")})` : "Inbox URL" }),
-    h("div", { class: "urlbox" }, h("code", { class: "inbox-url", text: project.inbox_url }), copyButton(() => project.inbox_url, "Copy URL")),
-    h("div", { class: "small muted", text: "Send a test message" }),
-    h("div", { class: "urlbox" }, h("code", { class: "curl", text: curl }), copyButton(() => curl, "Copy")),
+    inboxBlock(project),
     h("div", { class: "table-wrap" }, h("table", { class: "jobs-table" },
       h("thead", {}, h("tr", {}, ["Job", "Trigger", "Rule", "Next run", "Saved state", ""].map((t) => h("th", { text: t })))),
       h("tbody", {}, project.jobs.map((job) => jobRow(project, job))))));
@@ -107,7 +121,7 @@ function render() {
   replace($("#errors"), listed.errors.map((text) => h("div", { class: "notice error", text })));
   replace($("#projects"), listed.projects.length
     ? listed.projects.map(projectCard)
-    : h("p", { class: "muted", text: "No projects. Add include/jobs/<project>/project.yaml." }));
+    : h("p", { class: "muted", text: "No projects you may see. Add include/jobs/<project>/project.yaml, or ask an Airflow admin for read access to a project's DAGs." }));
 }
 
 async function loadExtra() {

@@ -1,7 +1,8 @@
 // The receipt inspector: one message's body and headers, its job-states, every run (flow and fail runs
-// included) with links into Airflow, and a re-run button per job that shows the 10-second rule's answer.
+// included) with links into Airflow, a re-run button per job that shows the 10-second rule's answer, and
+// "Erase body and headers" for data-protection requests (the server checks the user may edit the DAGs).
 import {
-  $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, duration, exactText, get, getText, h,
+  $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, del, duration, exactText, get, getText, h,
   jsonNode, logUrl, parseExact, post, replace, runUrl, setNotice, timeNode,
 } from "./common.js";
 
@@ -19,9 +20,31 @@ function kindOf(job) {
 }
 
 function renderBody(text) {
-  const body = parseExact(text).body;
-  replace($("#body"), jsonNode(body));
-  replace($("#body-tools"), copyButton(() => exactText(body), "Copy body"));
+  const parsed = parseExact(text);
+  if (parsed.erased) {
+    replace($("#body"), h("p", { class: "muted erased", text: `Body and headers erased by ${parsed.erased.by}` }, " (", timeNode(parsed.erased.at), ")."));
+    replace($("#body-tools"));
+    return;
+  }
+  replace($("#body"), jsonNode(parsed.body));
+  replace($("#body-tools"), copyButton(() => exactText(parsed.body), "Copy body"),
+    h("button", { type: "button", class: "danger", id: "erase", text: "Erase body and headers", onclick: erase }));
+}
+
+async function erase(event) {
+  const button = event.currentTarget;
+  if (!window.confirm("Erase this message's body and headers, here and in its Airflow runs? Its id, arrival time and runs are kept. This cannot be undone.")) return;
+  button.disabled = true;
+  try {
+    await del(new URL(`messages/${encodeURIComponent(id)}/content`, API));
+    replace($("#body"));
+    setNotice(notice, "", "Body and headers erased.");
+  } catch (error) {
+    setNotice(notice, "error", error.message);
+    button.disabled = false;
+    return;
+  }
+  await refresh();
 }
 
 function renderHeaders(headers) {
@@ -74,7 +97,8 @@ function renderRuns() {
       : h("span", { class: "muted small", text: errors.get(run.run_id) || "waiting for the dispatcher" });
     return h("tr", { dataset: { runId: run.run_id } },
       h("td", { "data-label": "Job" }, h("b", { text: run.job }), h("div", { class: "id", title: run.run_id, text: run.run_id })),
-      h("td", { "data-label": "Trigger", class: "nowrap", text: `${kindOf(run.job) || "job"} · run ${seen.get(run.job)}` }),
+      h("td", { "data-label": "Trigger", class: "nowrap" }, `${kindOf(run.job) || "job"} · run ${seen.get(run.job)}`,
+        run.requested_by ? h("div", { class: "muted small requested-by", text: `asked by ${run.requested_by}` }) : null),
       h("td", { "data-label": "State" }, chip(run.state)),
       h("td", { "data-label": "Queued", class: "nowrap" }, timeNode(run.queued_at)),
       h("td", { "data-label": "Started", class: "nowrap" }, timeNode(run.start_date)),
@@ -92,7 +116,7 @@ function render(text) {
     h("span", {}, "Project ", h("b", { text: receipt.project })),
     h("span", {}, "Received ", h("b", {}, timeNode(receipt.received_at))),
     h("span", {}, copyButton(() => receipt.id, "Copy id")));
-  if (!$("#body pre")) renderBody(text); // the body never changes; keep the reader's scroll position
+  if (!$("#body pre") && !$("#body .erased")) renderBody(text); // the body never changes but by erasure: keep the scroll position
   renderHeaders(receipt.headers);
   renderJobs();
   renderRuns();
