@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from openfn.errors import ProjectError
 from openfn.spec import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger, load_project, load_projects
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,3 +124,11 @@ def test_load_only_one_project_reads_its_folder_first(make_project):
 def test_missing_jobs_dir_loads_nothing(tmp_path):
     report = load_projects(tmp_path / "absent")
     assert (report.projects, report.errors) == ([], [])
+
+
+def test_inbox_retention_days_is_a_whole_number_of_days(make_project):
+    project = load_project(make_project("inbox: {retention_days: 30}\njobs: {}\n"))
+    assert project.inbox.retention_days == 30
+    assert load_project(make_project("jobs: {}\n", folder="plain")).inbox.retention_days is None
+    with pytest.raises(ProjectError, match=r"inbox\.retention_days: must be a whole number >= 0 \(got 'a month'\)"):
+        load_project(make_project("inbox: {retention_days: a month}\njobs: {}\n", folder="bad"))

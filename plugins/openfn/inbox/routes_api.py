@@ -11,8 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from openfn.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
-from openfn.errors import Forbidden
+from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
 from openfn.inbox import reruns, retention, search
 from openfn.inbox.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.jobstates import STATES, job_states

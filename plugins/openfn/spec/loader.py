@@ -247,14 +247,18 @@ def _check_cycles(reader: Reader, jobs: dict[str, Job]) -> None:
 
 def _inbox(reader: Reader, raw, project: str) -> InboxConfig:
     body = reader.mapping(raw, "inbox", fix="write `inbox: {auth: [api_key]}` or leave it out.")
-    reader.check_keys(body, "inbox", ("auth", "api_key_variable", "basic_conn_id"))
+    reader.check_keys(body, "inbox", ("auth", "api_key_variable", "basic_conn_id", "retention_days"))
     auth = body.get("auth") or []
     auth = [auth] if isinstance(auth, str) else auth
     if not isinstance(auth, list) or any(kind not in AUTH_KINDS for kind in auth):
         raise reader.error("inbox.auth", "must be a list of api_key and/or basic", value=body.get("auth"), fix="write `auth: [api_key]`, `auth: [basic]` or both.")
     slug = project.replace("-", "_")
+    retention = body.get("retention_days")
+    if retention is not None:
+        retention = reader.number(retention, "inbox.retention_days", 0, minimum=0, integer=True)
     return InboxConfig(
         auth=tuple(dict.fromkeys(auth)),
+        retention_days=retention,
         api_key_variable=str(body.get("api_key_variable") or f"openfn_inbox_api_key_{slug}"),
         basic_conn_id=str(body.get("basic_conn_id") or f"openfn_inbox_{slug}"),
     )
