@@ -111,6 +111,19 @@ class MissingCredentials(InboxError):
         super().__init__("This inbox requires sender credentials", fix=f"Send {ways}.", headers=headers)
 
 
+class TriggerDisabled(InboxError):
+    """A workflow's webhook trigger that is disabled in the project file (403, as Lightning answers)."""
+
+    status, code = 403, "trigger_disabled"
+
+    def __init__(self, trigger: str) -> None:
+        self.trigger = trigger
+        super().__init__(
+            f"The webhook trigger {trigger} is disabled, so this message was not accepted",
+            fix="Enable the trigger in the project file (enabled: true), or send the message elsewhere.",
+        )
+
+
 class BodyTooLarge(InboxError):
     status, code = 413, "body_too_large"
 

@@ -19,6 +19,7 @@ from openfn.inbox.login import require_user
 from openfn.inbox.redaction import HideInboxTokens
 from openfn.inbox.responses import install_error_handlers
 from openfn.inbox.routes_api import router as api_router
+from openfn.inbox.routes_workflows import router as workflow_router
 from openfn.inbox.routes_inbox import routes as inbox_routes
 from openfn.inbox.runtime import InboxRuntime
 
@@ -71,6 +72,7 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
 
     app.router.routes.extend(inbox_routes)
     app.include_router(api_router)
+    app.include_router(workflow_router)
     install_error_handlers(app)
     app.add_middleware(HideInboxTokens)
     return app

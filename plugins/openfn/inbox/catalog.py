@@ -6,6 +6,7 @@ Each project carries a ``FilterIndex`` of the jobs a message can start by itself
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,20 @@ from openfn.inbox.shape import Shape
 from openfn.match_index import FilterIndex
 from openfn.spec import Job, Project, load_projects
 from openfn.spec.loader import files_signature
+from openfn.spec.workflow import WebhookTrigger, Workflow
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A Lightning workflow's webhook trigger: an inbox of its own, each message one run of the workflow."""
+
+    workflow: Workflow
+    trigger: WebhookTrigger
+
+    @property
+    def name(self) -> str:
+        """The trigger as messages record it: ``<workflow>/<trigger>``."""
+        return f"{self.workflow.key}/{self.trigger.key}"
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,7 @@ class InboxProject:
     project: Project
     index: FilterIndex
     shape: Shape  # what the autoprocess filters look at: a large body is cut down to it before matching
+    webhooks: dict[str, Webhook] = field(default_factory=dict)  # by inbox name: <project>/<workflow>/<trigger>
 
     @property
     def name(self) -> str:
@@ -40,13 +56,26 @@ def autoprocess_jobs(project: Project) -> list[Job]:
 def inbox_project(project: Project) -> InboxProject:
     entries = [(job.key, job.trigger.inclusion, job.trigger.exclusion) for job in autoprocess_jobs(project)]
     shape = Shape.of(f for _, inclusion, exclusion in entries for f in (inclusion, exclusion))
-    return InboxProject(project=project, index=FilterIndex(entries), shape=shape)
+    webhooks = {
+        f"{project.name}/{hook.name}": hook
+        for hook in (Webhook(workflow, trigger) for workflow in project.workflows.values() for trigger in workflow.webhooks)
+    }
+    return InboxProject(project=project, index=FilterIndex(entries), shape=shape, webhooks=webhooks)
 
 
 @dataclass(frozen=True)
 class Snapshot:
     projects: dict[str, InboxProject] = field(default_factory=dict)
     errors: tuple[ProjectError, ...] = ()
+
+    @functools.cached_property
+    def inboxes(self) -> dict[str, tuple[InboxProject, Webhook | None]]:
+        """Every inbox by name: each project's own, and each workflow webhook (``<project>/<workflow>/<trigger>``)."""
+        found: dict[str, tuple[InboxProject, Webhook | None]] = {}
+        for name, inbox in self.projects.items():
+            found[name] = (inbox, None)
+            found.update({hook_name: (inbox, hook) for hook_name, hook in inbox.webhooks.items()})
+        return found
 
 
 class Catalog:

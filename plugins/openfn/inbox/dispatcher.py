@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from openfn.inbox.db import Database, RawValue
 from openfn.errors import InvalidBody
 from openfn.inbox.jsonbody import MAX_PYTHON_DIGITS, walk
-from openfn.inbox.naming import run_conf
+from openfn.inbox.naming import run_conf, workflow_run_conf
 from openfn.inbox.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
 
 log = logging.getLogger("openfn.inbox.dispatcher")
@@ -173,7 +173,7 @@ class Dispatcher:
 
     def _message(self, session: Session, message_id: str) -> sa.Row | None:
         return session.execute(
-            sa.select(messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers,
+            sa.select(messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers, messages.c.trigger,
                       sa.cast(messages.c.body, sa.Text).label("body"))
             .where(messages.c.id == message_id)
         ).first()  # fmt: skip
@@ -232,12 +232,15 @@ class Dispatcher:
         dag = self._dag_bag.get_dag(version.id, session=session)
         if dag is None:
             raise _Retry(f"DAG {row.dag_id} has no serialized version yet")
-        conf = run_conf(
+        shape = workflow_run_conf if message.trigger else run_conf  # a workflow's webhook, or the project inbox
+        extra = {"trigger": message.trigger} if message.trigger else {}
+        conf = shape(
             project=message.project,
             message_id=message.id,
             body=RawValue(message.body),  # spliced into the conf's JSON as stored, never parsed
             headers=json.loads(message.headers),
             received_at=message.received_at,
+            **extra,
         )
         dag.create_dagrun(
             run_id=row.run_id,

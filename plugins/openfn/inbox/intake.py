@@ -1,5 +1,8 @@
 """``POST /openfn/inbox/<token>``: token -> sender auth -> body -> strict JSON -> match -> store -> 202.
 
+The token names a project's inbox (its message filters decide the runs) or one of its Lightning workflows'
+webhooks (the message is one run of that workflow).
+
 The reply is sent only after the message and its runs are committed (by the group writer, see writer.py);
 it is the stored reply, so a sender retrying with the same ``Idempotency-Key`` (or ``webhook-id``) gets
 exactly the same answer. The event loop only does in-memory work: whatever may need the database (a token
@@ -17,13 +20,14 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from openfn.errors import BodyTimeout, InboxBusy, InvalidBody, StoreUnavailable, TooManyAttempts, UnknownInbox
+from openfn.errors import BodyTimeout, InboxBusy, InvalidBody, StoreUnavailable, TooManyAttempts, TriggerDisabled, UnknownInbox
 from openfn.inbox.body import read_limited
 from openfn.inbox.guard import credential_digest
-from openfn.inbox.catalog import InboxProject
+from openfn.inbox.catalog import InboxProject, Webhook
 from openfn.inbox.jsonbody import parse_message
 from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.runtime import InboxRuntime
+from openfn.inbox.shape import Shape
 from openfn.inbox.senders import check_sender
 from openfn.inbox.store import NewMessage, PlannedRun
 from openfn.inbox.tokens import STALE
@@ -33,6 +37,7 @@ log = logging.getLogger("openfn.inbox")
 IDEMPOTENCY_HEADERS = ("idempotency-key", "webhook-id")
 MAX_KEY_LENGTH = 255
 INLINE_BYTES = 32 * 1024  # bodies up to this size are parsed and matched on the event loop
+NOTHING = Shape.of([])
 
 
 @dataclass(frozen=True)
@@ -41,37 +46,55 @@ class Reply:
     text: str
 
 
-def find_project(runtime: InboxRuntime, token: str) -> InboxProject:
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes: a project's inbox (its filters decide the runs), or one of its workflows'
+    webhooks (each message is one run of the workflow)."""
+
+    project: InboxProject
+    webhook: Webhook | None = None
+
+    @property
+    def name(self) -> str:
+        return self.project.name
+
+
+def find_target(runtime: InboxRuntime, token: str) -> Target:
     snapshot = runtime.catalog.snapshot()
-    name = runtime.tokens.find(token, snapshot.projects)
+    name = runtime.tokens.find(token, snapshot.inboxes)
     if name is None:
         raise UnknownInbox()
-    return snapshot.projects[name]
+    return Target(*snapshot.inboxes[name])
 
 
-def admit(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> InboxProject:
-    """The project this request may post to (may read tokens and secrets from the database)."""
-    inbox_project = find_project(runtime, token)
-    check_sender(inbox_project.project, headers, runtime.secrets)
+def _accept(target: Target, headers: Mapping[str, str], runtime: InboxRuntime) -> Target:
+    check_sender(target.project.project, headers, runtime.secrets)  # the project's sender auth, for all its inboxes
+    if target.webhook is not None and not target.webhook.trigger.enabled:
+        raise TriggerDisabled(target.webhook.name)
+    return target
+
+
+def admit(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> Target:
+    """Where this request may post (may read tokens and secrets from the database)."""
+    target = _accept(find_target(runtime, token), headers, runtime)
     runtime.ensure_started()
-    return inbox_project
+    return target
 
 
-def admit_from_memory(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> InboxProject | None:
+def admit_from_memory(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> Target | None:
     """``admit`` when everything it needs is cached; None when it must run in a worker thread."""
     if not runtime.started or not runtime.catalog.fresh():
         return None  # (re)loading projects reads files: not on the event loop
     snapshot = runtime.catalog.snapshot()
-    name = runtime.tokens.cached(token, snapshot.projects)
+    name = runtime.tokens.cached(token, snapshot.inboxes)
     if name is STALE:
         return None
     if name is None:
         raise UnknownInbox()
-    inbox_project = snapshot.projects[name]
-    if not runtime.secrets.ready_for(inbox_project.project):
+    target = Target(*snapshot.inboxes[name])
+    if not runtime.secrets.ready_for(target.project.project):
         return None
-    check_sender(inbox_project.project, headers, runtime.secrets)
-    return inbox_project
+    return _accept(target, headers, runtime)
 
 
 def idempotency_key(headers: Mapping[str, str]) -> str | None:
@@ -89,49 +112,54 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def plan_message(runtime: InboxRuntime, inbox_project: InboxProject, raw: bytes | bytearray, headers: dict[str, str], key: str | None) -> NewMessage:
+def plan_message(runtime: InboxRuntime, target: Target, raw: bytes | bytearray, headers: dict[str, str], key: str | None) -> NewMessage:
     """Check the body and decide its runs: everything a 202 promises, before anything is stored. A large
     body is not parsed whole: only what the project's filters look at is kept (see shape.py)."""
-    body, text = parse_message(
-        raw, max_depth=runtime.settings.max_depth, shape=inbox_project.shape, large_bytes=runtime.protection.large_body_bytes
-    )
+    webhook = target.webhook
+    shape = NOTHING if webhook is not None else target.project.shape  # a webhook matches nothing: it starts its workflow
+    body, text = parse_message(raw, max_depth=runtime.settings.max_depth, shape=shape, large_bytes=runtime.protection.large_body_bytes)
     message_id = new_message_id()
-    planned = tuple(
-        PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1))
-        for job in inbox_project.matching_jobs(body)
-    )
+    if webhook is not None:
+        workflow = webhook.workflow
+        planned = (PlannedRun(job=workflow.key, dag_id=workflow.dag_id, run_id=message_run_id(message_id, workflow.key, 1)),)
+    else:
+        planned = tuple(
+            PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1))
+            for job in target.project.matching_jobs(body)
+        )
     return NewMessage(
         id=message_id,
-        project=inbox_project.name,
+        project=target.name,
         received_at=utc_now_iso(),
         headers=headers,
         body_text=text,
         idempotency_key=key,
         runs=planned,
+        trigger=webhook.name if webhook is not None else None,
     )
 
 
-async def admit_limited(runtime: InboxRuntime, token: str, headers: Mapping[str, str], client: str) -> InboxProject:
+async def admit_limited(runtime: InboxRuntime, token: str, headers: Mapping[str, str], client: str) -> Target:
     """``admit``, under the failed-attempts budget of ``client`` (see guard.py)."""
     digest = credential_digest(token, headers)
     wait = runtime.limiter.retry_after(client)
     if wait and not runtime.limiter.known(client, digest):
         raise TooManyAttempts(wait)
     try:
-        inbox_project = admit_from_memory(runtime, token, headers)
-        if inbox_project is None:
-            inbox_project = await run_in_threadpool(admit, runtime, token, headers)
+        target = admit_from_memory(runtime, token, headers)
+        if target is None:
+            target = await run_in_threadpool(admit, runtime, token, headers)
     except UnknownInbox:
         runtime.limiter.failed(client)
         raise
     runtime.limiter.succeeded(client, digest)
-    return inbox_project
+    return target
 
 
 async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
                   client: str = "") -> Reply:
     """Handle one POST. Raises an InboxError subclass for anything the sender must fix."""
-    inbox_project = await admit_limited(runtime, token, headers, client)
+    target = await admit_limited(runtime, token, headers, client)
     key = idempotency_key(headers)
     slot = runtime.body_slots.slot()
     try:
@@ -143,9 +171,9 @@ async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str],
             raise (InboxBusy() if slot.waiting else BodyTimeout(seconds)) from None
         stored_headers = runtime.header_policy.storable(raw_headers)
         if not slot.held:
-            message = plan_message(runtime, inbox_project, raw, stored_headers, key)
+            message = plan_message(runtime, target, raw, stored_headers, key)
         else:
-            message = await run_in_threadpool(plan_message, runtime, inbox_project, raw, stored_headers, key)
+            message = await run_in_threadpool(plan_message, runtime, target, raw, stored_headers, key)
         del raw  # the text in the message is all that is kept
         reply_text = json.dumps(message.reply(), separators=(",", ":"))
         try:

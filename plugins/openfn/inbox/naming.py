@@ -42,3 +42,16 @@ def run_conf(*, project: str, message_id: str, body: Any, headers: dict[str, str
             "request": {"headers": headers, "message_id": message_id, "received_at": received_at},
         },
     }
+
+
+def workflow_run_conf(*, project: str, trigger: str, message_id: str, body: Any, headers: dict[str, str], received_at: str) -> dict:
+    """The DAG run conf of a message a workflow's webhook received (``trigger``: ``<workflow>/<trigger>``):
+    the run starts at that trigger, from ``{"data": <body>, "request": ...}`` as on Lightning."""
+    workflow, _, key = trigger.partition("/")
+    return {
+        "openfn": {"message_id": message_id, "project": project, "workflow": workflow, "trigger": key},
+        "state": {
+            "data": body,
+            "request": {"method": "POST", "headers": headers, "message_id": message_id, "received_at": received_at},
+        },
+    }

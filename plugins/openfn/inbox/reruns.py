@@ -67,10 +67,11 @@ def start_run(connection: Connection, database: Database, message_id: str, proje
 
 def reprocess(connection: Connection, database: Database, inbox_project: InboxProject, ids: list[str],
               requested_by: str | None = None, large_bytes: int = LARGE_BODY_BYTES) -> tuple[list[dict], list[dict]]:
-    """Runs for every matching autoprocess job of each message, messages in arrival order.
+    """Runs for every matching autoprocess job of each message, messages in arrival order; a message a
+    workflow's webhook received starts that workflow again, from the same input.
     Returns (started runs, errors): unknown ids and pairs refused by the 10-second rule are errors."""
     found = connection.execute(
-        sa.select(messages.c.id, sa.cast(messages.c.body, sa.Text).label("body"))
+        sa.select(messages.c.id, messages.c.trigger, sa.cast(messages.c.body, sa.Text).label("body"))
         .where(messages.c.id.in_(ids), messages.c.project == inbox_project.name)
         .order_by(messages.c.seq)
     ).all()  # fmt: skip
@@ -82,8 +83,7 @@ def reprocess(connection: Connection, database: Database, inbox_project: InboxPr
             errors.append({"message_id": message_id, "error": "message_not_found",
                            "message": f"There is no message {message_id!r} in project {inbox_project.name!r}; check the id."})  # fmt: skip
     for row in found:
-        body = read_stored(row.body, shape=inbox_project.shape, large_bytes=large_bytes)
-        for job in inbox_project.matching_jobs(body):
+        for job in _targets(inbox_project, row, large_bytes, errors):
             try:
                 planned = start_run(connection, database, row.id, inbox_project.name, job, "reprocess", requested_by)
             except TooSoon as refused:
@@ -91,3 +91,15 @@ def reprocess(connection: Connection, database: Database, inbox_project: InboxPr
                 continue
             started.append({"message_id": row.id, "job": planned.job, "dag_id": planned.dag_id, "run_id": planned.run_id})
     return started, errors
+
+
+def _targets(inbox_project: InboxProject, row, large_bytes: int, errors: list[dict]) -> list:
+    """What a stored message starts again: the jobs whose filters it matches, or its webhook's workflow."""
+    if row.trigger is None:
+        return inbox_project.matching_jobs(read_stored(row.body, shape=inbox_project.shape, large_bytes=large_bytes))
+    workflow = inbox_project.project.workflows.get(row.trigger.partition("/")[0])
+    if workflow is None:
+        errors.append({"message_id": row.id, "error": "workflow_not_found",
+                       "message": f"The workflow of trigger {row.trigger} is no longer in project {inbox_project.name!r}; restore it first."})  # fmt: skip
+        return []
+    return [workflow]

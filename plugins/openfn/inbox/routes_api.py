@@ -18,6 +18,7 @@ from openfn.inbox.jobstates import STATES, job_states
 from openfn.inbox.receipts import all_runs
 from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
 from openfn.inbox.routes_inbox import runtime_of
+from openfn.inbox.routes_workflows import steps_for, workflow_listing
 from openfn.inbox.runtime import InboxRuntime
 from openfn.inbox.tokens import ensure_token, weakness
 from openfn.inbox.login import require_user
@@ -49,7 +50,7 @@ def _chain_dag_ids(runtime: InboxRuntime, project_names) -> list[str]:
 
 def _job_order(runtime: InboxRuntime, project: str) -> list[str]:
     found = runtime.catalog.get(project)
-    return list(found.project.jobs) if found else []
+    return [*found.project.jobs, *found.project.workflows] if found else []
 
 
 def _state(value: str | None) -> str | None:
@@ -128,6 +129,8 @@ def message_detail(message_id: str, request: Request, access: Allowed) -> Respon
         if row is None:
             raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
         views = all_runs(connection, [message_id], _chain_dag_ids(runtime, [row.project]))[message_id]
+        runs = [view.as_dict() for view in views]
+        steps_for(connection, runtime, row.project, runs)
     placeholder = raw_placeholder()
     payload = {
         "id": row.id,
@@ -136,8 +139,10 @@ def message_detail(message_id: str, request: Request, access: Allowed) -> Respon
         "headers": json.loads(row.headers),
         "body": placeholder,
         "job_states": job_states(views, _job_order(runtime, row.project)),
-        "runs": [view.as_dict() for view in views],
+        "runs": runs,
     }
+    if row.trigger:
+        payload["trigger"] = row.trigger
     errors = [{"job": v.job, "run_id": v.run_id, "error": v.error} for v in views if v.error]
     if errors:
         payload["dispatch_errors"] = errors
@@ -183,13 +188,7 @@ def run_again(message_id: str, body: RunRequest, request: Request, access: Allow
     inbox_project = runtime.catalog.get(row.project)
     if inbox_project is None:
         raise NotFound("project", row.project, fix="Restore the project folder, or fix its project.yaml (see the DAG import errors).")
-    job = inbox_project.project.jobs.get(body.job)
-    if job is None:
-        raise NotFound("job", body.job, fix=f"Use one of: {', '.join(inbox_project.project.jobs)}.")
-    if job.trigger.kind != "message":
-        raise InvalidRequest(f"Job {job.key!r} has a {job.trigger.kind} trigger; only message-filter jobs run for a message", fix="Pick a job with a message filter.")
-    if not job.enabled:
-        raise Conflict(f"Job {job.key!r} is disabled (enabled: false in project.yaml)", fix="Enable it in project.yaml first.")
+    job = _rerunnable(inbox_project.project, row, body.job)
     require_trigger(access.user, [job.dag_id])
     try:
         with database.write() as connection:
@@ -209,7 +208,8 @@ def reprocess(project: str, body: ReprocessRequest, request: Request, access: Al
     inbox_project = runtime.catalog.get(project)
     if inbox_project is None or not access.can_read(project):
         raise NotFound("project", project, fix="GET /openfn/api/projects lists the projects.")
-    require_trigger(access.user, [job.dag_id for job in inbox_project.project.message_jobs()])
+    webhook_dags = [hook.workflow.dag_id for hook in inbox_project.webhooks.values()]
+    require_trigger(access.user, [job.dag_id for job in inbox_project.project.message_jobs()] + list(dict.fromkeys(webhook_dags)))
     database = runtime.database
     try:
         with database.write() as connection:
@@ -220,6 +220,24 @@ def reprocess(project: str, body: ReprocessRequest, request: Request, access: Al
     runtime.ensure_started()
     runtime.wake_dispatcher()
     return {"data": started, "errors": errors}
+
+
+def _rerunnable(project, row, key: str):
+    """The job (or the workflow, for a message its webhook received) that may run again for this message."""
+    if row.trigger:
+        workflow = project.workflows.get(row.trigger.partition("/")[0])
+        if workflow is None or key != workflow.key:
+            raise InvalidRequest(f"Message {row.id} came through the webhook {row.trigger}; only its workflow runs again for it",
+                                 fix=f"Ask for `{row.trigger.partition('/')[0]}`, or retry one of its steps (POST .../runs/<run_id>/retry).")  # fmt: skip
+        return workflow
+    job = project.jobs.get(key)
+    if job is None:
+        raise NotFound("job", key, fix=f"Use one of: {', '.join(project.jobs)}.")
+    if job.trigger.kind != "message":
+        raise InvalidRequest(f"Job {job.key!r} has a {job.trigger.kind} trigger; only message-filter jobs run for a message", fix="Pick a job with a message filter.")
+    if not job.enabled:
+        raise Conflict(f"Job {job.key!r} is disabled (enabled: false in project.yaml)", fix="Enable it in project.yaml first.")
+    return job
 
 
 def _reraise_store(error: Exception):
@@ -243,17 +261,18 @@ def projects(request: Request, access: Allowed) -> dict:
     broken projects (``errors``) only for users who may read every DAG."""
     runtime = runtime_of(request)
     snapshot = runtime.catalog.snapshot()
-    tokens = runtime.tokens.tokens(snapshot.projects)
+    tokens = runtime.tokens.tokens(snapshot.inboxes)
     listed = []
     for name, inbox_project in sorted(snapshot.projects.items()):
         if not access.can_read(name):
             continue
         project = inbox_project.project
         dag_ids = dag_ids_of(project)
-        shown_url = weak = None
+        shown_url = weak = urls = None
         if may_see_token(access.user, name, dag_ids):
             token = tokens.get(name) or ensure_token(name)
             shown_url, weak = inbox_url(request, token), weakness(token)
+            urls = {hook: inbox_url(request, tokens.get(hook) or ensure_token(hook)) for hook in inbox_project.webhooks}
         listed.append({
             "name": name,
             "inbox_url": shown_url,
@@ -266,6 +285,7 @@ def projects(request: Request, access: Allowed) -> dict:
                 for job in project.jobs.values()
             ],
             "triggers": [_trigger(trigger) for trigger in project.triggers.values()],
+            "workflows": workflow_listing(project, urls),
             "problems": [str(problem) for problem in project.problems],
         })  # fmt: skip
     errors = [str(error) for error in snapshot.errors] if access.everything else []

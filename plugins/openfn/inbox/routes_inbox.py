@@ -47,13 +47,15 @@ async def ping(request: Request) -> Response:
     if wait and not runtime.limiter.known(client, credential_digest(token, request.headers)):
         raise TooManyAttempts(wait)
     try:
-        inbox_project = await run_in_threadpool(intake.find_project, runtime, token)
+        target = await run_in_threadpool(intake.find_target, runtime, token)
     except UnknownInbox:
         runtime.limiter.failed(client)
         raise
-    return JSONResponse(
-        {"message": f"This is the inbox of OpenFn project {inbox_project.name!r}: POST a JSON message here to start its jobs."}
-    )
+    if target.webhook is not None:
+        workflow = target.webhook.workflow
+        return JSONResponse({"message": f"This is the webhook of workflow {workflow.name!r} of OpenFn project {target.name!r}: "
+                                        "POST a JSON message here to start a run of the workflow."})  # fmt: skip
+    return JSONResponse({"message": f"This is the inbox of OpenFn project {target.name!r}: POST a JSON message here to start its jobs."})
 
 
 routes = [

@@ -33,6 +33,7 @@ messages = sa.Table(
     sa.Column("body", sa.Text().with_variant(JSONB(), "postgresql"), nullable=False),
     sa.Column("idempotency_key", sa.String(255)),
     sa.Column("reply", sa.Text(), nullable=False),
+    sa.Column("trigger", sa.String(500)),  # '<workflow>/<trigger>': came through a workflow's webhook (None: the project inbox)
     sa.Column("erased_at", sa.Float()),  # set when body and headers were erased (data-protection request)
     sa.Column("erased_by", sa.String(512)),
     sa.UniqueConstraint("project", "idempotency_key", name="openfn_message_idempotency_uq"),
@@ -96,7 +97,7 @@ def ensure_schema(database: Database) -> None:
 
 
 # Columns added after the first release: tables created before lack them (create_all adds no columns).
-_ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by")]
+_ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by"), (messages, "trigger")]
 
 
 def _add_missing_columns(connection) -> None:

@@ -31,6 +31,7 @@ class NewMessage:
     body_text: str
     idempotency_key: str | None
     runs: tuple[PlannedRun, ...]
+    trigger: str | None = None  # '<workflow>/<trigger>' when a workflow's webhook received it
 
     def reply(self) -> dict:
         """The 202 reply of SPEC §6 (stored, so a retry with the same Idempotency-Key gets it again)."""
@@ -68,6 +69,7 @@ def _row(message: NewMessage, reply_text: str) -> dict:
         "headers": json.dumps(message.headers, ensure_ascii=False),
         "body": RawJson(message.body_text),
         "idempotency_key": message.idempotency_key,
+        "trigger": message.trigger,
         "reply": reply_text,
     }
 

@@ -43,8 +43,11 @@ def weakness(token: str) -> str | None:
     return None
 
 
-def token_variable(project: str) -> str:
-    return f"openfn_inbox_token_{project.replace('-', '_')}"
+def token_variable(inbox: str) -> str:
+    """The Variable of an inbox: ``openfn_inbox_token_<project>`` for a project's inbox, and
+    ``openfn_inbox_token_<project>__<workflow>__<trigger>`` for a workflow's webhook (inbox name
+    ``<project>/<workflow>/<trigger>``); ``-`` becomes ``_``."""
+    return "openfn_inbox_token_" + "__".join(part.replace("-", "_") for part in inbox.split("/"))
 
 
 def _read(key: str) -> str | None:
@@ -85,7 +88,7 @@ def _insert_if_absent(key: str, value: str, project: str) -> None:
 
 
 def ensure_token(project: str) -> str:
-    """The project's inbox token, generated and kept on first use."""
+    """The inbox's token (a project, or ``<project>/<workflow>/<trigger>``), generated and kept on first use."""
     key = token_variable(project)
     token = _read(key)
     if token is None:
