@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# `make lock` keeps every pin of the current lock that still fits (so adding a requirement adds only what
+# it needs); `make lock UPGRADE=1` re-resolves everything to the newest releases.
+KEEP_PINS = $(if $(UPGRADE),,-c requirements.txt)
+KEEP_DEV_PINS = $(if $(UPGRADE),,-c requirements.txt -c requirements-dev.txt)
 
 .PHONY: help run test bench venv venv-dev system-deps lock clean
 
@@ -10,7 +14,7 @@ help:
 	@echo "make run    - start Airflow (standalone, SQLite) with every project under include/jobs"
 	@echo "make test   - install what is missing (PostgreSQL included) and run every test"
 	@echo "make bench  - run the benchmarks in bench/ and print their tables"
-	@echo "make lock   - re-resolve requirements*.in into the locked requirements*.txt"
+	@echo "make lock   - lock requirements*.in into requirements*.txt, keeping current pins (UPGRADE=1: newest)"
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -40,10 +44,10 @@ bench: venv-dev system-deps
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
-	.lockenv/bin/pip install --quiet -r requirements.in
+	.lockenv/bin/pip install --quiet -r requirements.in $(KEEP_PINS)
 	{ echo "# Locked runtime set for requirements.in (Python 3.11). Regenerate with: make lock"; .lockenv/bin/pip freeze; } > requirements.txt
-	.lockenv/bin/pip install --quiet -r requirements-dev.in
-	{ echo "# Locked test/benchmark set for requirements-dev.in, on top of requirements.txt. Regenerate with: make lock"; \
+	.lockenv/bin/pip install --quiet -r requirements-dev.in $(KEEP_DEV_PINS)
+	{ echo "# Locked test/benchmark set for requirements-dev.in, installed on top of requirements.txt. Regenerate with: make lock"; \
 	  .lockenv/bin/pip freeze | grep -vxFf <(grep -v '^#' requirements.txt); } > requirements-dev.txt
 	rm -rf .lockenv
 
