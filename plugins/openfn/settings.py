@@ -14,6 +14,10 @@ DEFAULTS = {
     "strict_mode": "False",
     "max_body_bytes": str(8 * 1024 * 1024),
     "max_depth": "64",
+    # A run whose worker died (machine lost, OOM, kill -9) is started again this many times, after this
+    # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
+    "lost_run_retries": "1",
+    "lost_run_retry_delay_seconds": "10",
 }
 
 
@@ -23,6 +27,8 @@ class Settings:
     strict_mode: bool
     max_body_bytes: int
     max_depth: int
+    lost_run_retries: int
+    lost_run_retry_delay_seconds: float
 
 
 def _get(name: str) -> str:
@@ -39,6 +45,8 @@ def get_settings() -> Settings:
         strict_mode=_get("strict_mode").strip().lower() in ("true", "1", "yes", "on"),
         max_body_bytes=int(_get("max_body_bytes")),
         max_depth=int(_get("max_depth")),
+        lost_run_retries=int(_get("lost_run_retries")),
+        lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
     )
 
 
