@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from openfn.inbox.readiness import routes as readiness_routes
 from openfn.inbox.responses import install_error_handlers
 from openfn.inbox.routes_api import router as api_router
 from openfn.inbox.routes_inbox import routes as inbox_routes
@@ -58,7 +59,7 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
         redoc_url=None,
     )
     app.state.openfn_runtime = runtime
-    app.router.routes.extend(inbox_routes)
+    app.router.routes.extend(inbox_routes + readiness_routes)
     app.include_router(api_router)
     install_error_handlers(app)
     return app
