@@ -18,6 +18,8 @@ DEFAULTS = {
     # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
     "lost_run_retries": "1",
     "lost_run_retry_delay_seconds": "10",
+    # The address senders use for inbox URLs; empty: [api] base_url (see openfn/inbox/urls.py)
+    "inbox_base_url": "",
 }
 
 
@@ -29,6 +31,7 @@ class Settings:
     max_depth: int
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
+    inbox_base_url: str
 
 
 def _get(name: str) -> str:
@@ -47,6 +50,7 @@ def get_settings() -> Settings:
         max_depth=int(_get("max_depth")),
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
+        inbox_base_url=_get("inbox_base_url").strip(),
     )
 
 
