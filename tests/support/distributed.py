@@ -43,7 +43,7 @@ class DistributedDeployment(AirflowDeployment):
     def __init__(self, root: Path, *, jobs_dir: Path, workers: int = 2, extra_env: dict[str, str] | None = None) -> None:
         self.root = root
         self.jobs_dir = jobs_dir
-        self.postgres = PostgresServer()
+        self.postgres = PostgresServer(durable_commits=True)  # it is crashed on purpose: a 202 must survive that
         self.redis = RedisServer()
         self.extra_env = extra_env or {}
         self.worker_count = workers

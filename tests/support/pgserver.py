@@ -43,8 +43,11 @@ def _free_port() -> int:
 class PostgresServer:
     """One private PostgreSQL cluster. Use as a context manager, or call ``start()`` and ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable_commits: bool = False) -> None:
         self.bindir = find_bindir()
+        # Tests need no durability against a machine crash (fsync off), and most not even against a crash of
+        # the server (synchronous_commit off). A test that crashes the server needs committed to mean stored.
+        self.durable_commits = durable_commits
         self.port: int | None = None
         self._base: Path | None = None
         # initdb refuses to run as root, so root hands the cluster to Debian's `postgres` user.
@@ -110,7 +113,9 @@ class PostgresServer:
 
     def _pg_ctl_start(self) -> None:
         options = (f"-p {self.port} -h 127.0.0.1 -k {self._base} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+                   "-c fsync=off -c full_page_writes=off -c max_connections=300")
+        if not self.durable_commits:
+            options += " -c synchronous_commit=off"
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self._base / "server.log"), "-w", "-o", options, "start")
 
     def crash(self) -> None:
