@@ -34,7 +34,17 @@ TEST_SPEED = {
     "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
     "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
 }
-SERVER_ONLY = ("AIRFLOW__DATABASE__", "AIRFLOW__API_AUTH__", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY")
+# What each deployment sets itself; everything else comes from deploy/*.env. docker-compose.yaml sets the
+# same keys (secrets as their _CMD variants) with its own values: tests/deploy/test_compose.py checks it.
+PER_DEPLOYMENT = (
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND",
+    "AIRFLOW__API__BASE_URL", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", "AIRFLOW__API__WORKERS",
+)  # fmt: skip
+# Settings only servers get: workers have no metadata database and sign or decrypt nothing.
+SERVER_ONLY = ("AIRFLOW__DATABASE__", "AIRFLOW__API_AUTH__", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY",
+               "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_")  # fmt: skip
 
 
 class DistributedDeployment(AirflowDeployment):
@@ -82,12 +92,7 @@ class DistributedDeployment(AirflowDeployment):
     def _server_env(self) -> dict[str, str]:
         from cryptography.fernet import Fernet
 
-        return {
-            **os.environ,
-            **base_env(self.home, self.jobs_dir),
-            **celery_settings(),
-            **TEST_SPEED,
-            # what each deployment sets itself (docker-compose.yaml: the same keys, its own addresses/secrets)
+        own = {  # what this deployment sets itself: its addresses and secrets
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.dsn.replace("postgresql://", "postgresql+psycopg2://"),
             "AIRFLOW__CELERY__BROKER_URL": self.redis.url(0),
             "AIRFLOW__CELERY__RESULT_BACKEND": self.redis.url(1),
@@ -99,8 +104,9 @@ class DistributedDeployment(AirflowDeployment):
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
             "AIRFLOW__API__WORKERS": "1",
-            **self.extra_env,
         }
+        assert sorted(own) == sorted(PER_DEPLOYMENT)
+        return {**os.environ, **base_env(self.home, self.jobs_dir), **celery_settings(), **TEST_SPEED, **own, **self.extra_env}
 
     def worker_env(self, name: str) -> dict[str, str]:
         """A worker's environment: no metadata database, no secrets that only servers need, its own home."""
