@@ -11,6 +11,7 @@ import pytest
 
 from openfn.operators.chain import downstream_run_id
 from tests.distributed.helpers import api, dumps, environ, receipt, runs_by_worker, token
+from tests.support.distributed import SERVER_ONLY
 
 pytestmark = [pytest.mark.distributed, pytest.mark.e2e]
 
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.distributed, pytest.mark.e2e]
 def test_workers_hold_no_metadata_database_setting_and_never_open_one(cluster):
     for name in cluster.workers:
         env = environ(cluster.processes[name].pid)
-        assert [key for key in env if key.startswith(("AIRFLOW__DATABASE__", "AIRFLOW__API_AUTH__"))] == []
+        assert [key for key in env if key.startswith(SERVER_ONLY)] == []  # no database, no server secret
         assert [key for key, value in env.items() if f":{cluster.postgres.port}/" in value] == []
         # Airflow creates its default SQLite file at start-up; nothing is ever stored in it.
         default_db = cluster.root / name / "airflow.db"

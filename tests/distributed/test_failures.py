@@ -93,6 +93,11 @@ def test_kill_9_of_an_api_server_loses_and_duplicates_nothing_and_runs_still_fin
         stream.wait_for(cluster, killed_at + 10)
         cluster.start_component("api-server-1")
         cluster.wait_healthy(url=cluster.api_servers[0], path="/openfn/ready")
+        # ready means ready: the restarted server takes a message at once
+        reply = httpx.post(urls[1], json={"kind": "wait", "seconds": 0, "sender": "first"}, timeout=10)
+        assert reply.status_code == 202, reply.text
+        with stream._lock:
+            stream.acknowledged[reply.json()["meta"]["message_id"]] = reply.json()["data"]
         stream.wait_for(cluster, len(stream.acknowledged) + 20)
     assert 500 not in stream.statuses
     assert _stored(cluster, stream.acknowledged) == set(stream.acknowledged)  # nothing acknowledged is lost

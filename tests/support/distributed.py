@@ -56,7 +56,6 @@ class DistributedDeployment(AirflowDeployment):
         self.postgres = PostgresServer(durable_commits=True)  # it is crashed on purpose: a 202 must survive that
         self.redis = RedisServer()
         self.extra_env = extra_env or {}
-        self.worker_count = workers
         super().__init__(root / "home", jobs_dir=jobs_dir, db_uri="", extra_env=None)
         self.balancer_port = self.port
         self.url = f"http://127.0.0.1:{self.balancer_port}"
