@@ -133,6 +133,17 @@ class DistributedDeployment(AirflowDeployment):
         self.commands["balancer"] = ([HAPROXY, "-f", str(HAPROXY_CFG), "-db"], balancer)
 
     # --- using it -------------------------------------------------------------------------------------
+    def restart_exited(self) -> list[str]:
+        """Start again each component that exited, as compose's ``restart: always`` does; returns their names.
+
+        Some Airflow components (the dag-processor, at times) exit when the metadata database goes away
+        and count on their supervisor to start them again."""
+        exited = [name for name, process in self.processes.items() if process.poll() is not None]
+        for name in exited:
+            del self.processes[name]
+            self.start_component(name)
+        return exited
+
     def restart_postgres(self) -> None:
         """A crash and restart of the metadata database (clients are cut off; it recovers from its WAL)."""
         self.postgres.crash()
