@@ -8,13 +8,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 KEEP_PINS = $(if $(UPGRADE),,-c requirements.txt)
 KEEP_DEV_PINS = $(if $(UPGRADE),,-c requirements.txt -c requirements-dev.txt)
 
-.PHONY: help run test bench venv venv-dev system-deps lock clean
+.PHONY: help run test bench venv venv-dev js system-deps lock adaptor credentials export clean
 
 help:
 	@echo "make run    - start Airflow (standalone, SQLite) with every project under include/jobs"
-	@echo "make test   - install what is missing (PostgreSQL included) and run every test"
+	@echo "make test   - install what is missing (PostgreSQL, Node.js included) and run every test"
 	@echo "make bench  - run the benchmarks in bench/ and print their tables"
 	@echo "make lock   - lock requirements*.in into requirements*.txt, keeping current pins (UPGRADE=1: newest)"
+	@echo "make adaptor ADD=@openfn/language-http@7.2.10 - add an adaptor version for JavaScript jobs"
+	@echo "make credentials PROJECT=include/jobs/<folder> - move credential values out of project.yaml"
+	@echo "make export PROJECT=include/jobs/<folder> [FORMAT=portability] [OUT=file] - a Lightning project, back in Lightning's format"
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -30,17 +33,33 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 venv: $(VENV)/.runtime
 venv-dev: $(VENV)/.dev
 
+# The JavaScript runtime and adaptors, from js/package-lock.json (Node.js itself comes from system-deps).
+js/node_modules/.installed: js/package.json js/package-lock.json
+	scripts/system-deps.sh nodejs
+	scripts/js-install.sh
+
+js: js/node_modules/.installed
+
 system-deps:
 	scripts/system-deps.sh
 
-run: venv
+run: venv js
 	scripts/run.sh
 
-test: venv-dev system-deps
+test: venv-dev system-deps js
 	scripts/test.sh
 
-bench: venv-dev system-deps
+bench: venv-dev system-deps js
 	scripts/bench.sh
+
+adaptor:
+	scripts/add-adaptor.sh "$(ADD)"
+
+credentials: venv
+	ARGS="$(ARGS)" scripts/credentials.sh "$(PROJECT)"
+
+export: venv js
+	FORMAT="$(FORMAT)" OUT="$(OUT)" scripts/export.sh "$(PROJECT)"
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
@@ -52,4 +71,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .airflow
+	rm -rf $(VENV) .airflow js/node_modules

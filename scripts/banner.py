@@ -25,7 +25,10 @@ def main() -> None:
     for project in report.projects:
         print(f"\nProject {project.name} ({project.file})")
         for job in project.jobs.values():
-            print(f"  DAG {job.dag_id:40} trigger: {job.trigger.kind}")
+            language = "JavaScript" if job.language == "javascript" else "Python"
+            print(f"  DAG {job.dag_id:40} trigger: {job.trigger.kind:8} {language}")
+        for problem in project.problems:
+            print(f"  CANNOT RUN: {problem}")
         print_inbox(project, base)
     for error in report.errors:
         print(f"\nBROKEN PROJECT: {error}")

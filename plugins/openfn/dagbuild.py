@@ -6,19 +6,30 @@ import datetime
 import logging
 
 from openfn.errors import OpenFnError, ProjectError
+from openfn.runtime.runner import JobCode, airflow_timeout
 from openfn.settings import get_settings
 from openfn.spec import Job, Project, load_projects
+from openfn.spec.workflow import Step, Workflow
 
 log = logging.getLogger("openfn.dags")
 
 
 class ProjectLoadErrors(OpenFnError):
-    """Raised by the error-report DAG file so Airflow lists broken projects under DAG import errors."""
+    """Raised by the error-report DAG file so Airflow lists broken projects, and jobs that cannot run,
+    under DAG import errors."""
 
-    def __init__(self, errors: list[ProjectError]) -> None:
-        self.errors = errors
-        lines = "\n".join(f"- {error}" for error in errors)
-        super().__init__(f"{len(errors)} OpenFn project(s) could not be loaded (every other project loaded):\n{lines}")
+    def __init__(self, errors: list[ProjectError], problems: list[ProjectError] = ()) -> None:
+        self.errors = list(errors)
+        self.problems = list(problems)
+        parts = []
+        if self.errors:
+            files = len({error.file for error in self.errors})
+            lines = "\n".join(f"- {error}" for error in self.errors)
+            parts.append(f"{files} OpenFn project(s) could not be loaded (every other project loaded):\n{lines}")
+        if self.problems:
+            lines = "\n".join(f"- {problem}" for problem in self.problems)
+            parts.append(f"{len(self.problems)} problem(s) stop OpenFn jobs from running (their DAGs exist; their runs fail at once):\n{lines}")
+        super().__init__("\n\n".join(parts))
 
 
 def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) -> dict:
@@ -28,15 +39,22 @@ def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) 
     settings = get_settings()
     only_project, _, only_job = only_dag_id.partition(".") if only_dag_id else (None, "", None)
     report = load_projects(settings.jobs_dir, only=only_project or None, only_job=only_job or None)
-    for error in report.errors:
+    for error in report.errors + report.problems:
         log.error("%s", error)
-    if settings.strict_mode and report.errors:
-        raise report.errors[0]
+    if settings.strict_mode and (report.errors or report.problems):
+        raise (report.errors or report.problems)[0]
     dags = {}
     for project in report.projects:
-        for job in project.jobs.values():
-            if only_dag_id is None or job.dag_id == only_dag_id:
-                dags[job.dag_id] = build_dag(project, job, run_task_only=only_task_id == "run")
+        builds = [(job.dag_id, lambda job=job: build_dag(project, job, run_task_only=only_task_id == "run")) for job in project.jobs.values()]
+        builds += [(flow.dag_id, lambda flow=flow: build_workflow_dag(project, flow)) for flow in project.workflows.values()]
+        for dag_id, build in builds:
+            if only_dag_id is None or dag_id == only_dag_id:
+                try:
+                    dags[dag_id] = build()
+                except Exception:  # one DAG that Airflow refuses must not hide the others
+                    log.exception("Cannot build the DAG %s (project %s)", dag_id, project.file)
+                    if settings.strict_mode:
+                        raise
     return dags
 
 
@@ -51,8 +69,8 @@ def dags_for_this_parse() -> dict:
 def raise_project_errors() -> None:
     """Make broken projects visible in Airflow's UI ("DAG import errors") without hiding the others."""
     report = load_projects(get_settings().jobs_dir)
-    if report.errors:
-        raise ProjectLoadErrors(report.errors)
+    if report.errors or report.problems:
+        raise ProjectLoadErrors(report.errors, report.problems)
 
 
 def _schedule(job: Job):
@@ -74,10 +92,13 @@ def _doc(project: Project, job: Job) -> str:
         "fail": lambda: f"fail: runs after `{trigger.upstream}` fails",
     }[trigger.kind]()
     source = job.expression_file.name if job.expression_file else "inline JavaScript"
+    adaptor = f"{job.adaptor_package}@{job.adaptor_installed}" if job.adaptor_installed else job.adaptor
+    problem = f"\n**This job cannot run:** {job.problem}\n" if job.problem else ""
     return (
         f"**OpenFn job** `{job.key}` of project `{project.name}` ({project.file})\n\n"
-        f"- Trigger: {detail}\n- Expression: `{source}` ({job.language}), adaptor `{job.adaptor}`\n"
+        f"- Trigger: {detail}\n- Expression: `{source}` ({job.language}), adaptor `{adaptor}`; timeout {job.timeout:g} s\n"
         f"- Credential: `{job.credential.conn_id if job.credential else 'none'}`; autoprocess: {job.autoprocess}; enabled: {job.enabled}\n"
+        f"{problem}"
     )
 
 
@@ -104,14 +125,12 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
     ) as dag:
         run = OpenFnJobOperator(
             task_id="run",
-            project=project.name,
-            job=job.key,
-            language=job.language,
-            expression_file=str(job.expression_file) if job.expression_file else None,
+            code=job_code(job),
             conn_id=job.credential.conn_id if job.credential else None,
-            adaptor=job.adaptor,
             carries_state=cron,
             enabled=job.enabled,
+            problem=job.problem,
+            execution_timeout=datetime.timedelta(seconds=airflow_timeout(job.language, job.timeout)),
             state_notifier=notifier,
             on_failure_callback=notifier,
             # On the task, not as DAG default_args: only the job is retried, and default_args cost a
@@ -124,6 +143,20 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
         if not run_task_only:
             _chain(project, job, run, settings)
     return dag
+
+
+def job_code(job: Job) -> JobCode:
+    return JobCode(
+        project=job.project,
+        key=job.key,
+        language=job.language,
+        adaptor=job.adaptor,
+        expression_file=str(job.expression_file) if job.expression_file else None,
+        expression=job.expression,
+        adaptor_package=job.adaptor_package,
+        adaptor_version=job.adaptor_installed,
+        timeout=job.timeout,
+    )
 
 
 def _chain(project: Project, job: Job, run, settings) -> None:
@@ -144,3 +177,81 @@ def _chain(project: Project, job: Job, run, settings) -> None:
     if fail_jobs:
         # A fail trigger that fired would otherwise make the DAG run look successful.
         run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+
+
+# --- Lightning workflows: one DAG per workflow, one task per step (SPEC §11) -----------------------------------
+RESULT_TASK = "openfn_result"
+
+
+def step_code(step: Step, project: str) -> JobCode:
+    return JobCode(
+        project=project, key=step.key, language="javascript", adaptor=step.adaptor, workflow=step.workflow,
+        expression_file=str(step.expression_file) if step.expression_file else None, expression=step.expression,
+        adaptor_package=step.adaptor_package, adaptor_version=step.adaptor_installed, timeout=step.timeout,
+    )  # fmt: skip
+
+
+def _workflow_doc(project: Project, workflow: Workflow) -> str:
+    triggers = ", ".join(
+        f"`{t.key}` (webhook, {'enabled' if t.enabled else 'disabled'})" if t.kind == "webhook"
+        else f"`{t.key}` (cron `{t.cron}`, {'enabled' if t.enabled else 'disabled'}{', cursor: step `' + t.cursor_step + '`' if t.cursor_step else ''})"
+        for t in workflow.triggers.values()
+    ) or "none"  # fmt: skip
+    problems = "".join(f"\n- **Cannot run:** step `{s.key}`: {s.problem}" for s in workflow.steps.values() if s.problem)
+    return (
+        f"**OpenFn Lightning workflow** `{workflow.name}` of project `{project.title or project.name}` ({project.file})\n\n"
+        f"- Triggers: {triggers}\n- Steps: {', '.join(f'`{key}`' for key in workflow.steps)}; the task `{RESULT_TASK}` "
+        f"decides the run's outcome as Lightning does{problems}\n"
+    )
+
+
+def build_workflow_dag(project: Project, workflow: Workflow):
+    """A workflow's DAG: one task per step, edges as dependencies, then ``openfn_result``."""
+    from airflow.sdk import DAG, CronTriggerTimetable, TriggerRule
+
+    from openfn.notify import OpenFnNotifier
+    from openfn.operators.step import OpenFnStepOperator
+    from openfn.operators.workflow_result import WorkflowResultOperator
+
+    cron = workflow.cron
+    notifier = OpenFnNotifier(project=project.name, job=workflow.key, recipients=project.notify_email) if project.notify_email else None
+    kinds = sorted({trigger.kind for trigger in workflow.triggers.values()})
+    default_trigger = cron.key if cron else next((t.key for t in workflow.triggers.values() if t.enabled), next(iter(workflow.triggers), None))
+    with DAG(
+        dag_id=workflow.dag_id,
+        schedule=CronTriggerTimetable(cron.cron, timezone=cron.timezone) if cron else None,
+        catchup=False,
+        max_active_runs=1 if cron else 16,
+        tags=["openfn", f"project:{project.name}", "lightning"] + [f"trigger:{kind}" for kind in kinds],
+        doc_md=_workflow_doc(project, workflow),
+    ) as dag:
+        tasks = {}
+        for step in workflow.steps.values():
+            incoming = [edge for edge in workflow.incoming(step.key) if edge.enabled]
+            sources = tuple(dict.fromkeys(edge.source for edge in incoming if not edge.from_trigger))
+            tasks[step.key] = OpenFnStepOperator(
+                task_id=step.key,
+                code=step_code(step, project.name),
+                sources=sources,
+                trigger_edges={edge.source: edge.runtime_condition for edge in incoming if edge.from_trigger},
+                next_edges={edge.target: edge.runtime_condition for edge in workflow.outgoing(step.key)},
+                default_trigger=default_trigger,
+                cron_trigger=cron.key if cron else None,
+                conn_id=step.credential.conn_id if step.credential else None,
+                problem=step.problem,
+                cursor=cron is not None and cron.cursor_step == step.key,
+                state_notifier=notifier,
+                trigger_rule=TriggerRule.ALL_DONE if sources else TriggerRule.ALL_SUCCESS,
+                execution_timeout=datetime.timedelta(seconds=airflow_timeout("javascript", step.timeout)),
+                retries=0,
+            )
+        for task in tasks.values():
+            for source in task.sources:
+                tasks[source] >> task
+        result = WorkflowResultOperator(
+            task_id=RESULT_TASK, steps=tuple(workflow.steps), saves_final_state=cron is not None and cron.cursor_step is None,
+            state_notifier=notifier, on_failure_callback=notifier, trigger_rule=TriggerRule.ALL_DONE, retries=0,
+        )  # fmt: skip
+        for task in tasks.values():
+            task >> result
+    return dag

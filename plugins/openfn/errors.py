@@ -40,21 +40,29 @@ class JobFailed(OpenFnError):
     """A job failed while running: names the job, the operation (index and name) and the cause.
 
     ``state`` is the state before the failing operation, handed (with ``errors``) to fail triggers.
+    ``operation`` may be None when the runtime does not say which operation failed (JavaScript jobs name
+    the line instead, in the cause); ``error_type`` then is the runtime's own name for the error.
     """
 
-    def __init__(self, job: str, index: int | None, operation: str, cause: BaseException | str) -> None:
+    def __init__(self, job: str, index: int | None, operation: str | None, cause: BaseException | str, *, error_type: str | None = None) -> None:
         self.job = job
         self.index = index
         self.operation = operation
         self.cause = cause
         self.state: dict | None = None
+        self._error_type = error_type
         reason = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
+        if operation is None:
+            super().__init__(f"Job {job!r} failed: {reason}")
+            return
         where = f"operation {index} ({operation})" if index is not None else operation
         super().__init__(f"Job {job!r} failed at {where}: {reason}")
 
     @property
     def error_type(self) -> str:
         """The cause's exception type, as OpenFn reports it in ``errors``."""
+        if self._error_type:
+            return self._error_type
         return type(self.cause).__name__ if isinstance(self.cause, BaseException) else "JobError"
 
 

@@ -14,6 +14,9 @@ DEFAULTS = {
     "strict_mode": "False",
     "max_body_bytes": str(8 * 1024 * 1024),
     "max_depth": "64",
+    "js_dir": str(REPO_ROOT / "js"),  # package.json + node_modules of the JavaScript runtime and adaptors
+    "node": "node",  # the Node.js binary (>= 20.18) that runs JavaScript jobs
+    "job_timeout_seconds": "300",  # a job without `timeout:` is stopped after this long (OpenFn's 5 minutes)
     # A run whose worker died (machine lost, OOM, kill -9) is started again this many times, after this
     # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
     "lost_run_retries": "1",
@@ -29,6 +32,9 @@ class Settings:
     strict_mode: bool
     max_body_bytes: int
     max_depth: int
+    js_dir: Path
+    node: str
+    job_timeout_seconds: float
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
@@ -48,6 +54,9 @@ def get_settings() -> Settings:
         strict_mode=_get("strict_mode").strip().lower() in ("true", "1", "yes", "on"),
         max_body_bytes=int(_get("max_body_bytes")),
         max_depth=int(_get("max_depth")),
+        js_dir=Path(_get("js_dir")).expanduser(),
+        node=_get("node"),
+        job_timeout_seconds=float(_get("job_timeout_seconds")),
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),

@@ -15,22 +15,24 @@ def quickstart_files() -> dict[str, str]:
     text = (REPO / "README.md").read_text()
     section = text[text.index("## Quickstart"):text.index("## Reference")]
     files = {}
-    for name, block in re.findall(r"(`[\w.]+`|Create `include/jobs/clinic/project.yaml`)[^`]*?```(?:yaml|python)\n(.*?)```", section, re.S):
+    for name, block in re.findall(r"(`[\w.]+`|Create `include/jobs/clinic/project.yaml`)[^`]*?```(?:yaml|python|javascript)\n(.*?)```", section, re.S):
         filename = "project.yaml" if "project.yaml" in name else name.strip("`")
         files[filename] = textwrap.dedent(block)
     return files
 
 
-def test_quickstart_has_the_project_and_its_three_jobs():
-    assert sorted(quickstart_files()) == ["confirm.py", "project.yaml", "register_patient.py", "weekly_count.py"]
+def test_quickstart_has_the_project_and_its_three_jobs_in_both_languages():
+    assert sorted(quickstart_files()) == ["confirm.py", "project.yaml", "register_patient.js", "weekly_count.py"]
 
 
-def test_quickstart_project_loads_and_runs(tmp_path, sync_dags, db):
+def test_quickstart_project_loads_and_runs_both_languages(tmp_path, sync_dags, db):
     folder = tmp_path / "clinic"
     folder.mkdir()
     for name, text in quickstart_files().items():
         (folder / name).write_text(text)
     project = load_project(folder)
+    assert [job.language for job in project.jobs.values()] == ["javascript", "python", "python"]
+    assert project.problems == ()
     assert sorted(job.dag_id for job in project.jobs.values()) == ["clinic.after-registration", "clinic.register-patient", "clinic.weekly-count"]
     dags = sync_dags(build_dag(project, job) for job in project.jobs.values())
     form = {"formID": "patient_registration_v7", "name": "jack wilshere", "dob": "1986-05-16"}

@@ -90,12 +90,28 @@ def test_retries_disabled_jobs_and_credentials_reach_the_operator(make_project):
     assert "disabled" in dag.tags
 
 
-def test_javascript_jobs_get_a_dag(tmp_path):
+def test_javascript_jobs_get_a_dag_with_their_code_and_installed_adaptor():
     project = load_project(REPO / "tests" / "fixtures" / "v1-export")
-    dag = build_dag(project, project.jobs["job-1"])
-    run = dag.get_task("run")
-    assert (dag.dag_id, run.language, run.expression_file) == ("v1-export.job-1", "javascript", None)
-    assert run.conn_id == "my-secret-credential"
+    run = build_dag(project, project.jobs["job-1"]).get_task("run")
+    code = run.code
+    assert (run.dag_id, code.language, code.expression_file, code.adaptor_package, code.adaptor_version) == (
+        "v1-export.job-1", "javascript", None, "@openfn/language-common", "3.3.4",
+    )  # fmt: skip
+    assert code.expression.startswith("alterState(state => {\n  state.data.number = state.data.number * 2")
+    assert (run.conn_id, run.problem, code.timeout) == ("my-secret-credential", None, 300.0)
+    assert run.execution_timeout == datetime.timedelta(seconds=360)  # the runtime stops it at 300 s first
+    recurring = build_dag(project, project.jobs["recurring-job"]).get_task("run").code
+    assert (recurring.adaptor_package, recurring.adaptor_version) == ("@openfn/language-http", "6.4.3")
+
+
+def test_a_job_that_cannot_run_still_gets_a_dag_that_says_why(make_project):
+    project = load_project(make_project(
+        "jobs: {a: {expression: 'fn(s => s)', adaptor: '@openfn/language-http@0.0.1', trigger: t}}\n"
+        "triggers: {t: {criteria: '{}'}}\n"
+    ))  # fmt: skip
+    dag = build_dag(project, project.jobs["a"])
+    assert dag.get_task("run").problem == project.jobs["a"].problem
+    assert "**This job cannot run:** " in dag.doc_md and "@openfn/language-http@0.0.1 is not installed" in dag.doc_md
 
 
 def test_notify_recipients_become_the_failure_callback(make_project):

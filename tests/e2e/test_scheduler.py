@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import pytest
 
-from tests.support.airflow_env import REPO
-from tests.support.airflow_server import AirflowDeployment
+from tests.e2e.conftest import SECRET, trigger
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-SECRET = "e2e-pw-51d0c"
-
-
-@pytest.fixture(scope="module")
-def airflow(postgres_server, tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e-scheduler")
-    jobs = root / "jobs"
-    shutil.copytree(REPO / "include" / "jobs" / "demo", jobs / "demo")
-    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "rt", jobs / "rt")
-    deployment = AirflowDeployment(
-        root / "home",
-        jobs_dir=jobs,
-        db_uri=postgres_server.create_database("airflow_e2e_scheduler").replace("postgresql://", "postgresql+psycopg2://"),
-        extra_env={"AIRFLOW_CONN_OPENFN_TEST_OPENMRS": json.dumps({"conn_type": "http", "host": "openmrs.example.org", "login": "admin", "password": SECRET, "extra": {"apiKey": "e2e-key"}})},
-    )
-    try:
-        deployment.start()
-        deployment.wait_for_dags(["demo.weekly-export", "demo.register-patient", "demo.confirm-registration", "demo.registration-failed", "rt.secretive"])
-        yield deployment
-    finally:
-        deployment.stop()
-
-
-def trigger(airflow: AirflowDeployment, dag_id: str, conf: dict | None = None) -> str:
-    args = ["dags", "trigger", dag_id, "-o", "json"] + (["--conf", json.dumps(conf)] if conf is not None else [])
-    output = airflow.cli(*args)
-    (line,) = [line for line in output.splitlines() if line.startswith("[{")]  # after any log lines
-    (run,) = json.loads(line)
-    return run["dag_run_id"]
 
 
 def test_cron_job_triggered_on_demand_saves_its_state_and_carries_it(airflow):

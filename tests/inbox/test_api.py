@@ -200,6 +200,26 @@ def test_projects_list_inbox_urls_jobs_and_triggers(inbox):
     assert by_name["forms"]["inbox_url"] == f"http://testserver/openfn/inbox/{inbox.token('forms')}"
     assert by_name["guarded"]["auth"] == ["api_key", "basic"]
     assert by_name["forms"]["jobs"][1] == {"key": "share-record", "dag_id": "forms.share-record", "trigger": "filter-2",
-                                          "kind": "message", "autoprocess": True, "enabled": True}  # fmt: skip
+                                          "kind": "message", "autoprocess": True, "enabled": True, "language": "python",
+                                          "adaptor": "openfn.adaptors.common", "problem": None}  # fmt: skip
+    assert by_name["forms"]["problems"] == []
     assert by_name["forms"]["triggers"][1] == {"key": "filter-2", "kind": "message", "criteria": '{"name":"john doe"}', "exclusion": '{"allowedToShare":false}'}
     assert by_name["clinic"]["triggers"][1] == {"key": "after-payment", "kind": "flow", "upstream": "payment"}
+
+
+def test_projects_name_each_jobs_language_adaptor_and_why_it_cannot_run(inbox, tmp_path):
+    from openfn.inbox.catalog import Catalog
+
+    folder = tmp_path / "jobs" / "portal"
+    folder.mkdir(parents=True)
+    (folder / "project.yaml").write_text(
+        "jobs:\n  ok: {expression: 'fn(s => s)', adaptor: http, trigger: t}\n"
+        "  old: {expression: 'fn(s => s)', adaptor: '@openfn/language-http@1.0.0', trigger: t}\n"
+        "triggers: {t: {criteria: '{}'}}\n"
+    )
+    inbox.runtime.catalog = Catalog(tmp_path / "jobs")
+    (project,) = inbox.api("GET", "/projects").json()["projects"]
+    ok, old = project["jobs"]
+    assert (ok["language"], ok["adaptor"], ok["problem"]) == ("javascript", "@openfn/language-http@7.2.10", None)
+    assert (old["adaptor"], old["problem"]) == ("@openfn/language-http", project["problems"][0])
+    assert "jobs.old.adaptor: @openfn/language-http@1.0.0 is not installed" in old["problem"]

@@ -8,6 +8,7 @@ import os
 import pytest
 import yaml
 
+from openfn import cache
 from openfn.spec import _cache
 from openfn.spec._cache import cached_yaml, compiles
 
@@ -53,7 +54,7 @@ def test_yaml_that_json_cannot_hold_exactly_is_never_cached(tmp_path):
 
 
 def test_a_cache_directory_others_can_write_is_not_used(tmp_path, monkeypatch):
-    monkeypatch.setattr(_cache.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(cache.tempfile, "gettempdir", lambda: str(tmp_path))
     folder = tmp_path / f"openfn-parse-cache-{os.getuid()}"
     folder.mkdir(mode=0o777)
     folder.chmod(0o777)

@@ -14,7 +14,7 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.match_index import FilterIndex
 from openfn.spec import Job, Project, load_projects
-from openfn.spec.loader import PROJECT_FILE
+from openfn.spec.loader import files_signature
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,7 @@ class Catalog:
         self._snapshot = Snapshot()
 
     def _files_signature(self) -> tuple:
-        found = []
-        for file in sorted(self.jobs_dir.glob(f"*/{PROJECT_FILE}")):
-            try:
-                stat = file.stat()
-            except OSError:
-                continue
-            found.append((str(file), stat.st_mtime_ns, stat.st_size))
-        return tuple(found)
+        return files_signature(self.jobs_dir)
 
     def fresh(self) -> bool:
         """Whether ``snapshot()`` would answer from memory, without looking at the files."""

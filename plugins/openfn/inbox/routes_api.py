@@ -226,12 +226,21 @@ def projects(request: Request) -> dict:
             "auth": list(project.inbox.auth),
             "jobs": [
                 {"key": job.key, "dag_id": job.dag_id, "trigger": job.trigger.key, "kind": job.trigger.kind,
-                 "autoprocess": job.autoprocess, "enabled": job.enabled}
+                 "autoprocess": job.autoprocess, "enabled": job.enabled, "language": job.language,
+                 "adaptor": _adaptor(job), "problem": job.problem}
                 for job in project.jobs.values()
             ],
             "triggers": [_trigger(trigger) for trigger in project.triggers.values()],
+            "problems": [str(problem) for problem in project.problems],
         })  # fmt: skip
     return {"projects": listed, "errors": [str(error) for error in snapshot.errors]}
+
+
+def _adaptor(job) -> str:
+    """What the job runs with: the installed npm package version (JavaScript) or the Python module."""
+    if job.language == "javascript":
+        return f"{job.adaptor_package}@{job.adaptor_installed}" if job.adaptor_installed else f"@openfn/language-{job.adaptor}"
+    return f"openfn.adaptors.{job.adaptor}"
 
 
 def _trigger(trigger) -> dict:

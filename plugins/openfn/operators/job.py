@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -10,43 +9,39 @@ from airflow.sdk import BaseOperator
 from openfn.errors import JobFailed
 from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
-from openfn.runtime.job import load_operations, run_operations
+from openfn.runtime.runner import JobCode, runner_for
 from openfn.runtime.state import initial_state, public_state
 
 FAILED_STATE_KEY = "failed_state"
-JS_MESSAGE = (
-    "this is a JavaScript job and this deployment has no JavaScript runtime yet; "
-    "port the expression to a Python job (a .py file defining `operations`)"
-)
 
 
 class OpenFnJobOperator(BaseOperator):
-    """Runs one OpenFn job: initial state -> credential -> operations -> final state (the XCom return value).
-
-    On failure it pushes XCom ``failed_state`` (the state at failure, with ``errors``) for fail triggers.
+    """Runs one OpenFn job: initial state -> credential -> runner (Python or JavaScript) -> final state (the
+    XCom return value). On failure it pushes XCom ``failed_state`` (the state at failure, with ``errors``)
+    for fail triggers. A job that cannot run (``problem``) fails at once, saying why and how to fix it.
     """
 
     template_fields = ()
     ui_color = "#e8f0fe"
 
-    def __init__(self, *, project: str, job: str, language: str, expression_file: str | None, conn_id: str | None = None, adaptor: str = "common", carries_state: bool = False, enabled: bool = True, state_notifier: Any = None, **kwargs) -> None:
+    def __init__(self, *, code: JobCode, conn_id: str | None = None, carries_state: bool = False, enabled: bool = True, problem: str | None = None, state_notifier: Any = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        if language not in ("python", "javascript"):
-            raise ValueError(f"language must be 'python' or 'javascript', got {language!r}")
-        if language == "python" and not expression_file:
+        if code.language not in ("python", "javascript"):
+            raise ValueError(f"language must be 'python' or 'javascript', got {code.language!r}")
+        if code.language == "python" and not code.expression_file and problem is None:
             raise ValueError("a Python job needs expression_file")
-        self.project = project
-        self.job = job
-        self.language = language
-        self.expression_file = expression_file
+        self.code = code
+        self.project = code.project
+        self.job = code.key
         self.conn_id = conn_id
-        self.adaptor = adaptor
         self.carries_state = carries_state
         self.enabled = enabled
+        self.problem = problem
         self.state_notifier = state_notifier
+        self._runner = None
 
     def execute(self, context) -> dict:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         if not self.enabled:
             raise AirflowSkipException(f"Job {self.job!r} is disabled in project.yaml (enabled: false); nothing ran.")
@@ -54,12 +49,15 @@ class OpenFnJobOperator(BaseOperator):
         conf = dag_run.conf or {}
         saved = saved_state.load(self.dag_id) if self.carries_state and not conf else None
         state = initial_state(conf, saved)
+        if self.problem is not None:  # nothing to retry: the project must change first
+            self._push_failed(context, state, "JobNotRunnable", self.problem)
+            raise AirflowFailException(f"Job {self.job!r} cannot run: {self.problem}")
         try:
-            final = self._run(state)
+            config = self._configuration() if self.conn_id else None
+            self._runner = runner_for(self.code.language)
+            final = self._runner.run(self.code, state, config)
         except JobFailed as error:
-            failed = public_state(error.state if error.state is not None else state)
-            failed["errors"] = {**(failed.get("errors") or {}), self.job: {"type": error.error_type, "message": str(error)}}
-            context["ti"].xcom_push(key=FAILED_STATE_KEY, value=failed)
+            self._push_failed(context, error.state if error.state is not None else state, error.error_type, str(error))
             raise
         final = public_state(final)
         if self.carries_state:
@@ -68,10 +66,24 @@ class OpenFnJobOperator(BaseOperator):
                 self.state_notifier.state_size_warning(self.dag_id, dag_run.run_id, outcome.size, outcome.saved)
         return final
 
-    def _run(self, state: dict) -> dict:
-        if self.language == "javascript":
-            raise JobFailed(self.job, None, "start", JS_MESSAGE)
-        operations = load_operations(self.job, Path(self.expression_file))
-        if self.conn_id:
-            state["configuration"] = configuration(self.conn_id, self.adaptor)
-        return run_operations(self.job, operations, state)
+    def _configuration(self) -> dict:
+        try:
+            return configuration(self.conn_id, self.code.adaptor)
+        except Exception as error:  # a missing or unreadable Connection: the job's failure, said plainly
+            raise JobFailed(
+                self.job, None, None,
+                f"the Airflow Connection {self.conn_id!r} of its credential cannot be read ({type(error).__name__}: {error}); "
+                "create it under Admin > Connections",
+                error_type="CredentialError",
+            ) from error
+
+    def on_kill(self) -> None:
+        if self._runner is not None:
+            self._runner.kill()
+
+    def _push_failed(self, context, state: dict, error_type: str, message: str) -> None:
+        failed = public_state(state)
+        errors = failed.get("errors") if isinstance(failed.get("errors"), dict) else {}
+        reported = errors.get(self.job) if isinstance(errors.get(self.job), dict) else {}
+        failed["errors"] = {**errors, self.job: {**reported, "type": error_type, "message": message}}
+        context["ti"].xcom_push(key=FAILED_STATE_KEY, value=failed)

@@ -11,28 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-
-
-def _cache_dir() -> Path | None:
-    folder = Path(tempfile.gettempdir()) / f"openfn-parse-cache-{os.getuid()}"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        info = folder.stat()
-        if info.st_uid != os.getuid() or info.st_mode & 0o077:
-            return None  # not ours alone: never trust it
-    except OSError:
-        return None
-    return folder
+from openfn.cache import cache_dir
 
 
 def cached_yaml(path: Path, parse: Callable[[str], Any]) -> Any:
     """``parse(text)`` of ``path``, from the cache when the file has not changed since."""
     info = path.stat()
-    folder = _cache_dir()
+    folder = cache_dir()
     key = hashlib.sha256(f"{path.resolve()}\0{info.st_size}\0{info.st_mtime_ns}".encode()).hexdigest()
     entry = folder / f"{key}.json" if folder else None
     if entry is not None:
@@ -71,7 +59,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _stamp(path: Path, kind: str) -> Path | None:
-    folder = _cache_dir()
+    folder = cache_dir()
     if folder is None:
         return None
     info = path.stat()

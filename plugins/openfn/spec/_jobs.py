@@ -1,4 +1,5 @@
-"""The ``jobs:`` and ``credentials:`` sections."""
+"""The ``jobs:`` section: trigger and credential references, the expression (Python file, JavaScript file
+or inline JavaScript) and the adaptor it runs with."""
 
 from __future__ import annotations
 
@@ -13,121 +14,134 @@ from openfn.spec._cache import compiles
 from openfn.spec._reader import JOB_KEY, Reader
 from openfn.spec.model import Credential, Job, Trigger
 
-ADAPTOR = re.compile(r"^(?:@openfn/)?(?:language-)?([a-z0-9][a-z0-9_-]*)(?:@(\S+))?$")
+ADAPTOR = re.compile(r"(?:@openfn/)?(?:language-)?([a-z0-9][a-z0-9_-]*)(?:@(\S+))?")
 JOB_KEYS = (
     "expression", "adaptor", "language_pack", "trigger", "credential", "autoprocess", "enabled",
-    "retries", "retry_delay_seconds", "description", "name",
+    "retries", "retry_delay_seconds", "timeout", "description", "name",
 )  # fmt: skip
-MASK = re.compile(r"^\*+$")
-
-
-def parse_credentials(reader: Reader, raw: Any) -> dict[str, Credential]:
-    section = reader.mapping(raw, "credentials", fix="list credentials as `name: {}` entries.")
-    return {str(key): _credential(reader, str(key), value) for key, value in section.items()}
-
-
-def _credential(reader: Reader, key: str, raw: Any) -> Credential:
-    where = f"credentials.{key}"
-    body = reader.mapping(raw, where, fix=f"write `{key}: {{}}` and keep the secrets in the Airflow Connection '{key}'.")
-    conn_id = key
-    for name, value in body.items():
-        if name == "conn_id":
-            conn_id = reader.string(value, f"{where}.conn_id", fix="name an Airflow Connection id.")
-        elif not (isinstance(value, str) and MASK.match(value)):
-            # Never echo the value: it may be a real secret.
-            raise reader.error(
-                f"{where}.{name}",
-                "holds a value; project files must not contain secrets (only '******' placeholders are accepted)",
-                fix=f"remove it and store it in the Airflow Connection '{conn_id}' (UI: Admin > Connections).",
-            )
-    return Credential(key=key, conn_id=conn_id)
+ADAPTOR_FIX = "write an adaptor name such as `http` or '@openfn/language-http@7.2.10'."
+FILE_PREFIX = "file://"  # OpenFn v1's "URI" form of an expression file
 
 
 def parse_jobs(
-    reader: Reader, raw: Any, project: str, triggers: dict[str, Trigger], credentials: dict[str, Credential]
+    reader: Reader, raw: Any, project: str, triggers: dict[str, Trigger], credentials: dict[str, Credential], *, timeout: float
 ) -> dict[str, Job]:
     section = reader.mapping(raw, "jobs", fix="list jobs as `job-key: {expression: ..., trigger: ...}` entries.")
     jobs = {}
     for key, value in section.items():
-        key = reader.string(key, f"jobs.{key}", fix="use letters, digits, '-' and '_' in job keys.", pattern=JOB_KEY)
-        jobs[key] = _job(reader, project, key, value, triggers, credentials)
+        with reader.guard(f"jobs.{key}"):
+            key = reader.string(key, f"jobs.{key}", fix="use letters, digits, '-' and '_' in job keys.", pattern=JOB_KEY)
+            try:
+                jobs[key] = _job(reader, project, key, value, triggers, credentials, timeout)
+            except _AlreadyReported:  # its trigger or credential is broken, and reported there
+                reader.broken.add(f"jobs.{key}")
     for key, trigger in triggers.items():
         upstream = getattr(trigger, "upstream", None)
-        if upstream is not None and upstream not in jobs:
+        if upstream is not None and upstream not in jobs and f"jobs.{upstream}" not in reader.broken:
             field = "success" if trigger.kind == "flow" else "failure"
-            raise reader.error(f"triggers.{key}.{field}", "names an unknown job", value=upstream, fix=_one_of("job", jobs))
+            with reader.guard():
+                raise reader.error(f"triggers.{key}.{field}", "names an unknown job", value=upstream, fix=_one_of("job", jobs))
     return jobs
 
 
-def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, credentials: dict) -> Job:
+def _reference(reader: Reader, body: dict, where: str, kind: str, known: dict, *, required: bool) -> Any:
+    """The trigger/credential a job names; raises (or marks the job broken quietly when that entry is)."""
+    field = f"{where}.{kind}"
+    if body.get(kind) is None and not required:
+        return None
+    name = reader.string(body.get(kind), field, fix=_one_of(kind, known))
+    if name in known:
+        return known[name]
+    if f"{kind}s.{name}" in reader.broken:  # already reported where it is defined
+        raise _AlreadyReported()
+    raise reader.error(field, f"names an unknown {kind}", value=name, fix=_one_of(kind, known))
+
+
+class _AlreadyReported(Exception):
+    pass
+
+
+def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, credentials: dict, timeout: float) -> Job:
     where = f"jobs.{key}"
     body = reader.mapping(raw, where, fix="give the job an `expression` and a `trigger`.")
     reader.check_keys(body, where, JOB_KEYS)
-    trigger_key = reader.string(body.get("trigger"), f"{where}.trigger", fix=_one_of("trigger", triggers))
-    if trigger_key not in triggers:
-        raise reader.error(f"{where}.trigger", "names an unknown trigger", value=trigger_key, fix=_one_of("trigger", triggers))
-    credential = None
-    if body.get("credential") is not None:
-        cred_key = reader.string(body["credential"], f"{where}.credential", fix=_one_of("credential", credentials))
-        if cred_key not in credentials:
-            raise reader.error(f"{where}.credential", "names an unknown credential", value=cred_key, fix=_one_of("credential", credentials))
-        credential = credentials[cred_key]
-    language, expression_file = _expression(reader, body.get("expression"), f"{where}.expression", check=reader.compile_only in (None, key))
+    trigger = _reference(reader, body, where, "trigger", triggers, required=True)
+    credential = _reference(reader, body, where, "credential", credentials, required=False)
+    language, expression_file, expression = _expression(reader, body.get("expression"), f"{where}.expression", check=reader.compile_only in (None, key))
     adaptor, version = _adaptor(reader, body.get("adaptor", body.get("language_pack")), f"{where}.adaptor", language)
     return Job(
         project=project,
         key=key,
         adaptor=adaptor,
         adaptor_version=version,
-        trigger=triggers[trigger_key],
+        trigger=trigger,
         language=language,
         expression_file=expression_file,
+        expression=expression,
         credential=credential,
         autoprocess=reader.boolean(body.get("autoprocess"), f"{where}.autoprocess", True),
         enabled=reader.boolean(body.get("enabled"), f"{where}.enabled", True),
         retries=reader.number(body.get("retries"), f"{where}.retries", 0, minimum=0, integer=True),
         retry_delay_seconds=float(reader.number(body.get("retry_delay_seconds"), f"{where}.retry_delay_seconds", 300, minimum=0, integer=False)),
+        timeout=float(reader.number(body.get("timeout"), f"{where}.timeout", timeout, minimum=1, integer=False)),
     )
 
 
-def _expression(reader: Reader, value: Any, where: str, *, check: bool = True) -> tuple[str, Path | None]:
-    fix = "name a Python file next to project.yaml, e.g. `expression: register_patient.py`."
+def _expression(reader: Reader, value: Any, where: str, *, check: bool = True) -> tuple[str, Path | None, str | None]:
+    """(language, file, inline source): a .py file is Python; a .js file or inline code is JavaScript."""
+    fix = "name a job file next to project.yaml (`register_patient.py`, `register.js`) or write JavaScript inline."
     text = reader.string(value, where, fix=fix)
     candidate = text.strip()
-    if "\n" in candidate or not candidate.endswith((".py", ".js")) or " " in candidate:
-        return "javascript", None  # an inline expression, as OpenFn exports carry them
-    folder = os.path.abspath(reader.file.parent)
-    path = Path(os.path.normpath(os.path.join(folder, candidate)))  # normpath: no per-component lstat
-    if not path.is_relative_to(folder):
-        raise reader.error(where, "points outside the project folder", value=candidate, fix=fix)
-    if not os.path.isfile(path):
-        raise reader.error(where, "names a file that does not exist", value=candidate, fix=f"create {path} or fix the name.")
+    uri = candidate.startswith(FILE_PREFIX)
+    if uri:
+        candidate = candidate[len(FILE_PREFIX):]
+    elif "\n" in candidate or not candidate.endswith((".py", ".js")) or " " in candidate:
+        return "javascript", None, text  # an inline expression, as OpenFn exports carry them
+    path = _inside_folder(reader, candidate, where, fix)
     if path.suffix == ".js":
-        return "javascript", path
-    if not check:
-        return "python", path
-    try:
-        compiles(path)  # parsing only compiles the job; it is imported when its task runs
-    except SyntaxError as exc:
-        raise reader.error(where, f"has a Python syntax error at line {exc.lineno}: {exc.msg}", value=candidate, fix=f"correct {path.name} line {exc.lineno}.") from None
-    return "python", path
+        return "javascript", path, None
+    if path.suffix != ".py":
+        raise reader.error(where, "names a file that is neither a .py nor a .js job", value=candidate, fix=fix)
+    if check:
+        try:
+            compiles(path)  # parsing only compiles the job; it is imported when its task runs
+        except SyntaxError as exc:
+            raise reader.error(where, f"has a Python syntax error at line {exc.lineno}: {exc.msg}", value=candidate, fix=f"correct {path.name} line {exc.lineno}.") from None
+    return "python", path, None
+
+
+def _inside_folder(reader: Reader, name: str, where: str, fix: str) -> Path:
+    """The job file ``name`` relative to the project folder; refused if it (or a symlink) leads outside."""
+    folder = os.path.abspath(reader.file.parent)
+    path = Path(os.path.normpath(os.path.join(folder, name)))  # normpath: no per-component lstat
+    if not path.is_relative_to(folder):
+        raise reader.error(where, "points outside the project folder", value=name, fix=fix)
+    if not os.path.isfile(path):
+        raise reader.error(where, "names a file that does not exist", value=name, fix=f"create {path} or fix the name.")
+    if os.path.islink(path) or path.parent != Path(folder):
+        real, real_folder = os.path.realpath(path), os.path.realpath(folder)
+        if os.path.commonpath([real, real_folder]) != real_folder:
+            raise reader.error(where, "is a symbolic link to a file outside the project folder", value=name, fix="copy the file into the project folder.")
+    return path
 
 
 def _adaptor(reader: Reader, value: Any, where: str, language: str) -> tuple[str, str | None]:
     if value is None:
         return "common", None
-    text = reader.string(value, where, fix="write an adaptor name such as `http` or '@openfn/language-http@6.0.0'.")
-    found = ADAPTOR.match(text.strip())
+    text = reader.string(value, where, fix=ADAPTOR_FIX)
+    found = ADAPTOR.fullmatch(text.strip())
     if not found:
-        raise reader.error(where, "is not an adaptor name", value=text, fix="write an adaptor name such as `http` or '@openfn/language-http@6.0.0'.")
+        raise reader.error(where, "is not an adaptor name", value=text, fix=ADAPTOR_FIX)
     name, version = found.group(1), found.group(2)
-    if language == "python" and not _adaptor_exists(name):
+    if version and re.fullmatch(r"v\d+\.\d+\.\d+.*", version):
+        version = version[1:]  # Lightning exports write '@openfn/language-mssql@v2.6.4' for 2.6.4
+    if language == "python" and not python_adaptor_exists(name):
         raise reader.error(where, "names an adaptor this deployment does not have", value=text, fix=f"use one of: {', '.join(available_adaptors())}.")
     return name, version
 
 
 @functools.cache
-def _adaptor_exists(name: str) -> bool:
+def python_adaptor_exists(name: str) -> bool:
     return importlib.util.find_spec(f"openfn.adaptors.{name.replace('-', '_')}") is not None
 
 

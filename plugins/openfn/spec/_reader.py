@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,32 @@ PROJECT_NAME = re.compile(r"^[a-z0-9_-]+$")
 
 
 class Reader:
-    """Reads one project file; every error it raises names ``file`` and the key path."""
+    """Reads one project file; every error it raises names ``file`` and the key path.
+
+    Parsing goes on after an error, one section entry at a time (``guard``), so a file with several
+    mistakes reports them all at once; ``broken`` remembers the entries that failed, so that what refers
+    to them is not reported a second time.
+    """
 
     def __init__(self, file: Path, *, compile_only: str | None = None) -> None:
         self.file = file
         # At a task start only the job about to run needs its code checked (see dagbuild.build_dags).
         self.compile_only = compile_only
+        self.errors: list[ProjectError] = []
+        self.broken: set[str] = set()
 
     def error(self, key: str, problem: str, *, value: Any = None, fix: str = "") -> ProjectError:
         return ProjectError(str(self.file), key, problem, value=value, fix=fix)
+
+    @contextlib.contextmanager
+    def guard(self, entry: str | None = None) -> Iterator[None]:
+        """Record a ProjectError raised inside instead of stopping; ``entry`` (e.g. 'triggers.t') is broken."""
+        try:
+            yield
+        except ProjectError as error:
+            self.errors.append(error)
+            if entry is not None:
+                self.broken.add(entry)
 
     def mapping(self, value: Any, key: str, *, fix: str) -> dict:
         if value is None:
@@ -40,7 +58,7 @@ class Reader:
             raise self.error(key, "is missing", fix=fix)
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, "must be a non-empty string", value=value, fix=fix)
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):  # fullmatch: "x\n" passes `$` but is not a name
             raise self.error(key, f"must match {pattern.pattern}", value=value, fix=fix)
         return value
 
@@ -61,14 +79,19 @@ class Reader:
         return value
 
     def check_keys(self, data: dict, key: str, known: Iterable[str]) -> None:
-        """Unknown keys that look like a typo of a known one are errors; others are logged and ignored
-        (exports from OpenFn may carry keys this product has no use for)."""
+        """Unknown keys that look like a typo of a known one are errors (all of them are reported);
+        others are logged and ignored (exports from OpenFn may carry keys this product has no use for)."""
         known = list(known)
+        typos = []
         for name in data:
             if name in known:
                 continue
             where = f"{key}.{name}" if key else str(name)
             close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.75)
             if close:
-                raise self.error(where, "is not a known key", fix=f"did you mean `{close[0]}`?")
-            log.warning("%s: %s: unknown key ignored (known keys: %s)", self.file, where, ", ".join(known))
+                typos.append(self.error(where, "is not a known key", fix=f"did you mean `{close[0]}`?"))
+            else:
+                log.warning("%s: %s: unknown key ignored (known keys: %s)", self.file, where, ", ".join(known))
+        if typos:
+            self.errors.extend(typos[:-1])
+            raise typos[-1]

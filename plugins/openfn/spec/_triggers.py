@@ -14,7 +14,11 @@ OPTIONAL = {"criteria": ("exclusion",), "cron": ("timezone",), "success": (), "f
 
 def parse_triggers(reader: Reader, raw: Any) -> dict[str, Trigger]:
     section = reader.mapping(raw, "triggers", fix="list triggers as `name: {criteria: ...}` entries.")
-    return {str(key): parse_trigger(reader, str(key), value) for key, value in section.items()}
+    triggers: dict[str, Trigger] = {}
+    for key, value in section.items():
+        with reader.guard(f"triggers.{key}"):
+            triggers[str(key)] = parse_trigger(reader, str(key), value)
+    return triggers
 
 
 def parse_trigger(reader: Reader, key: str, raw: Any) -> Trigger:
@@ -52,21 +56,27 @@ def _filter(reader: Reader, value: Any, where: str) -> Any:
     return parsed
 
 
-def _cron(reader: Reader, key: str, body: dict, where: str) -> CronTrigger:
+def parse_cron(reader: Reader, value: Any, where: str) -> str:
+    """A valid 5-field cron expression, fields separated by single spaces."""
     from croniter import croniter
 
-    expression = reader.string(body["cron"], f"{where}.cron", fix="write 5 cron fields, e.g. '0 23 * * 5'.")
+    expression = reader.string(value, where, fix="write 5 cron fields, e.g. '0 23 * * 5'.")
     fields = expression.split()
     if len(fields) != 5 or not croniter.is_valid(expression):
         raise reader.error(
-            f"{where}.cron",
+            where,
             "is not a valid 5-field cron expression",
             value=expression,
             fix="write minute hour day-of-month month day-of-week, e.g. '0 23 * * 5' (Fridays at 23:00).",
         )
+    return " ".join(fields)
+
+
+def _cron(reader: Reader, key: str, body: dict, where: str) -> CronTrigger:
+    cron = parse_cron(reader, body["cron"], f"{where}.cron")
     timezone = body.get("timezone") or "UTC"
     try:
         zoneinfo.ZoneInfo(str(timezone))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise reader.error(f"{where}.timezone", "is not a known IANA time zone", value=timezone, fix="use a name such as 'Africa/Nairobi' or 'UTC'.") from None
-    return CronTrigger(key=key, cron=" ".join(fields), timezone=str(timezone))
+    return CronTrigger(key=key, cron=cron, timezone=str(timezone))

@@ -1,26 +1,58 @@
-"""Load project folders: one ProjectError per broken folder, and every other project still loads."""
+"""Load project folders: every error of a broken folder at once, and every other project still loads.
+
+``LoadReport.errors`` are the errors of projects that could not be loaded (no DAGs for them);
+``LoadReport.problems`` those of loaded projects that stop some jobs from running (their DAGs exist and
+their runs fail at once, saying why). Both appear under Airflow's DAG import errors.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from openfn.errors import ProjectError
+from openfn.spec import _javascript
 from openfn.spec._cache import cached_yaml
-from openfn.spec._jobs import parse_credentials, parse_jobs
+from openfn.spec._credentials import parse_credentials, value_problems
+from openfn.spec._lightning_project import (
+    CLI_FILE,
+    stopped,
+    is_lightning,
+    read_cli_folder,
+    read_lightning_project,
+    resolve_steps,
+    workflows_section,
+)
+from openfn.spec._jobs import parse_jobs
 from openfn.spec._reader import PROJECT_NAME, Reader
 from openfn.spec._triggers import parse_triggers
+from openfn.spec._yaml import YamlProblem, load_yaml
 from openfn.spec.model import InboxConfig, Job, Project
 
 log = logging.getLogger("openfn.spec")
 
 PROJECT_FILE = "project.yaml"
-TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals")
+TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals", "workflows")
 AUTH_KINDS = ("api_key", "basic")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ProjectErrors(ProjectError):
+    """Several errors of one project file; ``errors`` lists them, ``str()`` shows them one per line."""
+
+    def __init__(self, errors: list[ProjectError]) -> None:
+        first = errors[0]
+        super().__init__(first.file, first.key, first.problem, value=first.value, fix=first.fix)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+def each_error(error: ProjectError) -> list[ProjectError]:
+    return list(getattr(error, "errors", None) or [error])
 
 
 @dataclass
@@ -28,64 +60,165 @@ class LoadReport:
     projects: list[Project] = field(default_factory=list)
     errors: list[ProjectError] = field(default_factory=list)
 
+    @property
+    def problems(self) -> list[ProjectError]:
+        return [problem for project in self.projects for problem in project.problems]
+
 
 def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None = None) -> LoadReport:
     """Load every ``<jobs_dir>/<folder>/project.yaml``; with ``only``, just the project of that name
-    (and with ``only_job``, only that job's code is compiled: a task start)."""
+    (and with ``only_job``, only that job's code is checked: a task start)."""
     report = LoadReport()
     if not jobs_dir.is_dir():
         log.warning("OpenFn jobs directory %s does not exist: no projects loaded", jobs_dir)
         return report
-    files = sorted(jobs_dir.glob(f"*/{PROJECT_FILE}"))
+    files = project_files(jobs_dir)
     if only is not None:
         # A task start builds one DAG: try the folder of the same name first, then every folder.
         files = [f for f in files if f.parent.name == only] + [f for f in files if f.parent.name != only]
+    toolchain = _javascript.Toolchain.from_settings()
     seen: dict[str, Path] = {}
     for file in files:
         try:
-            project = load_project(file.parent, compile_only=only_job if only is not None else None)
+            project = _read_project(file.parent, compile_only=only_job if only is not None else None, toolchain=toolchain)
             if project.name in seen:
                 raise ProjectError(str(file), "name", f"is already used by {seen[project.name]}", value=project.name, fix="give each project a unique name.")
         except ProjectError as error:
-            report.errors.append(error)
+            report.errors.extend(each_error(error))
+            continue
+        except Exception as error:  # never let one folder hide the others, however it is broken
+            log.exception("Unexpected error loading %s", file)
+            report.errors.append(ProjectError(str(file), "", f"could not be loaded ({type(error).__name__}: {error})", fix="correct the file; the log has the details."))
             continue
         seen[project.name] = file
         report.projects.append(project)
         if only is not None and project.name == only:
             break
+    if only is None:  # a task start runs its job, which compiles it: no check needed there
+        report.projects = _checked(report.projects, toolchain)
     return report
 
 
+def project_files(jobs_dir: Path) -> list[Path]:
+    """The file that defines each project folder: project.yaml, or the CLI's openfn.yaml."""
+    found = {file.parent: file for file in jobs_dir.glob(f"*/{CLI_FILE}")}
+    found.update({file.parent: file for file in jobs_dir.glob(f"*/{PROJECT_FILE}")})
+    return [found[folder] for folder in sorted(found)]
+
+
+def files_signature(jobs_dir: Path) -> tuple:
+    """Path, mtime and size of every file that defines a project (the CLI's folders: all their files), so
+    that a caller can tell cheaply whether anything changed."""
+    found = []
+    for file in project_files(jobs_dir):
+        files = [file] if file.name == PROJECT_FILE else sorted(p for p in file.parent.rglob("*") if p.is_file())
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
 def load_project(folder: Path, *, compile_only: str | None = None) -> Project:
-    """Parse and check one project folder; raises ProjectError naming the file, key path and fix."""
-    file = folder / PROJECT_FILE
-    reader = Reader(file, compile_only=compile_only)
+    """Parse and check one project folder; raises ProjectError (ProjectErrors for several) with the fix."""
+    toolchain = _javascript.Toolchain.from_settings()
+    project = _read_project(folder, compile_only=compile_only, toolchain=toolchain)
+    return project if compile_only is not None else _checked([project], toolchain)[0]
+
+
+def _checked(projects: list[Project], toolchain: _javascript.Toolchain) -> list[Project]:
+    """The projects with every JavaScript job compiled (one Node process for all of them)."""
+    groups = [(project, None, project.jobs) for project in projects]
+    groups += [(project, key, workflow.steps) for project in projects for key, workflow in project.workflows.items()]
+    if not any(job.language == "javascript" and job.problem is None for _, _, jobs in groups for job in jobs.values()):
+        return projects
+    results = _javascript.check_compiles([(project.file, jobs) for project, _, jobs in groups], toolchain)
+    changed: dict[str, Project] = {project.name: project for project in projects}
+    for (project, workflow, _), (jobs, problems) in zip(groups, results):
+        if not problems:
+            continue
+        current = changed[project.name]
+        if workflow is None:
+            current = dataclasses.replace(current, jobs=jobs)
+        else:
+            current = dataclasses.replace(current, workflows={**current.workflows, workflow: dataclasses.replace(current.workflows[workflow], steps=jobs)})
+        changed[project.name] = dataclasses.replace(current, problems=current.problems + tuple(problems))
+    return [changed[project.name] for project in projects]
+
+
+def _read_yaml(file: Path):
+    real_folder = os.path.realpath(file.parent)
+    if os.path.commonpath([os.path.realpath(file), real_folder]) != real_folder:
+        raise ProjectError(str(file), "", "is a symbolic link to a file outside its project folder", fix="copy the file into the folder.")
     try:
-        raw = cached_yaml(file, lambda text: yaml.load(text, Loader=_Loader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ProjectError(str(file), "", f"is not valid YAML ({where}{getattr(exc, 'problem', exc)})", fix="correct the YAML syntax there.") from None
+        return cached_yaml(file, load_yaml)
+    except YamlProblem as problem:
+        raise ProjectError(str(file), "", str(problem), fix=problem.fix) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(str(file), "", f"cannot be read ({exc})", fix="make it a readable UTF-8 file.") from None
+
+
+def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascript.Toolchain) -> Project:
+    file = folder / PROJECT_FILE
+    if not file.exists() and (folder / CLI_FILE).exists():
+        file = folder / CLI_FILE
+    reader = Reader(file, compile_only=compile_only)
+    raw = _read_yaml(file)
     top = reader.mapping(raw, "", fix="start project.yaml with `jobs:` and `triggers:` mappings.")
-    reader.check_keys(top, "", TOP_KEYS)
+    if file.name == CLI_FILE:
+        return read_cli_folder(reader, folder, top, toolchain, timeout=_default_timeout())
+    if is_lightning(top):
+        return read_lightning_project(reader, folder, top, toolchain, timeout=_default_timeout())
+    if top and not set(top) & {"jobs", "triggers", "credentials"}:
+        raise reader.error("", f"is not an OpenFn project file: it has no `jobs:` (its keys: {', '.join(map(str, list(top)[:8]))})",
+                           fix="put the OpenFn project export here, or move this file out of the projects folder.")  # fmt: skip
+    with reader.guard():
+        reader.check_keys(top, "", TOP_KEYS)
     name = top.get("name", folder.name)
-    reader.string(name, "name", fix="use lower-case letters, digits, '-' and '_' (or rename the folder).", pattern=PROJECT_NAME)
-    triggers = parse_triggers(reader, top.get("triggers"))
-    credentials = parse_credentials(reader, top.get("credentials"))
-    jobs = parse_jobs(reader, top.get("jobs"), name, triggers, credentials)
-    _check_cycles(reader, jobs)
+    with reader.guard():
+        reader.string(name, "name", fix="use lower-case letters, digits, '-' and '_' (or rename the folder).", pattern=PROJECT_NAME)
+    triggers: dict = {}
+    credentials: dict = {}
+    with reader.guard():
+        triggers = parse_triggers(reader, top.get("triggers"))
+    with reader.guard():
+        credentials = parse_credentials(reader, top.get("credentials"))
+    jobs: dict[str, Job] = {}
+    with reader.guard():
+        jobs = parse_jobs(reader, top.get("jobs"), str(name), triggers, credentials, timeout=_default_timeout())
+    if not reader.errors:
+        with reader.guard():
+            _check_cycles(reader, jobs)
+    workflows: dict = {}
+    workflow_problems: list = []
+    if top.get("workflows") is not None:
+        with reader.guard():
+            workflows, workflow_problems = workflows_section(reader, top, str(name), credentials, jobs, timeout=_default_timeout())
+    inbox = notify = None
+    with reader.guard():
+        inbox = _inbox(reader, top.get("inbox"), str(name))
+    with reader.guard():
+        notify = _notify(reader, top.get("notify"))
+    if reader.errors:
+        raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
+    jobs, problems = _javascript.resolve_adaptors(file, jobs, toolchain)
+    workflows, step_problems = resolve_steps(reader, workflows, toolchain)
+    held = value_problems(reader, credentials)
+    if held:  # the file still holds credential values: no job of this project runs until they are moved
+        jobs = {key: job if job.problem else dataclasses.replace(job, problem=str(held[0])) for key, job in jobs.items()}
+        workflows = {key: stopped(workflow, str(held[0])) for key, workflow in workflows.items()}
     return Project(
-        name=name,
-        folder=folder,
-        file=file,
-        jobs=jobs,
-        triggers=triggers,
-        credentials=credentials,
-        inbox=_inbox(reader, top.get("inbox"), name),
-        notify_email=_notify(reader, top.get("notify")),
-    )
+        name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
+        inbox=inbox, notify_email=notify, problems=tuple(held + problems + workflow_problems + step_problems),
+    )  # fmt: skip
+
+
+def _default_timeout() -> float:
+    from openfn.settings import get_settings
+
+    return get_settings().job_timeout_seconds
 
 
 def _check_cycles(reader: Reader, jobs: dict[str, Job]) -> None:

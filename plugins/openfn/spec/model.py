@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from openfn.errors import ProjectError
+from openfn.spec.workflow import Workflow
+
 
 @dataclass(frozen=True)
 class MessageTrigger:
@@ -20,12 +23,17 @@ class MessageTrigger:
 
 @dataclass(frozen=True)
 class CronTrigger:
-    """Cron schedule (5 fields) in ``timezone``; state is carried from one successful run to the next."""
+    """Cron schedule (5 fields) in ``timezone``; state is carried from one successful run to the next.
+
+    In a Lightning workflow it may be disabled, and ``cursor_step`` names the step whose last successful
+    output starts the next run (None: the workflow's last successful final output)."""
 
     key: str
     cron: str
     timezone: str = "UTC"
     kind: Literal["cron"] = "cron"
+    enabled: bool = True
+    cursor_step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,19 @@ Trigger = Union[MessageTrigger, CronTrigger, FlowTrigger, FailTrigger]
 
 @dataclass(frozen=True)
 class Credential:
-    """A credential key of project.yaml, backed by the Airflow Connection ``conn_id``."""
+    """A credential key of project.yaml, backed by the Airflow Connection ``conn_id``.
+
+    ``values`` names the fields that still hold values in the file (an OpenFn export carries them), and
+    ``values_file`` a file the export points at instead: they are never used; ``make credentials`` moves
+    them into the Connection.
+    """
 
     key: str
     conn_id: str
+    values: tuple[str, ...] = ()
+    values_file: str | None = None  # 'file://creds.json': OpenFn v1's credential kept in a file
+    name: str | None = None  # descriptive fields of a Lightning export, kept to export it back
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +88,20 @@ class Job:
     enabled: bool = True
     retries: int = 0
     retry_delay_seconds: float = 300.0
+    expression: str | None = None  # the inline JavaScript source, as OpenFn exports carry it
+    timeout: float = 300.0  # seconds; the run is stopped after this long
+    adaptor_package: str | None = None  # JavaScript: the npm package, e.g. '@openfn/language-http'
+    adaptor_installed: str | None = None  # JavaScript: the installed version the job runs with
+    problem: str | None = None  # why the job cannot run, with the fix: its runs fail at once saying so
 
     @property
     def dag_id(self) -> str:
         return f"{self.project}.{self.key}"
+
+    @property
+    def where(self) -> str:
+        """Its key path in project.yaml, for messages."""
+        return f"jobs.{self.key}"
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,13 @@ class Project:
     credentials: dict[str, Credential]
     inbox: InboxConfig = field(default_factory=InboxConfig)
     notify_email: tuple[str, ...] = ()
+    # Problems that stop some jobs from running, not the project from loading (shown with import errors).
+    problems: tuple[ProjectError, ...] = ()
+    # A Lightning project: its workflows (one DAG each) instead of jobs and triggers.
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    kind: Literal["v1", "lightning"] = "v1"
+    title: str | None = None  # Lightning's display name of the project
+    description: str | None = None
 
     def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Job]:
         """Jobs started by ``job_key``'s success (``flow``) or failure (``fail``), in file order."""

@@ -76,7 +76,9 @@ function jobRow(project, job) {
   const flags = [!job.enabled ? "disabled" : "", job.kind === "message" && !job.autoprocess ? "autoprocess off" : ""].filter(Boolean);
   return h("tr", { dataset: { dagId: job.dag_id } },
     h("td", { "data-label": "Job" }, airflowLink(dagUrl(job.dag_id), job.key, { class: "name" }),
-      flags.length ? h("div", { class: "muted small", text: flags.join(" · ") }) : null),
+      h("div", { class: "muted small", text: [job.language === "javascript" ? "JavaScript" : "Python", job.adaptor].join(" · ") }),
+      flags.length ? h("div", { class: "muted small", text: flags.join(" · ") }) : null,
+      job.problem ? h("div", { class: "problem small", text: `Cannot run: ${job.problem}` }) : null),
     h("td", { "data-label": "Trigger" }, h("span", { class: "chip kind", text: job.kind }), " ", h("span", { class: "muted small", text: job.trigger })),
     h("td", { "data-label": "Rule" }, rule(trigger)),
     h("td", { "data-label": "Next run", class: "nowrap" }, cron
@@ -90,6 +92,7 @@ function projectCard(project) {
   const curl = curlLine(project);
   return h("section", { class: "card project", dataset: { project: project.name } },
     h("header", {}, h("h2", { text: project.name }), h("span", { class: "muted small", text: `${project.jobs.length} job${project.jobs.length === 1 ? "" : "s"}` })),
+    (project.problems || []).map((text) => h("div", { class: "notice error small", text })),
     h("div", { class: "small muted", text: project.auth.length ? `Inbox URL (senders authenticate with: ${project.auth.join(", ")})` : "Inbox URL" }),
     h("div", { class: "urlbox" }, h("code", { class: "inbox-url", text: project.inbox_url }), copyButton(() => project.inbox_url, "Copy URL")),
     h("div", { class: "small muted", text: "Send a test message" }),

@@ -1,0 +1,53 @@
+// Adaptor functions used without an import: `get('/x')` in an http job needs `get` from the adaptor.
+//
+// Every identifier the job uses but never declares (no import, variable, function or parameter of that
+// name in scope) and that the adaptor exports is imported from it. The adaptor's module is also
+// re-exported, so the runtime finds the adaptor's own `execute` (which sets up state as the adaptor
+// expects). Explicit imports stay as written.
+import recast from 'recast';
+import { isIgnoredLiteral } from './scope.mjs';
+
+const n = recast.types.namedTypes;
+const b = recast.types.builders;
+const SPECIFIERS = ['ImportSpecifier', 'ImportDefaultSpecifier', 'ImportNamespaceSpecifier', 'ExportSpecifier'];
+
+/** Whether this identifier is a name in its own right (not a property, key, label or import name). */
+function isReference(path) {
+  const parent = path.parent?.value;
+  if (!parent) return true;
+  if (SPECIFIERS.includes(parent.type)) return false;
+  if (n.MemberExpression.check(parent) && parent.property === path.value && !parent.computed) return false;
+  if ((n.Property.check(parent) || n.MethodDefinition.check(parent) || n.PropertyDefinition?.check(parent)) && parent.key === path.value && !parent.computed) {
+    return parent.shorthand === true && parent.value === path.value;
+  }
+  if (n.LabeledStatement.check(parent) || n.BreakStatement.check(parent) || n.ContinueStatement.check(parent)) return false;
+  if (n.MetaProperty.check(parent)) return false;
+  return true;
+}
+
+function danglingIdentifiers(program) {
+  const names = new Set();
+  recast.visit(program, {
+    visitObjectExpression(path) {
+      if (isIgnoredLiteral(path)) return false;
+      this.traverse(path);
+    },
+    visitIdentifier(path) {
+      const { name } = path.value;
+      if (name !== 'undefined' && name !== 'NaN' && isReference(path) && !path.scope?.lookup(name)) names.add(name);
+      this.traverse(path);
+    },
+  });
+  return names;
+}
+
+export function addImports(program, adaptor, exports) {
+  const used = danglingIdentifiers(program);
+  const wanted = exports.filter((name) => used.has(name));
+  if (!wanted.length) return;
+  const specifiers = wanted.map((name) => b.importSpecifier(b.identifier(name)));
+  program.body.unshift(
+    b.importDeclaration(specifiers, b.literal(adaptor)),
+    b.exportAllDeclaration(b.literal(adaptor), null),
+  );
+}

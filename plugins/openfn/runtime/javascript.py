@@ -1,0 +1,103 @@
+"""JavaScript jobs: compiled and executed by ``js/src/run.mjs`` with ``@openfn/runtime``, one Node process
+per run. The job's state and its configuration go in on stdin; its logs come back line by line into the
+task log (through Airflow's secret masker, like every task log line); the final state, or the state at
+the failure with OpenFn's ``errors``, comes back as one JSON document.
+
+A step of a Lightning workflow runs the same way (``run_step``), with the edges around it: the trigger
+edge to evaluate before it runs, and its outgoing edges, which the runtime evaluates on its output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openfn.errors import JobFailed
+from openfn.node.process import NodeProcess
+from openfn.runtime.runner import JobCode
+
+# How long after the job's own timeout (enforced inside Node by @openfn/runtime) the process group is
+# killed from here, should the runtime not stop it.
+KILL_AFTER_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """``status``: success, failure (OpenFn's severity ``fail``), skipped (its trigger edge did not hold),
+    crash (it could not run, or was stopped). ``next``: the targets whose edges held."""
+
+    status: str
+    state: dict | None = None
+    next: tuple[str, ...] = ()
+    error: dict | None = None
+    reason: str = ""
+
+    @property
+    def error_type(self) -> str:
+        return str((self.error or {}).get("type") or ("TimeoutError" if "was stopped" in self.reason else "RuntimeCrash"))
+
+
+def _reason(error: dict) -> str:
+    kind = error.get("type") or "Error"
+    message = str(error.get("message") or "")
+    reason = message if message.startswith(f"{kind}:") else f"{kind}: {message}"
+    position = error.get("position") or {}
+    if position.get("line"):
+        reason += f" (line {position['line']}, column {position.get('column') or 1})"
+    if error.get("operationName"):
+        reason += f" in {error['operationName']}()"
+    if error.get("fix"):
+        reason += f". {error['fix']}"
+    return reason
+
+
+class JavaScriptRunner:
+    def __init__(self) -> None:
+        self.process: NodeProcess | None = None
+
+    def run(self, code: JobCode, state: dict, configuration: dict | None) -> dict:
+        outcome = self.run_step(code, state, configuration)
+        if outcome.status == "success":
+            return outcome.state or {}
+        failure = JobFailed(code.key, None, None, outcome.reason, error_type=outcome.error_type)
+        failure.state = outcome.state if outcome.state is not None else state
+        raise failure
+
+    def run_step(self, code: JobCode, state: dict, configuration: dict | None, *, trigger_edge: tuple[str, object] | None = None,
+                 next_edges: dict[str, object] | None = None, remove: tuple[str, ...] = ("configuration",)) -> StepOutcome:  # fmt: skip
+        from openfn.settings import get_settings
+
+        settings = get_settings()
+        source = code.expression if code.expression is not None else open(code.expression_file, encoding="utf-8").read()
+        request = {
+            "job": code.key,
+            "workflow": code.dag_id,
+            "expression": source,
+            "adaptor": {"name": code.adaptor_package, "version": code.adaptor_version},
+            "state": {key: value for key, value in state.items() if key != "configuration"},
+            "configuration": configuration or {},
+            "timeout_ms": int(code.timeout * 1000),
+            "remove": list(remove),
+        }
+        if trigger_edge is not None:
+            request["from"] = {"id": trigger_edge[0], "condition": trigger_edge[1]}
+        if next_edges:
+            request["next"] = next_edges
+        self.process = NodeProcess(settings.node, settings.js_dir / "src" / "run.mjs", cwd=settings.js_dir)
+        try:
+            result = self.process.run(request, timeout=code.timeout + KILL_AFTER_SECONDS)
+        except OSError as error:  # node itself could not be started
+            return StepOutcome("crash", reason=f"Node.js ({settings.node!r}) could not be started: {error}", error={"type": "RuntimeCrash"})
+        if result is None:
+            if self.process.timed_out:
+                return StepOutcome("crash", reason=f"the job ran for more than {code.timeout:g} s and was stopped", error={"type": "TimeoutError"})
+            tail = self.process.stderr_tail()
+            return StepOutcome("crash", reason=f"Node.js exited with status {self.process.returncode} without a result{': ' + tail if tail else ''}",
+                               error={"type": "RuntimeCrash"})  # fmt: skip
+        error = result.get("error")
+        return StepOutcome(
+            status=str(result.get("status")), state=result.get("state"), next=tuple(result.get("next") or ()),
+            error=error, reason=_reason(error) if error else "",
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()

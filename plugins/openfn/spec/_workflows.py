@@ -1,0 +1,241 @@
+"""Lightning workflows, from what either reader found (_lightning.py: Lightning's project.yaml export;
+_portability.py: the CLI's portability 4.0 files) to the typed model: Airflow ids for every key, every
+reference checked, cycles refused. Both readers hand over the same raw shapes, so every rule lives here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openfn.errors import ProjectError
+from openfn.spec._credentials import conn_id_for
+from openfn.spec._jobs import _adaptor
+from openfn.spec._names import airflow_id
+from openfn.spec._reader import Reader
+from openfn.spec._triggers import parse_cron
+from openfn.spec.model import CronTrigger, Credential
+from openfn.spec.workflow import CONDITIONS, Edge, Step, WebhookTrigger, Workflow
+
+RESERVED_TASKS = ("openfn_result",)  # the task that decides the run's outcome (dagbuild)
+REPLIES = ("before_start", "after_completion", "custom")
+
+
+@dataclass
+class RawStep:
+    where: str
+    key: str
+    name: str
+    adaptor: Any
+    body: Any  # inline source, or a path (str ending .js, or {path: ...}) relative to ``base``
+    base: Path
+    credential: Any = None
+
+
+@dataclass
+class RawTrigger:
+    where: str
+    key: str
+    type: Any
+    enabled: Any = True
+    cron: Any = None
+    cursor: Any = None
+    reply: Any = None
+    response: Any = None
+
+
+@dataclass
+class RawEdge:
+    where: str
+    source: str
+    from_trigger: bool
+    target: Any
+    condition: Any
+    expression: Any = None
+    label: Any = None
+    enabled: Any = True
+    typed: bool = False  # Lightning's condition_type: one of CONDITIONS (the CLI's `condition` may be JavaScript)
+
+
+@dataclass
+class RawWorkflow:
+    where: str
+    key: str
+    name: str
+    steps: list[RawStep] = field(default_factory=list)
+    triggers: list[RawTrigger] = field(default_factory=list)
+    edges: list[RawEdge] = field(default_factory=list)
+
+
+def build_workflows(reader: Reader, project: str, raws: list[RawWorkflow], credentials: dict[str, Credential], *, timeout: float) -> tuple[dict[str, Workflow], list[ProjectError]]:
+    """The workflows (errors are recorded on ``reader``) and the problems that only stop some of them."""
+    workflows: dict[str, Workflow] = {}
+    problems: list[ProjectError] = []
+    seen: dict[str, str] = {}
+    for raw in raws:
+        with reader.guard():
+            key = _id(reader, raw.key, raw.where, "workflow", seen)
+            workflows[key] = _workflow(reader, project, key, raw, credentials, timeout, problems)
+    return workflows, problems
+
+
+def _id(reader: Reader, key: str, where: str, kind: str, seen: dict[str, str]) -> str:
+    mapped = airflow_id(str(key), kind)
+    if mapped in seen:
+        raise reader.error(where, f"maps to the Airflow id '{mapped}', like {seen[mapped]}", value=key, fix=f"rename one of the two {kind}s.")
+    seen[mapped] = where
+    return mapped
+
+
+def _workflow(reader: Reader, project: str, key: str, raw: RawWorkflow, credentials: dict, timeout: float, problems: list) -> Workflow:
+    step_ids: dict[str, str] = {}  # source key -> task id
+    seen: dict[str, str] = {name: "a task of every workflow DAG" for name in RESERVED_TASKS}
+    steps: dict[str, Step] = {}
+    for raw_step in raw.steps:
+        with reader.guard(f"{raw.where}.steps.{raw_step.key}"):
+            step_ids[raw_step.key] = _id(reader, raw_step.key, raw_step.where, "step", seen)
+            steps[step_ids[raw_step.key]] = _step(reader, project, key, step_ids[raw_step.key], raw_step, credentials, timeout)
+    trigger_ids: dict[str, str] = {}
+    triggers: dict = {}
+    for raw_trigger in raw.triggers:
+        with reader.guard():
+            trigger = _trigger(reader, raw_trigger, step_ids, problems)
+            if trigger is not None:
+                trigger_ids[raw_trigger.key] = trigger.key
+                triggers[trigger.key] = trigger
+    edges = []
+    for raw_edge in raw.edges:
+        with reader.guard():
+            edge = _edge(reader, raw_edge, step_ids, trigger_ids, {t.key for t in raw.triggers})
+            if edge is not None:
+                edges.append(edge)
+    if not reader.errors:
+        _check_cycles(reader, raw.where, edges)
+    return Workflow(project=project, key=key, name=raw.name, steps=steps, triggers=triggers, edges=tuple(edges), source_key=raw.key)
+
+
+def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, credentials: dict, timeout: float) -> Step:
+    adaptor, version = _adaptor(reader, raw.adaptor, f"{raw.where}.adaptor", "javascript")
+    expression, expression_file = _body(reader, raw)
+    credential = None
+    if raw.credential not in (None, ""):
+        name = str(raw.credential)
+        credential = credentials.get(name)
+        if credential is None and not credentials:  # a file with no credentials section (one workflow on its own)
+            credential = Credential(key=name, conn_id=conn_id_for(name))
+        if credential is None:
+            known = ", ".join(sorted(credentials)) or "none is defined"
+            raise reader.error(f"{raw.where}.credential", "names an unknown credential", value=name, fix=f"use one of: {known}.")
+    return Step(
+        workflow=workflow, key=key, name=raw.name, adaptor=adaptor, adaptor_version=version, expression=expression,
+        expression_file=expression_file, credential=credential, timeout=timeout, where=raw.where, source_key=raw.key,
+    )  # fmt: skip
+
+
+def _body(reader: Reader, raw: RawStep) -> tuple[str | None, Path | None]:
+    where = f"{raw.where}.body"
+    path = raw.body.get("path") if isinstance(raw.body, dict) else None
+    if path is None and isinstance(raw.body, str) and "\n" not in raw.body.strip() and raw.body.strip().endswith(".js"):
+        path = raw.body.strip()  # the CLI's expanded form: `expression: ./step.js`
+    if path is None:
+        if not isinstance(raw.body, str):
+            raise reader.error(where, "must be the job's JavaScript, or {path: <file>.js}", fix="write the job's code there.")
+        return raw.body, None
+    folder = os.path.realpath(reader.file.parent)
+    file = Path(os.path.normpath(os.path.join(raw.base, str(path))))
+    if not os.path.isfile(file):
+        raise reader.error(where, "names a file that does not exist", value=path, fix=f"create {file} or fix the path.")
+    if os.path.commonpath([os.path.realpath(file), folder]) != folder:
+        raise reader.error(where, "points outside the project folder", value=path, fix="keep job files inside the project folder.")
+    return None, file
+
+
+def _trigger(reader: Reader, raw: RawTrigger, step_ids: dict[str, str], problems: list) -> WebhookTrigger | CronTrigger | None:
+    key = airflow_id(str(raw.key or raw.type), "trigger")
+    enabled = reader.boolean(raw.enabled, f"{raw.where}.enabled", True)
+    if raw.type == "kafka":
+        problems.append(reader.error(raw.where, "is a Kafka trigger, which this product does not run (no run starts from it)",
+                                     fix="send the messages to a webhook trigger of the workflow instead (each accepted message is one run)."))  # fmt: skip
+        return None
+    if raw.type == "webhook":
+        reply = raw.reply or "before_start"
+        if reply not in REPLIES:
+            raise reader.error(f"{raw.where}.webhook_reply", "must be before_start or after_completion", value=reply, fix="write `webhook_reply: before_start` or `after_completion`.")
+        codes = raw.response if isinstance(raw.response, dict) else {}
+        return WebhookTrigger(key=key, enabled=enabled, reply="after_completion" if reply == "after_completion" else "before_start",
+                              success_code=_code(reader, codes.get("success_code"), f"{raw.where}.webhook_response_config.success_code"),
+                              error_code=_code(reader, codes.get("error_code"), f"{raw.where}.webhook_response_config.error_code"))  # fmt: skip
+    if raw.type == "cron":
+        cron = parse_cron(reader, raw.cron, f"{raw.where}.cron_expression")
+        cursor = None
+        if raw.cursor not in (None, ""):
+            cursor = step_ids.get(str(raw.cursor))
+            if cursor is None:
+                raise reader.error(f"{raw.where}.cron_cursor_job", "names an unknown step", value=raw.cursor, fix=f"use one of: {', '.join(step_ids)}.")
+        return CronTrigger(key=key, cron=cron, enabled=enabled, cursor_step=cursor)
+    raise reader.error(f"{raw.where}.type", "is not a trigger type", value=raw.type, fix="write webhook or cron.")
+
+
+def _code(reader: Reader, value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise reader.error(where, "must be an HTTP status code", value=value, fix="write a number from 100 to 599, e.g. 200.")
+    return value
+
+
+def _edge(reader: Reader, raw: RawEdge, step_ids: dict, trigger_ids: dict, all_triggers: set) -> Edge | None:
+    if raw.from_trigger and raw.source not in all_triggers:
+        raise reader.error(raw.where, "starts at an unknown trigger", value=raw.source, fix=f"use one of: {', '.join(sorted(all_triggers)) or 'none is defined'}.")
+    if not raw.from_trigger and raw.source not in step_ids:
+        raise reader.error(raw.where, "starts at an unknown step", value=raw.source, fix=f"use one of: {', '.join(step_ids)}.")
+    if str(raw.target) not in step_ids:
+        raise reader.error(raw.where, "leads to an unknown step", value=raw.target, fix=f"use one of: {', '.join(step_ids)}.")
+    condition, expression = _condition(reader, raw)
+    if raw.from_trigger and raw.source not in trigger_ids:
+        return None  # a trigger that is not run here (Kafka), or a broken one: reported there
+    source = trigger_ids[raw.source] if raw.from_trigger else step_ids[raw.source]
+    label = None if raw.label in (None, "") else str(raw.label)
+    enabled = reader.boolean(raw.enabled, f"{raw.where}.enabled", True)
+    return Edge(source=source, target=step_ids[str(raw.target)], condition=condition, from_trigger=raw.from_trigger,
+                expression=expression, label=label, enabled=enabled)  # fmt: skip
+
+
+def _condition(reader: Reader, raw: RawEdge) -> tuple[str, str | None]:
+    condition = raw.condition
+    if condition in (None, True):
+        return "always", None
+    if condition is False or condition == "never":
+        raise reader.error(f"{raw.where}.condition", "never holds, so the edge can never be taken", value=condition, fix="remove the edge, or set `enabled: false` on it.")
+    if condition == "js_expression":
+        if not isinstance(raw.expression, str) or not raw.expression.strip():
+            raise reader.error(f"{raw.where}.condition_expression", "is missing", fix="write the JavaScript condition, e.g. `!state.errors && state.data.ok`.")
+        return "js_expression", raw.expression
+    if condition in CONDITIONS:
+        return str(condition), None
+    if isinstance(condition, str) and condition.strip() and not raw.typed:
+        return "js_expression", condition  # the CLI's files write the JavaScript itself
+    raise reader.error(f"{raw.where}.condition_type", "is not an edge condition", value=condition, fix=f"use one of: {', '.join(CONDITIONS)}.")
+
+
+def _check_cycles(reader: Reader, where: str, edges: list[Edge]) -> None:
+    children: dict[str, list[str]] = {}
+    for edge in edges:
+        if not edge.from_trigger and edge.enabled:
+            children.setdefault(edge.source, []).append(edge.target)
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for child in children.get(node, ()):
+            if state.get(child) == 1:
+                cycle = " -> ".join(path[path.index(child):] + [child])
+                raise reader.error(f"{where}.edges", f"make a cycle ({cycle})", fix="remove or disable one of those edges: a workflow must not loop.")
+            if child not in state:
+                visit(child, path + [child])
+        state[node] = 2
+
+    for node in list(children):
+        if node not in state:
+            visit(node, [node])

@@ -1,0 +1,104 @@
+"""The typed model of a Lightning workflow: steps (jobs), triggers and the edges between them.
+
+Keys are Airflow ids (see _names.py); ``name`` keeps what the export wrote. Everything here has been
+checked: every edge names existing steps, a trigger edge names an existing trigger, no cycle exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from openfn.spec.model import CronTrigger, Credential
+
+CONDITIONS = ("always", "on_job_success", "on_job_failure", "js_expression")
+
+
+@dataclass(frozen=True)
+class WebhookTrigger:
+    """A webhook: its own inbox URL; each message it accepts is one run of the workflow (a work order).
+
+    ``reply``: ``before_start`` answers at once (202, as the project inbox does); ``after_completion``
+    holds the request until the run has finished."""
+
+    key: str
+    enabled: bool = True
+    reply: Literal["before_start", "after_completion"] = "before_start"
+    success_code: int | None = None
+    error_code: int | None = None
+    kind: Literal["webhook"] = "webhook"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source`` (a step, or a trigger when ``from_trigger``) -> ``target`` (a step), under ``condition``."""
+
+    source: str
+    target: str
+    condition: str  # one of CONDITIONS
+    from_trigger: bool = False
+    expression: str | None = None  # js_expression: JavaScript over the upstream's state
+    label: str | None = None
+    enabled: bool = True
+
+    @property
+    def runtime_condition(self) -> bool | str | dict:
+        """The edge as @openfn/runtime's execution plans write it."""
+        if not self.enabled:
+            return {"disabled": True}
+        if self.condition == "always":
+            return True
+        return self.expression if self.condition == "js_expression" else self.condition
+
+
+@dataclass(frozen=True)
+class Step:
+    """One job of a workflow: one task of the workflow's DAG (task id = ``key``). Always JavaScript."""
+
+    workflow: str
+    key: str
+    name: str
+    adaptor: str  # normalised: '@openfn/language-http@7.2.10' -> 'http'
+    adaptor_version: str | None
+    expression: str | None = None  # inline source
+    expression_file: Path | None = None  # or a file next to the workflow
+    credential: Credential | None = None
+    timeout: float = 300.0
+    adaptor_package: str | None = None  # resolved as for JavaScript jobs (spec/_javascript.py)
+    adaptor_installed: str | None = None
+    problem: str | None = None
+    where: str = ""  # its key path in the file, for messages (e.g. workflows.intake.jobs.fetch-case)
+    source_key: str = ""  # its key in the file, as written (kept to write the project back)
+    language: Literal["javascript"] = "javascript"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    project: str
+    key: str
+    name: str
+    steps: dict[str, Step]
+    triggers: dict[str, WebhookTrigger | CronTrigger]
+    edges: tuple[Edge, ...]
+    source_key: str = ""  # its key in the file, as written
+    @property
+    def dag_id(self) -> str:
+        return f"{self.project}.{self.key}"
+
+    def incoming(self, step: str) -> list[Edge]:
+        return [edge for edge in self.edges if edge.target == step]
+
+    def outgoing(self, step: str) -> list[Edge]:
+        return [edge for edge in self.edges if not edge.from_trigger and edge.source == step]
+
+    @functools.cached_property
+    def cron(self) -> CronTrigger | None:
+        """The cron trigger that schedules this workflow (enabled), if any."""
+        return next((t for t in self.triggers.values() if t.kind == "cron" and t.enabled), None)
+
+    @property
+    def webhooks(self) -> list[WebhookTrigger]:
+        return [t for t in self.triggers.values() if t.kind == "webhook"]

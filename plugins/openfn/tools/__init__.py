@@ -1,0 +1,1 @@
+"""Commands run by operators from the repository (``make credentials``), not by Airflow components."""

@@ -1,0 +1,72 @@
+"""One real Airflow deployment (api-server, scheduler, dag-processor, LocalExecutor, PostgreSQL) for every
+end-to-end test of this folder: the demo project, the runtime fixtures (Python) and the JavaScript
+fixtures, whose credential points at a local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.adaptors.servers import ApiServer, Received, json_answer
+from tests.support.airflow_env import REPO
+from tests.support.airflow_server import AirflowDeployment
+
+SECRET = "e2e-pw-51d0c"
+JS_SECRET = "e2e-js-pw-6a2f0"
+PATIENTS = {7: "Jack Wilshere", 8: "Larry Bird"}
+
+
+def patients_api(request: Received):
+    if request.path == "/patients":
+        after = int(request.args["after"])
+        return json_answer({"patients": [{"id": after + i} for i in (1, 2, 3)]})
+    patient = int(request.path.rsplit("/", 1)[1])
+    return json_answer({"id": patient, "name": PATIENTS[patient]})
+
+
+@pytest.fixture(scope="session")
+def api():
+    with ApiServer(patients_api) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def airflow(postgres_server, tmp_path_factory, api):
+    root = tmp_path_factory.mktemp("e2e-scheduler")
+    jobs = root / "jobs"
+    shutil.copytree(REPO / "include" / "jobs" / "demo", jobs / "demo")
+    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "rt", jobs / "rt")
+    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
+    deployment = AirflowDeployment(
+        root / "home",
+        jobs_dir=jobs,
+        db_uri=postgres_server.create_database("airflow_e2e_scheduler").replace("postgresql://", "postgresql+psycopg2://"),
+        extra_env={
+            "AIRFLOW_CONN_OPENFN_TEST_OPENMRS": json.dumps({"conn_type": "http", "host": "openmrs.example.org", "login": "admin", "password": SECRET, "extra": {"apiKey": "e2e-key"}}),
+            "AIRFLOW_CONN_JS_API": json.dumps({"conn_type": "http", "host": api.url, "login": "svc", "password": JS_SECRET}),
+            "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
+        },
+    )
+    try:
+        deployment.start()
+        deployment.wait_for_dags([
+            "demo.weekly-export", "demo.register-patient", "demo.confirm-registration", "demo.registration-failed",
+            "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
+        ])  # fmt: skip
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+def trigger(airflow: AirflowDeployment, dag_id: str, conf: dict | None = None) -> str:
+    args = ["dags", "trigger", dag_id, "-o", "json"] + (["--conf", json.dumps(conf)] if conf is not None else [])
+    output = airflow.cli(*args)
+    (line,) = [line for line in output.splitlines() if line.startswith("[{")]  # after any log lines
+    (run,) = json.loads(line)
+    return run["dag_run_id"]
+
+
+def task_log(airflow: AirflowDeployment, dag_id: str, run_id: str) -> str:
+    return "".join(p.read_text() for p in (airflow.home / "logs").rglob("*.log") if f"dag_id={dag_id}" in str(p) and run_id in str(p))
