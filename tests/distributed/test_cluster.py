@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from openfn.operators.chain import downstream_run_id
-from tests.distributed.helpers import api, dumps, environ, receipt, runs_by_worker, token
+from tests.distributed.helpers import api, dumps, environ, receipt, rows, runs_by_worker, token
 from tests.support.distributed import SERVER_ONLY
 
 pytestmark = [pytest.mark.distributed, pytest.mark.e2e]
@@ -30,7 +30,7 @@ def test_workers_hold_no_metadata_database_setting_and_never_open_one(cluster):
 def test_each_api_server_and_the_balancer_is_ready(cluster):
     for server in [*cluster.api_servers, cluster.url]:
         reply = httpx.get(f"{server}/openfn/ready", timeout=10)
-        assert (reply.status_code, reply.json()) == (200, {"status": "ready", "projects": 3})
+        assert (reply.status_code, reply.json()) == (200, {"status": "ready", "projects": 4})
 
 
 def test_every_api_server_hands_out_the_balancers_inbox_url(cluster):
@@ -76,3 +76,21 @@ def test_demo_messages_to_both_api_servers_run_on_both_workers_and_chain(cluster
     ran = runs_by_worker(cluster)
     mine = {run_id for _, run_id in sent.values()}
     assert all(ran[worker] & mine for worker in cluster.workers), ran  # both workers took runs
+
+
+def test_javascript_jobs_run_on_the_workers_and_their_own_errors_are_not_retried(cluster):
+    reply = httpx.post(f"{cluster.api_servers[1]}/openfn/inbox/{token(cluster, 'js')}", json={"form": "boom", "id": 9}, timeout=30)
+    assert reply.status_code == 202, reply.text
+    message_id = reply.json()["meta"]["message_id"]
+    (run,) = reply.json()["data"]
+
+    def settled():
+        found = receipt(cluster, cluster.api_servers[0], message_id)
+        states = {s["job"]: s["state"] for s in found["job_states"]}
+        return found if states == {"boom": "failure", "catch-boom": "success"} else None
+
+    found = cluster.wait_for(settled, "the JavaScript job and its fail job", timeout=300)
+    assert [r["job"] for r in found["runs"]] == ["boom", "catch-boom"]
+    (tries,) = rows(cluster, "SELECT try_number FROM task_instance WHERE dag_id = 'js.boom' AND task_id = 'run' AND run_id = %s", (run["run_id"],))
+    assert tries == (1,)  # the job's own error: no retry, though a lost worker's try would get one
+    assert any(run["run_id"] in runs for runs in runs_by_worker(cluster).values())  # it ran on a Celery worker
