@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ class Stream:
 
     def __init__(self, urls: list[str], body) -> None:
         self.urls, self.body = urls, body
+        self.prefix = uuid.uuid4().hex  # Idempotency-Keys are kept: each stream has its own
         self.acknowledged: dict[str, list[dict]] = {}
         self.statuses: list[int] = []
         self._stop = threading.Event()
@@ -32,7 +34,7 @@ class Stream:
             n = 0
             while not self._stop.is_set():
                 n += 1
-                key = f"sender-{i}-{n}"
+                key = f"{self.prefix}-{i}-{n}"
                 while not self._stop.is_set():
                     try:
                         reply = client.post(self.urls[i], json=self.body(i, n), headers={"Idempotency-Key": key})
@@ -63,10 +65,18 @@ class Stream:
 
 
 def _dag_runs_of(cluster, acknowledged: dict[str, list[dict]]) -> tuple[set, list]:
+    """The runs the acknowledged messages planned, and the DAG runs that exist for those messages."""
     planned = {(run["dag_id"], run["run_id"]) for runs in acknowledged.values() for run in runs}
-    dag_ids = sorted({dag_id for dag_id, _ in planned})
-    created = rows(cluster, "SELECT dag_id, run_id FROM dag_run WHERE dag_id = ANY(%s) AND run_id LIKE 'message\\_\\_%%'", (dag_ids,))
+    created = rows(cluster, "SELECT dag_id, run_id FROM dag_run WHERE run_id LIKE 'message\\_\\_%%' "
+                            "AND split_part(run_id, '__', 2) = ANY(%s)", (list(acknowledged),))  # fmt: skip
     return planned, created
+
+
+def _one_message_per_request(cluster, stream) -> None:
+    """A sender's retries (same Idempotency-Key) never stored a second message."""
+    keys = rows(cluster, "SELECT idempotency_key, count(*) FROM openfn_message WHERE idempotency_key LIKE %s "
+                         "GROUP BY idempotency_key", (f"{stream.prefix}-%",))  # fmt: skip
+    assert keys and {count for _, count in keys} == {1}
 
 
 def _all_dispatched(cluster, acknowledged) -> None:
@@ -127,6 +137,7 @@ def test_kill_9_of_an_api_server_loses_and_duplicates_nothing_and_running_tasks_
         stream.wait_for(cluster, len(stream.acknowledged) + 20)
     assert 500 not in stream.statuses
     assert _stored(cluster, stream.acknowledged) == set(stream.acknowledged)  # nothing acknowledged is lost
+    _one_message_per_request(cluster, stream)
     _all_dispatched(cluster, stream.acknowledged)
     planned, created = _dag_runs_of(cluster, stream.acknowledged)
     assert len(created) == len(set(created)) == len(planned)  # none missing, none twice
@@ -169,9 +180,10 @@ def test_postgresql_crash_during_a_stream_loses_and_duplicates_nothing(cluster):
     assert 500 not in stream.statuses
     assert set(stream.statuses) <= {202, 503}  # 503 unavailable (Retry-After) while the database was away
     assert _stored(cluster, stream.acknowledged) == set(stream.acknowledged)
+    _one_message_per_request(cluster, stream)
     _all_dispatched(cluster, stream.acknowledged)
     planned, created = _dag_runs_of(cluster, stream.acknowledged)
-    assert set(created) >= planned and len(created) == len(set(created))
+    assert len(created) == len(set(created)) == len(planned) and set(created) == planned
     # The inbox rides the crash out; an Airflow component that exited is started again (restart: always)
     assert not {"api-server-1", "api-server-2"} & set(cluster.restart_exited())
     # and the whole deployment works again: a message runs end to end
