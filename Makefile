@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# `make lock` keeps every pin of the current lock that still fits (so adding a requirement adds only what
+# it needs); `make lock UPGRADE=1` re-resolves everything to the newest releases.
+KEEP_PINS = $(if $(UPGRADE),,-c requirements.txt)
+KEEP_DEV_PINS = $(if $(UPGRADE),,-c requirements.txt -c requirements-dev.txt)
 
 .PHONY: help run test bench venv venv-dev js system-deps lock adaptor credentials export clean
 
@@ -10,7 +14,7 @@ help:
 	@echo "make run    - start Airflow (standalone, SQLite) with every project under include/jobs"
 	@echo "make test   - install what is missing (PostgreSQL, Node.js included) and run every test"
 	@echo "make bench  - run the benchmarks in bench/ and print their tables"
-	@echo "make lock   - re-resolve requirements*.in into the locked requirements*.txt"
+	@echo "make lock   - lock requirements*.in into requirements*.txt, keeping current pins (UPGRADE=1: newest)"
 	@echo "make adaptor ADD=@openfn/language-http@7.2.10 - add an adaptor version for JavaScript jobs"
 	@echo "make credentials PROJECT=include/jobs/<folder> - move credential values out of project.yaml"
 	@echo "make export PROJECT=include/jobs/<folder> [FORMAT=portability] [OUT=file] - a Lightning project, back in Lightning's format"
@@ -59,10 +63,10 @@ export: venv js
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
-	.lockenv/bin/pip install --quiet -r requirements.in
+	.lockenv/bin/pip install --quiet -r requirements.in $(KEEP_PINS)
 	{ echo "# Locked runtime set for requirements.in (Python 3.11). Regenerate with: make lock"; .lockenv/bin/pip freeze; } > requirements.txt
-	.lockenv/bin/pip install --quiet -r requirements-dev.in
-	{ echo "# Locked test/benchmark set for requirements-dev.in, on top of requirements.txt. Regenerate with: make lock"; \
+	.lockenv/bin/pip install --quiet -r requirements-dev.in $(KEEP_DEV_PINS)
+	{ echo "# Locked test/benchmark set for requirements-dev.in, installed on top of requirements.txt. Regenerate with: make lock"; \
 	  .lockenv/bin/pip freeze | grep -vxFf <(grep -v '^#' requirements.txt); } > requirements-dev.txt
 	rm -rf .lockenv
 

@@ -44,8 +44,10 @@ def print_inbox(project, base: str) -> None:
     from openfn.inbox.responses import dumps_exact
     from openfn.inbox.tokens import ensure_token
 
+    from openfn.inbox.urls import configured_base
+
     try:
-        url = f"{base.rstrip('/')}/openfn/inbox/{ensure_token(project.name)}"
+        url = f"{configured_base() or base.rstrip('/')}/openfn/inbox/{ensure_token(project.name)}"
     except Exception as error:  # Airflow's database not reachable: say so, keep printing the rest
         print(f"  inbox: unavailable ({type(error).__name__}: {error})")
         return

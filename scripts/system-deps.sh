@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages the product and its tests need, only where missing (Debian packages):
-#   nodejs      Node.js (>= 20.18) and npm, for JavaScript jobs (`make run` needs only this)
-#   postgresql  the PostgreSQL server the tests start privately
-#   chromium    the browser Playwright drives in the UI tests (/usr/bin/chromium; no browser download)
+#   nodejs        Node.js (>= 20.18) and npm, for JavaScript jobs (`make run` needs only this)
+#   postgresql    the PostgreSQL server the tests start privately
+#   redis-server  the Celery broker of the distributed tests (a private port and directory)
+#   haproxy       the load balancer in front of their api-servers (deploy/haproxy.cfg)
+#   chromium      the browser Playwright drives in the UI tests (/usr/bin/chromium; no browser download)
 # With no arguments: all of them.
 set -euo pipefail
 wanted=("$@")
-((${#wanted[@]})) || wanted=(nodejs postgresql chromium)
+((${#wanted[@]})) || wanted=(nodejs postgresql redis-server haproxy chromium)
 sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
 updated=""
 
@@ -26,6 +28,8 @@ need=()
 for item in "${wanted[@]}"; do
   case $item in
     postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql) ;;
+    redis-server) [[ -x /usr/bin/redis-server ]] || need+=(redis-server) ;;
+    haproxy) [[ -x /usr/sbin/haproxy ]] || need+=(haproxy) ;;
     chromium) [[ -x /usr/bin/chromium ]] || need+=(chromium) ;;
     nodejs) command -v node >/dev/null || need+=(nodejs) ;;
     *) echo "unknown system dependency: $item" >&2; exit 2 ;;

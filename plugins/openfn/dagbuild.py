@@ -108,7 +108,9 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
 
     from openfn.notify import OpenFnNotifier
     from openfn.operators.job import OpenFnJobOperator
+    from openfn.operators.retries import JobRetryPolicy
 
+    settings = get_settings()
     cron = job.trigger.kind == "cron"
     notifier = OpenFnNotifier(project=project.name, job=job.key, recipients=project.notify_email) if project.notify_email else None
     tags = ["openfn", f"project:{project.name}", f"trigger:{job.trigger.kind}"] + ([] if job.enabled else ["disabled"])
@@ -132,12 +134,14 @@ def build_dag(project: Project, job: Job, *, run_task_only: bool = False):
             state_notifier=notifier,
             on_failure_callback=notifier,
             # On the task, not as DAG default_args: only the job is retried, and default_args cost a
-            # merge per operator at every parse.
-            retries=job.retries,
-            retry_delay=datetime.timedelta(seconds=job.retry_delay_seconds),
+            # merge per operator at every parse. A try lost with its worker is retried on top of the job's
+            # own retries (operators/retries.py).
+            retries=job.retries + settings.lost_run_retries,
+            retry_delay=datetime.timedelta(seconds=settings.lost_run_retry_delay_seconds),
+            retry_policy=JobRetryPolicy(job_retries=job.retries, job_retry_delay=datetime.timedelta(seconds=job.retry_delay_seconds)),
         )
         if not run_task_only:
-            _chain(project, job, run)
+            _chain(project, job, run, settings)
     return dag
 
 
@@ -155,18 +159,21 @@ def job_code(job: Job) -> JobCode:
     )
 
 
-def _chain(project: Project, job: Job, run) -> None:
+def _chain(project: Project, job: Job, run, settings) -> None:
     """Trigger tasks for the job's flow and fail jobs, and ``job_failed`` when it has fail jobs."""
     from airflow.sdk import TriggerRule
 
     from openfn.operators.chain import OpenFnTriggerOperator
     from openfn.operators.result import JobFailedOperator
 
+    # A trigger task may be retried safely (its run id does not change), so a lost worker or an execution
+    # API that was briefly away does not drop the flow or fail job.
+    retry = {"retries": settings.lost_run_retries, "retry_delay": datetime.timedelta(seconds=settings.lost_run_retry_delay_seconds)}
     for downstream in project.downstream(job.key, "flow"):
-        run >> OpenFnTriggerOperator(task_id=f"flow_{downstream.key}", kind="flow", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_SUCCESS)
+        run >> OpenFnTriggerOperator(task_id=f"flow_{downstream.key}", kind="flow", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_SUCCESS, **retry)
     fail_jobs = project.downstream(job.key, "fail")
     for downstream in fail_jobs:
-        run >> OpenFnTriggerOperator(task_id=f"fail_{downstream.key}", kind="fail", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_FAILED)
+        run >> OpenFnTriggerOperator(task_id=f"fail_{downstream.key}", kind="fail", project=project.name, trigger_dag_id=downstream.dag_id, trigger_rule=TriggerRule.ALL_FAILED, **retry)
     if fail_jobs:
         # A fail trigger that fired would otherwise make the DAG run look successful.
         run >> JobFailedOperator(task_id="job_failed", job=job.key, trigger_rule=TriggerRule.ONE_FAILED, retries=0)

@@ -17,6 +17,12 @@ DEFAULTS = {
     "js_dir": str(REPO_ROOT / "js"),  # package.json + node_modules of the JavaScript runtime and adaptors
     "node": "node",  # the Node.js binary (>= 20.18) that runs JavaScript jobs
     "job_timeout_seconds": "300",  # a job without `timeout:` is stopped after this long (OpenFn's 5 minutes)
+    # A run whose worker died (machine lost, OOM, kill -9) is started again this many times, after this
+    # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
+    "lost_run_retries": "1",
+    "lost_run_retry_delay_seconds": "10",
+    # The address senders use for inbox URLs; empty: [api] base_url (see openfn/inbox/urls.py)
+    "inbox_base_url": "",
 }
 
 
@@ -29,6 +35,9 @@ class Settings:
     js_dir: Path
     node: str
     job_timeout_seconds: float
+    lost_run_retries: int
+    lost_run_retry_delay_seconds: float
+    inbox_base_url: str
 
 
 def _get(name: str) -> str:
@@ -48,6 +57,9 @@ def get_settings() -> Settings:
         js_dir=Path(_get("js_dir")).expanduser(),
         node=_get("node"),
         job_timeout_seconds=float(_get("job_timeout_seconds")),
+        lost_run_retries=int(_get("lost_run_retries")),
+        lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
+        inbox_base_url=_get("inbox_base_url").strip(),
     )
 
 

@@ -82,7 +82,9 @@ def test_retries_disabled_jobs_and_credentials_reach_the_operator(make_project):
     ))
     dag = build_dag(project, project.jobs["a"])
     run = dag.get_task("run")
-    assert (run.retries, run.retry_delay, run.conn_id, run.enabled) == (3, datetime.timedelta(seconds=7), "openmrs_prod", False)
+    # the job's own 3 retries, 7 s apart (its retry policy), and one more for a try lost with its worker
+    assert (run.retries, run.retry_delay, run.conn_id, run.enabled) == (4, datetime.timedelta(seconds=10), "openmrs_prod", False)
+    assert (run.retry_policy.job_retries, run.retry_policy.job_retry_delay) == (3, datetime.timedelta(seconds=7))
     assert dag.is_paused_upon_creation is True
     assert dag.schedule is None  # a disabled cron job is not scheduled
     assert "disabled" in dag.tags

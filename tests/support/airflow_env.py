@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.support.deploy import common_settings
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
@@ -19,11 +21,10 @@ VENV_BIN = Path(sys.executable).parent
 def base_env(home: Path, jobs_dir: Path | None = None) -> dict[str, str]:
     """Settings shared by in-process tests and by Airflow components started as subprocesses."""
     return {
+        **common_settings(),  # deploy/airflow.env, as every deployment
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__OPENFN__JOBS_DIR": str(jobs_dir or REPO / "include" / "jobs"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",

@@ -51,6 +51,8 @@ class AirflowDeployment:
             **(extra_env or {}),
         }
         self.processes: dict[str, subprocess.Popen] = {}
+        # name -> (argv, env) of components that are not plain `airflow <name>` with self.env
+        self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
         self._token: str | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------
@@ -64,10 +66,9 @@ class AirflowDeployment:
         return self
 
     def start_component(self, component: str) -> None:
-        log = open(self.home / f"{component}.log", "ab")
-        self.processes[component] = subprocess.Popen(
-            [str(VENV_BIN / "airflow"), component], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        argv, env = self.commands.get(component, ([str(VENV_BIN / "airflow"), component], self.env))
+        with open(self.home / f"{component}.log", "ab") as log:
+            self.processes[component] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill_component(self, component: str, sig: int = signal.SIGKILL, timeout: float = 60) -> None:
         process = self.processes[component]
@@ -85,19 +86,20 @@ class AirflowDeployment:
             except subprocess.TimeoutExpired:
                 self.kill_component(component, signal.SIGKILL)
 
-    def wait_healthy(self, timeout: float = 180) -> None:
+    def wait_healthy(self, timeout: float = 180, url: str | None = None, path: str = "/api/v2/monitor/health") -> None:
+        url = url or self.url
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     raise RuntimeError(f"airflow {name} exited with {process.returncode}: see {self.home / (name + '.log')}")
             try:
-                if httpx.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"api-server not healthy after {timeout}s: see {self.home / 'api-server.log'}")
+        raise TimeoutError(f"{url}{path} not healthy after {timeout}s: see the logs in {self.home}")
 
     # --- using it -----------------------------------------------------------------------------------------
     def cli(self, *args: str, timeout: float = 300) -> str:

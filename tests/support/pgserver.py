@@ -43,8 +43,11 @@ def _free_port() -> int:
 class PostgresServer:
     """One private PostgreSQL cluster. Use as a context manager, or call ``start()`` and ``stop()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable_commits: bool = False) -> None:
         self.bindir = find_bindir()
+        # Tests need no durability against a machine crash (fsync off), and most not even against a crash of
+        # the server (synchronous_commit off). A test that crashes the server needs committed to mean stored.
+        self.durable_commits = durable_commits
         self.port: int | None = None
         self._base: Path | None = None
         # initdb refuses to run as root, so root hands the cluster to Debian's `postgres` user.
@@ -101,15 +104,27 @@ class PostgresServer:
         # The port can be taken between probing and binding; a new one is tried in that case.
         for attempt in range(_START_ATTEMPTS):
             self.port = _free_port()
-            options = (f"-p {self.port} -h 127.0.0.1 -k {self._base} "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
             try:
-                self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self._base / "server.log"),
-                          "-w", "-o", options, "start")
+                self._pg_ctl_start()
                 return
             except RuntimeError:
                 if attempt == _START_ATTEMPTS - 1:
                     raise
+
+    def _pg_ctl_start(self) -> None:
+        options = (f"-p {self.port} -h 127.0.0.1 -k {self._base} "
+                   "-c fsync=off -c full_page_writes=off -c max_connections=300")
+        if not self.durable_commits:
+            options += " -c synchronous_commit=off"
+        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self._base / "server.log"), "-w", "-o", options, "start")
+
+    def crash(self) -> None:
+        """Stop at once, as a crash would (``-m immediate``: no checkpoint, clients cut off); ``start_again``."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+
+    def start_again(self) -> None:
+        """Start the stopped cluster on its port (it recovers from its write-ahead log)."""
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         if self._base is None:

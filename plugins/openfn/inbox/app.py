@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from openfn.inbox.login import require_user
+from openfn.inbox.readiness import routes as readiness_routes
 from openfn.inbox.redaction import HideInboxTokens
 from openfn.inbox.responses import install_error_handlers
 from openfn.inbox.routes_api import router as api_router
@@ -70,7 +71,7 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
         """The management API's OpenAPI document, for logged-in Airflow users (load it in any OpenAPI viewer)."""
         return JSONResponse(app.openapi())
 
-    app.router.routes.extend(inbox_routes)
+    app.router.routes.extend(inbox_routes + readiness_routes)
     app.include_router(api_router)
     app.include_router(workflow_router)
     install_error_handlers(app)

@@ -249,10 +249,9 @@ def _reraise_store(error: Exception):
 
 
 def inbox_url(request: Request, token: str) -> str:
-    from airflow.configuration import conf
+    from openfn.inbox import urls
 
-    base = conf.get("api", "base_url", fallback="") or str(request.base_url).split("/openfn")[0]
-    return f"{base.rstrip('/')}/openfn/inbox/{token}"
+    return urls.inbox_url(token, request.headers, request.url.scheme)
 
 
 @router.get("/projects", summary="Projects, their jobs and triggers, and their inbox URLs")

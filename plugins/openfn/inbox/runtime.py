@@ -2,7 +2,9 @@
 
 Created by the FastAPI app on first use (plugins are imported by every Airflow process, so nothing here
 may touch the database or start a thread at import). The dispatcher starts with the api-server (the app's
-lifespan) or, failing that, with the first request.
+lifespan) or, failing that, with the first request. Starting also warms up what the first message would
+otherwise wait for (projects and their filter index, tokens, the writer thread), so that once
+``GET /openfn/ready`` answers 200 a load balancer may send this api-server messages at full speed.
 """
 
 from __future__ import annotations
@@ -91,9 +93,15 @@ class InboxRuntime:
             if self.inbox_settings.dispatcher:
                 self.dispatcher.start()
             self.retention.start()
+            self._warm_up()
             self.started = True
         except Exception:
             log.exception("The OpenFn inbox could not start; the next inbox request retries")
+
+    def _warm_up(self) -> None:
+        snapshot = self.catalog.snapshot()  # parses the projects, builds their filter indexes
+        self.tokens.tokens(snapshot.projects)  # reads (or generates) every inbox token
+        self.writer.start()
 
     def ensure_started(self) -> None:
         if not self.started or (self.inbox_settings.dispatcher and not self.dispatcher.running):

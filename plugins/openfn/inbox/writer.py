@@ -36,13 +36,17 @@ class GroupWriter:
         """Whether messages were stored in the last ``within`` seconds (the dispatcher then yields)."""
         return time.monotonic() - self.last_commit < within
 
-    def submit(self, message: NewMessage, reply_text: str) -> Future:
-        """Queue a message; the future resolves to None (stored) or the first reply of its Idempotency-Key."""
+    def start(self) -> None:
+        """Start the writer thread (the first ``submit`` does it too)."""
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(target=self._loop, name="openfn-inbox-writer", daemon=True)
                     self._thread.start()
+
+    def submit(self, message: NewMessage, reply_text: str) -> Future:
+        """Queue a message; the future resolves to None (stored) or the first reply of its Idempotency-Key."""
+        self.start()
         future: Future = Future()
         self._queue.put((message, reply_text, future))
         return future

@@ -13,7 +13,8 @@ class OpenFnTriggerOperator(TriggerDagRunOperator):
     """Starts ``trigger_dag_id`` with ``{"openfn": {...}, "state": <upstream state>}`` as real JSON conf.
 
     ``kind="flow"`` reads the ``run`` task's return value; ``kind="fail"`` its ``failed_state``. The run id
-    is derived from the upstream run and try, so a retried trigger task never starts a second run.
+    is derived from what must be unique (see ``downstream_run_id``), so a retried trigger task never starts a
+    second run.
     """
 
     def __init__(self, *, kind: str, project: str, upstream_task_id: str = "run", **kwargs) -> None:
@@ -43,6 +44,19 @@ class OpenFnTriggerOperator(TriggerDagRunOperator):
             },
             "state": state if isinstance(state, dict) else {"data": {}, "references": []},
         }
-        digest = hashlib.sha1(f"{dag_run.dag_id}\0{dag_run.run_id}\0{ti.try_number}".encode()).hexdigest()[:16]
-        self.trigger_run_id = f"{self.kind}__{message_id}__{digest}" if message_id else f"{self.kind}__{digest}"
+        # The first try of this clear cycle: the same for every retry of this task, one more after a clear
+        # (Airflow's own rule, see RuntimeTaskInstance.get_first_reschedule_date).
+        cycle = ti.max_tries - self.retries + 1
+        self.trigger_run_id = downstream_run_id(self.kind, message_id, dag_run.dag_id, dag_run.run_id, self.trigger_dag_id, cycle)
         return super().execute(context)
+
+
+def downstream_run_id(kind: str, message_id: str | None, dag_id: str, run_id: str, downstream_dag_id: str, cycle: int) -> str:
+    """The run id of the flow/fail run that upstream run ``run_id`` of ``dag_id`` starts.
+
+    One downstream run per upstream run, downstream DAG and clear cycle of the trigger task: a trigger task
+    that is retried (its API call failed after the run was created, its worker died) finds the run it
+    started and skips; an upstream run that an operator cleared and ran again hands over its new state.
+    """
+    digest = hashlib.sha1(f"{dag_id}\0{run_id}\0{downstream_dag_id}\0{cycle}".encode()).hexdigest()[:16]
+    return f"{kind}__{message_id}__{digest}" if message_id else f"{kind}__{digest}"

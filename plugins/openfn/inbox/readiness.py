@@ -1,0 +1,32 @@
+"""``GET /openfn/ready``: whether this api-server's inbox can take messages (for load balancers).
+
+Airflow's ``/api/v2/monitor/health`` answers as soon as Airflow does, before the inbox has loaded its
+projects and tokens; a balancer that trusted it would send messages to a server still warming up. This
+answers 200 only once the inbox has started (tables, dispatcher, projects, tokens, writer: see
+runtime.py); until then 503, and the probe itself starts the warm-up if the app's lifespan did not.
+It needs no login (balancers have none) and says nothing but whether and how many projects are served.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+STARTING = "This api-server's inbox is starting (or cannot reach the metadata database yet); retry in a moment."
+
+
+async def ready(request: Request) -> JSONResponse:
+    """Readiness probe: 200 when this api-server's inbox takes messages, 503 while it starts."""
+    runtime = request.app.state.openfn_runtime()
+    if not runtime.started:
+        await run_in_threadpool(runtime.ensure_started)
+    if not runtime.started:
+        return JSONResponse({"error": "unavailable", "message": STARTING}, status_code=503, headers={"Retry-After": "1"})
+    catalog = runtime.catalog
+    snapshot = catalog.snapshot() if catalog.fresh() else await run_in_threadpool(catalog.snapshot)  # files: not on the loop
+    return JSONResponse({"status": "ready", "projects": len(snapshot.projects)})
+
+
+routes = [Route("/ready", ready, methods=["GET"], name="openfn_ready")]
