@@ -210,9 +210,11 @@ def build_workflow_dag(project: Project, workflow: Workflow):
     from airflow.sdk import DAG, CronTriggerTimetable, TriggerRule
 
     from openfn.notify import OpenFnNotifier
+    from openfn.operators.retries import JobRetryPolicy
     from openfn.operators.step import OpenFnStepOperator
     from openfn.operators.workflow_result import WorkflowResultOperator
 
+    settings = get_settings()
     cron = workflow.cron
     notifier = OpenFnNotifier(project=project.name, job=workflow.key, recipients=project.notify_email) if project.notify_email else None
     kinds = sorted({trigger.kind for trigger in workflow.triggers.values()})
@@ -243,7 +245,10 @@ def build_workflow_dag(project: Project, workflow: Workflow):
                 state_notifier=notifier,
                 trigger_rule=TriggerRule.ALL_DONE if sources else TriggerRule.ALL_SUCCESS,
                 execution_timeout=datetime.timedelta(seconds=airflow_timeout("javascript", step.timeout)),
-                retries=0,
+                # A step's own failure is never retried (as on Lightning); a try lost with its worker is.
+                retries=settings.lost_run_retries,
+                retry_delay=datetime.timedelta(seconds=settings.lost_run_retry_delay_seconds),
+                retry_policy=JobRetryPolicy(job_retries=0, job_retry_delay=datetime.timedelta(0)),
             )
         for task in tasks.values():
             for source in task.sources:

@@ -17,7 +17,7 @@ from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
 from openfn.runtime.runner import JobCode
 from openfn.runtime.state import initial_state, public_state
-from openfn.runtime.workflow import CRASH, EXECUTIONS_KEY, FAILURE, execution_id, halted, inputs_for
+from openfn.runtime.workflow import CRASH, EXECUTIONS_KEY, FAILURE, STARTED_KEY, execution_id, halted, inputs_for
 
 # Lightning's worker never hands these on from one step to the next.
 REMOVED = ("configuration", "response")
@@ -47,6 +47,7 @@ class OpenFnStepOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         ti = context["ti"]
+        ti.xcom_push(key=STARTED_KEY, value=True)  # a try that never records its executions then counts as a crash
         upstream = {source: ti.xcom_pull(task_ids=source, key=EXECUTIONS_KEY) for source in self.sources}
         if halted(upstream):
             ti.xcom_push(key=EXECUTIONS_KEY, value=[{"halted": True}])
@@ -54,6 +55,7 @@ class OpenFnStepOperator(BaseOperator):
         trigger, initial = self._start(context)
         inputs = inputs_for(self.code.key, trigger=trigger, trigger_edges=self.trigger_edges, initial=initial, sources=self.sources, upstream=upstream)
         if not inputs:
+            ti.xcom_push(key=EXECUTIONS_KEY, value=[])
             raise AirflowSkipException("No edge into this step held: it does not run in this run.")
         try:
             executions = self._run_all(inputs) if self.problem is None else [self._crash(self.problem, "JobNotRunnable")]

@@ -13,7 +13,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from openfn.runtime import saved_state
-from openfn.runtime.workflow import EXECUTIONS_KEY, outcome
+from openfn.runtime.workflow import EXECUTIONS_KEY, STARTED_KEY, outcome, recorded
 
 FINAL_STATE_KEY = "final_state"
 
@@ -31,7 +31,10 @@ class WorkflowResultOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException
 
         ti = context["ti"]
-        result = outcome({step: ti.xcom_pull(task_ids=step, key=EXECUTIONS_KEY) for step in self.steps})
+        result = outcome({
+            step: recorded(step, ti.xcom_pull(task_ids=step, key=EXECUTIONS_KEY), bool(ti.xcom_pull(task_ids=step, key=STARTED_KEY)))
+            for step in self.steps
+        })
         ti.xcom_push(key=FINAL_STATE_KEY, value=result.final)
         if result.status != "success":
             raise AirflowFailException(f"The workflow run {result.status}: {result.detail}.")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 EXECUTIONS_KEY = "executions"
+STARTED_KEY = "started"  # pushed first: a step task that started and recorded no executions was lost
 SUCCESS, FAILURE, CRASH = "success", "failure", "crash"
 
 
@@ -56,6 +57,15 @@ class Outcome:
     status: str  # success | failed | crashed, as Lightning names a run's final state
     detail: str
     final: Any
+
+
+def recorded(step: str, executions: list[dict] | None, started: bool) -> list[dict] | None:
+    """A step's executions, or a crash when its task started and ended without recording any (its worker
+    was lost, or Airflow stopped it)."""
+    if executions is None and started:
+        return [{"id": step, "step": step, "status": CRASH, "state": None, "next": [],
+                 "reason": "its task ended without a result (its worker was lost, or Airflow stopped it)"}]  # fmt: skip
+    return executions
 
 
 def _empty(state: Any) -> bool:
