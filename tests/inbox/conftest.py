@@ -76,7 +76,7 @@ def make_runtime(database, protection: dict | None = None, **settings):
     from openfn.settings import InboxSettings, get_protection_settings, get_settings
 
     return InboxRuntime(
-        settings=replace(get_settings(), jobs_dir=JOBS_DIR, **settings),
+        settings=replace(get_settings(), **{"jobs_dir": JOBS_DIR, **settings}),
         inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0),
         database=database,
         protection=replace(get_protection_settings(), **(protection or {})),
