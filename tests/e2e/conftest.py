@@ -39,6 +39,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "include" / "jobs" / "demo", jobs / "demo")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "rt", jobs / "rt")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
+    shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
     deployment = AirflowDeployment(
         root / "home",
         jobs_dir=jobs,
@@ -46,6 +47,7 @@ def airflow(postgres_server, tmp_path_factory, api):
         extra_env={
             "AIRFLOW_CONN_OPENFN_TEST_OPENMRS": json.dumps({"conn_type": "http", "host": "openmrs.example.org", "login": "admin", "password": SECRET, "extra": {"apiKey": "e2e-key"}}),
             "AIRFLOW_CONN_JS_API": json.dumps({"conn_type": "http", "host": api.url, "login": "svc", "password": JS_SECRET}),
+            "AIRFLOW_CONN_ANA_EXAMPLE.ORG-PATIENTS-API": json.dumps({"conn_type": "http", "host": api.url}),
             "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
         },
     )
@@ -54,6 +56,7 @@ def airflow(postgres_server, tmp_path_factory, api):
         deployment.wait_for_dags([
             "demo.weekly-export", "demo.register-patient", "demo.confirm-registration", "demo.registration-failed",
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
+            "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count",
         ])  # fmt: skip
         yield deployment
     finally:
