@@ -27,6 +27,9 @@ def main() -> None:
         for job in project.jobs.values():
             language = "JavaScript" if job.language == "javascript" else "Python"
             print(f"  DAG {job.dag_id:40} trigger: {job.trigger.kind:8} {language}")
+        for workflow in project.workflows.values():
+            kinds = ", ".join(sorted({t.kind for t in workflow.triggers.values()})) or "none"
+            print(f"  DAG {workflow.dag_id:40} workflow: {len(workflow.steps)} steps, triggers: {kinds}")
         for problem in project.problems:
             print(f"  CANNOT RUN: {problem}")
         print_inbox(project, base)
@@ -63,6 +66,10 @@ def print_inbox(project, base: str) -> None:
         auth = f" -u LOGIN:PASSWORD  # of Airflow Connection {project.inbox.basic_conn_id}"
     comment = f"  # starts: {started}" if started and "#" not in auth else ""
     print(f"  curl -X POST {shlex.quote(url)} -H 'Content-Type: application/json' -d {shlex.quote(body)}{auth}{comment}")
+    for name, hook in inbox_project(project).webhooks.items():
+        hook_url = f"{configured_base() or base.rstrip('/')}/openfn/inbox/{ensure_token(name)}"
+        state = "" if hook.trigger.enabled else " (disabled)"
+        print(f"  workflow {hook.workflow.key} webhook{state}: curl -X POST {shlex.quote(hook_url)} -H 'Content-Type: application/json' -d '{{}}'{auth}")
 # --- end inbox ------------------------------------------------------------------------------------------------
 
 

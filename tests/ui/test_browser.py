@@ -51,7 +51,7 @@ def airflow(postgres_server, tmp_path_factory):
     try:
         deployment.start()
         deployment.wait_for_dags(["clinic.referral", "clinic.payment", "clinic.payment-failed", "clinic.payment-receipt",
-                                  "demo.register-patient", "demo.share-record", "demo.weekly-export"])  # fmt: skip
+                                  "demo.register-patient", "demo.share-record", "demo.weekly-export", "demo.referral-workflow"])  # fmt: skip
         yield deployment
     finally:
         deployment.stop()
@@ -211,12 +211,40 @@ def test_bulk_reprocess_from_a_selection_in_the_list(page, airflow, script_messa
     expect(row.locator('.chip[title="share-record: in progress"], .chip[title="share-record: success"]')).to_be_visible()
 
 
+def workflow_webhook(airflow) -> str:
+    (demo,) = [p for p in airflow.api("GET", "/openfn/api/projects").json()["projects"] if p["name"] == "demo"]
+    (workflow,) = demo["workflows"]
+    (hook,) = workflow["triggers"]
+    return hook["inbox_url"]
+
+
+def test_a_workflow_run_shows_its_steps_and_retries_from_a_step(page, airflow):
+    reply = httpx.post(workflow_webhook(airflow), json={"patient": "ana"}, timeout=30)
+    message_id = reply.json()["meta"]["message_id"]
+    page.goto(f"{airflow.url}/plugin/openfn-inbox/openfn/ui/receipt?id={message_id}")
+    receipt = frame(page)
+    workflow = receipt.locator('.job-row[data-job="referral-workflow"]')
+    expect(workflow.locator(".chip")).to_have_text("success", timeout=SLOW)
+    steps = receipt.locator("tr.steps-row")
+    expect(steps.locator('li[data-step="check-referral"] .chip')).to_have_text("success")
+    expect(steps.locator('li[data-step="report-problem"] .chip')).to_have_text("skipped")
+    register = steps.locator('li[data-step="register-referral"]')
+    register.get_by_role("button", name="Retry from here").click()
+    expect(register.locator(".answer")).to_have_text("Runs again: register-referral, alert-clinician.", timeout=30_000)
+    expect(register).to_contain_text("try 2", timeout=SLOW)
+    expect(register.locator(".chip")).to_have_text("success", timeout=SLOW)
+    expect(steps.locator('li[data-step="check-referral"]')).not_to_contain_text("try 2")
+
+
 def test_projects_page_shows_the_inbox_url_and_runs_a_cron_job_now(page, airflow):
     page.goto(f"{airflow.url}/plugin/openfn-inbox/openfn/ui/projects")
     projects = frame(page)
     demo = projects.locator('section[data-project="demo"]')
     expect(demo.locator("code.inbox-url")).to_have_text(inbox_url(airflow, "demo"))
     expect(demo.locator("code.curl")).to_have_text(f"curl -X POST -H 'Content-Type: application/json' -d '{{\"formID\":\"patient_registration_v7\"}}' '{inbox_url(airflow, 'demo')}'")
+    workflow = demo.locator('.workflow[data-workflow="referral-workflow"]')
+    expect(workflow.locator("code.webhook-url")).to_have_text(workflow_webhook(airflow))
+    expect(workflow.locator(".step")).to_have_count(4)
     weekly = demo.locator('tr[data-dag-id="demo.weekly-export"]')
     expect(weekly).to_contain_text("0 23 * * 5 (Africa/Nairobi)")
     expect(weekly.locator("time")).to_have_attribute("datetime", re.compile(r"T23:00:00\+03:00$"))

@@ -106,14 +106,41 @@ function inboxBlock(project) {
   ];
 }
 
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+function workflowTrigger(workflow, trigger) {
+  const state = trigger.enabled ? "" : " (disabled)";
+  if (trigger.kind === "cron") {
+    return h("div", { class: "small" }, h("span", { class: "chip kind", text: "cron" }), ` ${trigger.cron} (${trigger.timezone})${state}`,
+      trigger.cursor_step ? h("span", { class: "muted", text: ` · the next run starts from ${trigger.cursor_step}'s last output` }) : null);
+  }
+  return h("div", { class: "small" }, h("span", { class: "chip kind", text: "webhook" }), ` ${trigger.key}${state}`,
+    trigger.reply === "after_completion" ? h("span", { class: "muted", text: " · replies when the run has finished" }) : null,
+    trigger.inbox_url ? h("div", { class: "urlbox" }, h("code", { class: "webhook-url", text: trigger.inbox_url }), copyButton(() => trigger.inbox_url, "Copy URL")) : null);
+}
+
+function workflowBlock(workflow) {
+  return h("div", { class: "workflow", dataset: { workflow: workflow.key } },
+    h("h3", {}, airflowLink(dagUrl(workflow.dag_id), workflow.name, { class: "name" }), h("span", { class: "muted small", text: ` workflow · ${plural(workflow.steps.length, "step")}` })),
+    workflow.triggers.map((trigger) => workflowTrigger(workflow, trigger)),
+    h("ol", { class: "steps" }, workflow.steps.map((step) => h("li", { class: "step", dataset: { step: step.key } },
+      h("span", { class: "name", text: step.key }), h("span", { class: "muted small", text: ` ${step.adaptor}` }),
+      step.problem ? h("div", { class: "problem small", text: `Cannot run: ${step.problem}` }) : null))));
+}
+
 function projectCard(project) {
+  const workflows = project.workflows || [];
+  const counts = [project.jobs.length ? plural(project.jobs.length, "job") : null, workflows.length ? plural(workflows.length, "workflow") : null];
   return h("section", { class: "card project", dataset: { project: project.name } },
-    h("header", {}, h("h2", { text: project.name }), h("span", { class: "muted small", text: `${project.jobs.length} job${project.jobs.length === 1 ? "" : "s"}` })),
+    h("header", {}, h("h2", { text: project.name }), h("span", { class: "muted small", text: counts.filter(Boolean).join(" · ") || "no jobs" })),
     (project.problems || []).map((text) => h("div", { class: "notice error small", text })),
     inboxBlock(project),
-    h("div", { class: "table-wrap" }, h("table", { class: "jobs-table" },
+    project.jobs.length ? h("div", { class: "table-wrap" }, h("table", { class: "jobs-table" },
       h("thead", {}, h("tr", {}, ["Job", "Trigger", "Rule", "Next run", "Saved state", ""].map((t) => h("th", { text: t })))),
-      h("tbody", {}, project.jobs.map((job) => jobRow(project, job))))));
+      h("tbody", {}, project.jobs.map((job) => jobRow(project, job))))) : null,
+    workflows.map(workflowBlock));
 }
 
 function render() {

@@ -1,6 +1,7 @@
 // The receipt inspector: one message's body and headers, its job-states, every run (flow and fail runs
 // included) with links into Airflow, a re-run button per job that shows the 10-second rule's answer, and
 // "Erase body and headers" for data-protection requests (the server checks the user may edit the DAGs).
+// A message a Lightning workflow's webhook received shows each run's steps, each with "Retry from here".
 import {
   $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, del, duration, exactText, get, getText, h,
   jsonNode, logUrl, parseExact, post, replace, runUrl, setNotice, timeNode,
@@ -9,12 +10,17 @@ import {
 const POLL_MS = 2500;
 const id = new URLSearchParams(window.location.search).get("id");
 const notice = $("#notice");
-const answers = new Map(); // job -> {kind, text, until}
+const answers = new Map(); // job -> {kind, text, until}; also "<run_id>/<step>" -> {kind, text} for retries
 let project = null; // this message's project, from GET /openfn/api/projects
 let receipt = null;
 let timer = null;
 
+function workflowOf(job) {
+  return project && (project.workflows || []).find((w) => w.key === job);
+}
+
 function kindOf(job) {
+  if (workflowOf(job)) return "workflow";
   const found = project && project.jobs.find((j) => j.key === job);
   return found ? found.kind : "";
 }
@@ -55,7 +61,12 @@ function renderHeaders(headers) {
 }
 
 function rerunnable() {
-  return project ? project.jobs.filter((j) => j.kind === "message" && j.enabled) : [];
+  if (!project) return [];
+  if (receipt && receipt.trigger) { // a webhook's message runs its workflow again, from the same input
+    const workflow = workflowOf(receipt.trigger.split("/")[0]);
+    return workflow ? [{ key: workflow.key, kind: "workflow", enabled: true }] : [];
+  }
+  return project.jobs.filter((j) => j.kind === "message" && j.enabled);
 }
 
 function renderJobs() {
@@ -89,13 +100,13 @@ function renderRuns() {
     replace($("#runs"), h("tr", {}, h("td", { colspan: 8, class: "empty", text: "No runs for this message." })));
     return;
   }
-  replace($("#runs"), receipt.runs.map((run) => {
+  replace($("#runs"), receipt.runs.flatMap((run) => {
     seen.set(run.job, (seen.get(run.job) || 0) + 1);
     const exists = run.state !== "pending" && !errors.has(run.run_id);
     const links = exists
       ? h("span", { class: "links" }, airflowLink(runUrl(run.dag_id, run.run_id), "Run"), airflowLink(logUrl(run.dag_id, run.run_id), "Task log"))
       : h("span", { class: "muted small", text: errors.get(run.run_id) || "waiting for the dispatcher" });
-    return h("tr", { dataset: { runId: run.run_id } },
+    const row = h("tr", { dataset: { runId: run.run_id } },
       h("td", { "data-label": "Job" }, h("b", { text: run.job }), h("div", { class: "id", title: run.run_id, text: run.run_id })),
       h("td", { "data-label": "Trigger", class: "nowrap" }, `${kindOf(run.job) || "job"} · run ${seen.get(run.job)}`,
         run.requested_by ? h("div", { class: "muted small requested-by", text: `asked by ${run.requested_by}` }) : null),
@@ -105,7 +116,37 @@ function renderRuns() {
       h("td", { "data-label": "Ended", class: "nowrap" }, timeNode(run.end_date)),
       h("td", { "data-label": "Duration", class: "nowrap", text: duration(run.start_date, run.end_date) }),
       h("td", { "data-label": "Airflow" }, links));
+    return run.steps ? [row, stepsRow(run)] : [row];
   }));
+}
+
+function stepsRow(run) {
+  const finished = FINISHED_RUN_STATES.has(run.state);
+  const steps = run.steps.filter((step) => step.step !== "openfn_result");
+  return h("tr", { class: "steps-row", dataset: { stepsOf: run.run_id } }, h("td", { colspan: 8 },
+    h("ol", { class: "steps" }, steps.map((step) => {
+      const key = `${run.run_id}/${step.step}`;
+      const answer = answers.get(key);
+      const button = finished && step.state ? h("button", { type: "button", class: "small", dataset: { step: step.step },
+        text: "Retry from here", title: "Run this step again from the input it had, and every step after it", onclick: () => retry(run, step.step) }) : null;
+      return h("li", { class: "step", dataset: { step: step.step } },
+        chip(step.state || "not started"), " ", airflowLink(logUrl(run.dag_id, run.run_id, step.step), step.step, { class: "name" }),
+        h("span", { class: "muted small", text: step.start_date ? ` ${duration(step.start_date, step.end_date)}${step.try_number > 1 ? ` · try ${step.try_number}` : ""}` : "" }),
+        " ", button, answer ? h("div", { class: `answer small ${answer.kind}`, text: answer.text }) : null);
+    }))));
+}
+
+async function retry(run, step) {
+  const key = `${run.run_id}/${step}`;
+  answers.set(key, { kind: "", text: "Clearing…" });
+  renderRuns();
+  try {
+    const cleared = await post(new URL(`messages/${encodeURIComponent(id)}/runs/${encodeURIComponent(run.run_id)}/retry`, API), { step });
+    answers.set(key, { kind: "started", text: `Runs again: ${cleared.cleared.filter((t) => t !== "openfn_result").join(", ")}.` });
+  } catch (error) {
+    answers.set(key, { kind: "error", text: error.message });
+  }
+  await refresh();
 }
 
 function render(text) {
