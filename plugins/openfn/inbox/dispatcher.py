@@ -67,13 +67,19 @@ class Dispatcher:
     BUSY_BATCH = 5  # runs per transaction while the inbox is busy
     BUSY_SHARE = 0.1  # share of the time the dispatcher takes while the inbox is busy
 
-    def __init__(self, database: Database, *, batch_size: int | None = None, sweep_seconds: float = 5.0, intake_busy=None) -> None:
+    def __init__(self, database: Database, *, batch_size: int | None = None, sweep_seconds: float = 5.0, intake_busy=None,
+                 run_after_lead: float = 1.0) -> None:
         from airflow.models.dagbag import DBDagBag
 
         self.database = database
         self.intake_busy = intake_busy or (lambda: False)
         self.batch_size = batch_size or (20 if database.is_sqlite else 100)  # short SQLite write locks
         self.sweep_seconds = sweep_seconds
+        # A run's ``run_after`` is set a little in the past ([openfn] run_after_lead_seconds). The scheduler
+        # starts a queued run once ``run_after <= now()`` in the database; SQLite's now() has whole seconds
+        # (and its text compares below a datetime of the same second) and PostgreSQL's is the start of the
+        # scheduler's transaction, so a run made "now" would wait up to a second, or a loop, to be looked at.
+        self.run_after_lead = datetime.timedelta(seconds=run_after_lead)
         self._dag_bag = DBDagBag(load_op_links=False)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -245,7 +251,7 @@ class Dispatcher:
         dag.create_dagrun(
             run_id=row.run_id,
             logical_date=None,
-            run_after=datetime.datetime.now(datetime.timezone.utc),
+            run_after=datetime.datetime.now(datetime.timezone.utc) - self.run_after_lead,
             conf=conf,
             run_type=DagRunType.MANUAL,
             triggered_by=DagRunTriggeredByType.REST_API,

@@ -32,6 +32,17 @@ def message_run_id(message_id: str, job: str, nth: int) -> str:
     return f"{MESSAGE_RUN_PREFIX}__{message_id}__{digest}"
 
 
+def downstream_run_id(kind: str, message_id: str | None, dag_id: str, run_id: str, downstream_dag_id: str, cycle: int) -> str:
+    """The run id of the flow/fail run that upstream run ``run_id`` of ``dag_id`` starts.
+
+    One downstream run per upstream run, downstream DAG and clear cycle of the trigger task: a trigger task
+    that is retried (its API call failed after the run was created, its worker died) finds the run it
+    started and skips; an upstream run that an operator cleared and ran again hands over its new state.
+    """
+    digest = hashlib.sha1(f"{dag_id}\0{run_id}\0{downstream_dag_id}\0{cycle}".encode()).hexdigest()[:16]
+    return f"{kind}__{message_id}__{digest}" if message_id else f"{kind}__{digest}"
+
+
 def run_conf(*, project: str, message_id: str, body: Any, headers: dict[str, str], received_at: str) -> dict:
     """The DAG run conf of a message run: ``{"openfn": {...}, "state": {...}}`` (SPEC §5, §7)."""
     return {

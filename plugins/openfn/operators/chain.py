@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
+import datetime
 
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
+from openfn.inbox.naming import downstream_run_id
 from openfn.operators.job import FAILED_STATE_KEY
+from openfn.settings import get_inbox_settings
+
+__all__ = ["OpenFnTriggerOperator", "downstream_run_id"]
 
 
 class OpenFnTriggerOperator(TriggerDagRunOperator):
@@ -48,15 +52,7 @@ class OpenFnTriggerOperator(TriggerDagRunOperator):
         # (Airflow's own rule, see RuntimeTaskInstance.get_first_reschedule_date).
         cycle = ti.max_tries - self.retries + 1
         self.trigger_run_id = downstream_run_id(self.kind, message_id, dag_run.dag_id, dag_run.run_id, self.trigger_dag_id, cycle)
+        lead = get_inbox_settings().run_after_lead_seconds  # started at the scheduler's next loop, as inbox runs
+        if lead:
+            self.run_after = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=lead)
         return super().execute(context)
-
-
-def downstream_run_id(kind: str, message_id: str | None, dag_id: str, run_id: str, downstream_dag_id: str, cycle: int) -> str:
-    """The run id of the flow/fail run that upstream run ``run_id`` of ``dag_id`` starts.
-
-    One downstream run per upstream run, downstream DAG and clear cycle of the trigger task: a trigger task
-    that is retried (its API call failed after the run was created, its worker died) finds the run it
-    started and skips; an upstream run that an operator cleared and ran again hands over its new state.
-    """
-    digest = hashlib.sha1(f"{dag_id}\0{run_id}\0{downstream_dag_id}\0{cycle}".encode()).hexdigest()[:16]
-    return f"{kind}__{message_id}__{digest}" if message_id else f"{kind}__{digest}"
