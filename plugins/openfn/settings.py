@@ -68,6 +68,11 @@ INBOX_DEFAULTS = {
     "dispatcher": "True",  # False: this api-server stores messages but leaves creating DAG runs to others
     "dispatch_sweep_seconds": "5",  # look for pending runs at least this often (the inbox also wakes it)
     "dispatch_batch_size": "0",  # DAG runs created per transaction; 0: 20 on SQLite, 100 on PostgreSQL
+    # How far in the past a message run's run_after is set, so the scheduler starts it at its next loop (0:
+    # Airflow's own "now", which SQLite's whole-second clock holds back by up to a second; see dispatcher.py).
+    "run_after_lead_seconds": "1",
+    "reply_timeout_seconds": "30",  # how long a reply-after-completion request waits for its result at most
+    "reply_poll_seconds": "0.1",  # how often an api-server looks for the results its waiting requests need
 }
 
 
@@ -76,6 +81,9 @@ class InboxSettings:
     dispatcher: bool
     dispatch_sweep_seconds: float
     dispatch_batch_size: int
+    reply_timeout_seconds: float = 30.0
+    reply_poll_seconds: float = 0.1
+    run_after_lead_seconds: float = 1.0
 
 
 @functools.cache
@@ -89,6 +97,9 @@ def get_inbox_settings() -> InboxSettings:
         dispatcher=get("dispatcher").strip().lower() in ("true", "1", "yes", "on"),
         dispatch_sweep_seconds=float(get("dispatch_sweep_seconds")),
         dispatch_batch_size=int(get("dispatch_batch_size")),
+        reply_timeout_seconds=max(0.0, float(get("reply_timeout_seconds"))),
+        reply_poll_seconds=min(5.0, max(0.02, float(get("reply_poll_seconds")))),
+        run_after_lead_seconds=max(0.0, float(get("run_after_lead_seconds"))),
     )
 # --- end inbox ----------------------------------------------------------------------------------------------------
 

@@ -91,7 +91,8 @@ def test_v1_export_loads_unchanged_with_javascript_jobs():
 
 def test_demo_project_loads():
     project = load_project(REPO / "include" / "jobs" / "demo")
-    assert sorted(project.jobs) == ["confirm-registration", "register-patient", "registration-failed", "share-record", "weekly-export"]
+    assert sorted(project.jobs) == ["confirm-registration", "issue-patient-id", "register-patient", "registration-failed", "share-record", "weekly-export"]
+    assert project.jobs["issue-patient-id"].trigger.reply == "after_completion"
 
 
 def test_one_broken_project_never_hides_the_others(make_project):

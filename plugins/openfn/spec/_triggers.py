@@ -9,7 +9,9 @@ from openfn.spec._reader import JOB_KEY, Reader
 from openfn.spec.model import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger, Trigger
 
 KINDS = ("criteria", "cron", "success", "failure")
-OPTIONAL = {"criteria": ("exclusion",), "cron": ("timezone",), "success": (), "failure": ()}
+REPLY_KEYS = ("webhook_reply", "webhook_response_config", "webhook_reply_after_flow")
+OPTIONAL = {"criteria": ("exclusion", *REPLY_KEYS), "cron": ("timezone",), "success": (), "failure": ()}
+REPLIES = ("before_start", "after_completion")
 
 
 def parse_triggers(reader: Reader, raw: Any) -> dict[str, Trigger]:
@@ -33,10 +35,15 @@ def parse_trigger(reader: Reader, key: str, raw: Any) -> Trigger:
     kind = kinds[0]
     reader.check_keys(body, where, (kind, *OPTIONAL[kind], "description", "type"))
     if kind == "criteria":
+        success_code, error_code = response_codes(reader, body.get("webhook_response_config"), f"{where}.webhook_response_config")
         return MessageTrigger(
             key=key,
             inclusion=_filter(reader, body["criteria"], f"{where}.criteria"),
             exclusion=_filter(reader, body["exclusion"], f"{where}.exclusion") if body.get("exclusion") not in (None, "") else None,
+            reply=reply_mode(reader, body.get("webhook_reply"), f"{where}.webhook_reply"),
+            success_code=success_code,
+            error_code=error_code,
+            reply_after_flow=reader.boolean(body.get("webhook_reply_after_flow"), f"{where}.webhook_reply_after_flow", False),
         )
     if kind == "cron":
         return _cron(reader, key, body, where)
@@ -80,3 +87,30 @@ def _cron(reader: Reader, key: str, body: dict, where: str) -> CronTrigger:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise reader.error(f"{where}.timezone", "is not a known IANA time zone", value=timezone, fix="use a name such as 'Africa/Nairobi' or 'UTC'.") from None
     return CronTrigger(key=key, cron=cron, timezone=str(timezone))
+
+
+def reply_mode(reader: Reader, value: Any, where: str, *, accepted: tuple[str, ...] = REPLIES) -> str:
+    """``before_start`` (the default: answer at once) or ``after_completion`` (answer with the result)."""
+    if value in (None, ""):
+        return "before_start"
+    if value not in accepted:
+        raise reader.error(where, "must be before_start or after_completion", value=value, fix="write `webhook_reply: before_start` or `after_completion`.")
+    return str(value)
+
+
+def response_codes(reader: Reader, value: Any, where: str) -> tuple[int | None, int | None]:
+    """``webhook_response_config: {success_code, error_code}``: the reply's status for a run that succeeded
+    or failed (each optional)."""
+    if value in (None, ""):
+        return None, None
+    codes = reader.mapping(value, where, fix="write `{success_code: 200, error_code: 502}` (each optional).")
+    reader.check_keys(codes, where, ("success_code", "error_code"))
+    return _status(reader, codes.get("success_code"), f"{where}.success_code"), _status(reader, codes.get("error_code"), f"{where}.error_code")
+
+
+def _status(reader: Reader, value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise reader.error(where, "must be an HTTP status code", value=value, fix="write a number from 100 to 599, e.g. 200.")
+    return value

@@ -14,7 +14,7 @@ from openfn.spec._credentials import conn_id_for
 from openfn.spec._jobs import _adaptor
 from openfn.spec._names import airflow_id
 from openfn.spec._reader import Reader
-from openfn.spec._triggers import parse_cron
+from openfn.spec._triggers import parse_cron, reply_mode, response_codes
 from openfn.spec.model import CronTrigger, Credential
 from openfn.spec.workflow import CONDITIONS, Edge, Step, WebhookTrigger, Workflow
 
@@ -159,13 +159,11 @@ def _trigger(reader: Reader, raw: RawTrigger, step_ids: dict[str, str], problems
                                      fix="send the messages to a webhook trigger of the workflow instead (each accepted message is one run)."))  # fmt: skip
         return None
     if raw.type == "webhook":
-        reply = raw.reply or "before_start"
-        if reply not in REPLIES:
-            raise reader.error(f"{raw.where}.webhook_reply", "must be before_start or after_completion", value=reply, fix="write `webhook_reply: before_start` or `after_completion`.")
-        codes = raw.response if isinstance(raw.response, dict) else {}
+        # Lightning reserves `custom` for a reply step it does not have yet: such a trigger answers at once there too.
+        reply = reply_mode(reader, raw.reply, f"{raw.where}.webhook_reply", accepted=REPLIES)
+        success_code, error_code = response_codes(reader, raw.response, f"{raw.where}.webhook_response_config")
         return WebhookTrigger(key=key, enabled=enabled, reply="after_completion" if reply == "after_completion" else "before_start",
-                              success_code=_code(reader, codes.get("success_code"), f"{raw.where}.webhook_response_config.success_code"),
-                              error_code=_code(reader, codes.get("error_code"), f"{raw.where}.webhook_response_config.error_code"))  # fmt: skip
+                              success_code=success_code, error_code=error_code)  # fmt: skip
     if raw.type == "cron":
         cron = parse_cron(reader, raw.cron, f"{raw.where}.cron_expression")
         cursor = None
@@ -175,14 +173,6 @@ def _trigger(reader: Reader, raw: RawTrigger, step_ids: dict[str, str], problems
                 raise reader.error(f"{raw.where}.cron_cursor_job", "names an unknown step", value=raw.cursor, fix=f"use one of: {', '.join(step_ids)}.")
         return CronTrigger(key=key, cron=cron, enabled=enabled, cursor_step=cursor)
     raise reader.error(f"{raw.where}.type", "is not a trigger type", value=raw.type, fix="write webhook or cron.")
-
-
-def _code(reader: Reader, value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        raise reader.error(where, "must be an HTTP status code", value=value, fix="write a number from 100 to 599, e.g. 200.")
-    return value
 
 
 def _edge(reader: Reader, raw: RawEdge, step_ids: dict, trigger_ids: dict, all_triggers: set) -> Edge | None:

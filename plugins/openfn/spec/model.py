@@ -13,12 +13,20 @@ from openfn.spec.workflow import Workflow
 
 @dataclass(frozen=True)
 class MessageTrigger:
-    """Message filter: runs when an inbox message contains ``inclusion`` and does not contain ``exclusion``."""
+    """Message filter: runs when an inbox message contains ``inclusion`` and does not contain ``exclusion``.
+
+    ``reply``: ``before_start`` answers the sender at once (202); ``after_completion`` holds the request
+    until the run has finished (and, with ``reply_after_flow``, the flow and fail runs it starts) and answers
+    with the result, as a Lightning webhook trigger does (``success_code``/``error_code``: its statuses)."""
 
     key: str
     inclusion: Any
     exclusion: Any = None
     kind: Literal["message"] = "message"
+    reply: Literal["before_start", "after_completion"] = "before_start"
+    success_code: int | None = None
+    error_code: int | None = None
+    reply_after_flow: bool = False
 
 
 @dataclass(frozen=True)
