@@ -1,7 +1,7 @@
 """``WorkflowResultOperator``: the ``openfn_result`` task of a workflow DAG, after every step.
 
 It decides the run's outcome as Lightning does (openfn.runtime.workflow.outcome), keeps the final output
-(XCom ``return_value`` on success, ``final_state`` always), saves it as the next cron run's input when the
+(XCom ``return_value`` on success, ``final_state`` and ``outcome`` always), saves it as the next cron run's input when the
 workflow's cron trigger has no cursor step, and fails when the run failed or crashed, so that the DAG
 run's own state is the workflow's result.
 """
@@ -16,6 +16,7 @@ from openfn.runtime import saved_state
 from openfn.runtime.workflow import EXECUTIONS_KEY, STARTED_KEY, outcome, recorded
 
 FINAL_STATE_KEY = "final_state"
+OUTCOME_KEY = "outcome"  # status, detail, error type and webhookResponse: what a reply after completion needs
 
 
 class WorkflowResultOperator(BaseOperator):
@@ -36,6 +37,7 @@ class WorkflowResultOperator(BaseOperator):
             for step in self.steps
         })
         ti.xcom_push(key=FINAL_STATE_KEY, value=result.final)
+        ti.xcom_push(key=OUTCOME_KEY, value=result.summary())
         if result.status != "success":
             raise AirflowFailException(f"The workflow run {result.status}: {result.detail}.")
         if self.saves_final_state and isinstance(result.final, dict):

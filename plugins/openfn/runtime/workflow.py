@@ -10,6 +10,8 @@ decide it, as pure functions of what the step tasks recorded (their ``executions
   handled by an ``on_job_failure`` step that succeeded is a successful run. A crash makes it crashed.
 * Its final output is the one leaf's state, or, with several leaves, their states keyed by execution id
   (leaves whose state is empty are left out).
+* A step may shape the reply of a webhook that answers after completion with ``state.webhookResponse``
+  (``{status, body}``, each optional): the last step that set it wins, as on Lightning.
 """
 
 from __future__ import annotations
@@ -52,11 +54,22 @@ def halted(upstream: dict[str, list[dict] | None]) -> bool:
     return any(execution.get("status") == CRASH or execution.get("halted") for executions in upstream.values() for execution in executions or [])
 
 
+WEBHOOK_RESPONSE = "webhookResponse"
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str  # success | failed | crashed, as Lightning names a run's final state
     detail: str
     final: Any
+    error_type: str | None = None  # of the execution that failed or crashed the run
+    keyed: bool = False  # ``final`` holds several leaves' states, by execution id
+    webhook_response: Any = None  # the last ``state.webhookResponse`` a step set
+
+    def summary(self) -> dict:
+        """What a reply after completion needs besides the final state (XCom ``outcome``)."""
+        return {"status": self.status, "detail": self.detail, "error_type": self.error_type, "keyed": self.keyed,
+                "webhook_response": self.webhook_response}  # fmt: skip
 
 
 def recorded(step: str, executions: list[dict] | None, started: bool) -> list[dict] | None:
@@ -77,15 +90,20 @@ def outcome(executions: dict[str, list[dict] | None]) -> Outcome:
     recorded = [execution for step_executions in executions.values() for execution in step_executions or [] if not execution.get("halted")]
     crashed = next((e for e in recorded if e.get("status") == CRASH), None)
     leaves = [e for e in recorded if e.get("status") != CRASH and not e.get("next") and e.get("state") is not None]
+    keyed = False
     if len(leaves) == 1:
         final = leaves[0]["state"]
     elif leaves:
-        final = {e["id"]: e["state"] for e in leaves if not _empty(e["state"])}
+        final, keyed = {e["id"]: e["state"] for e in leaves if not _empty(e["state"])}, True
     else:
         final = None
+    responses = [e["state"][WEBHOOK_RESPONSE] for e in recorded if isinstance(e.get("state"), dict) and WEBHOOK_RESPONSE in e["state"]]
+    common = {"keyed": keyed, "webhook_response": responses[-1] if responses else None}
     if crashed is not None:
-        return Outcome("crashed", f"step {crashed['id']} crashed: {crashed.get('reason') or ''}".rstrip(": "), final)
+        return Outcome("crashed", f"step {crashed['id']} crashed: {crashed.get('reason') or ''}".rstrip(": "), final,
+                       error_type=crashed.get("error_type") or "RuntimeCrash", **common)  # fmt: skip
     failed = next((e for e in leaves if e.get("status") == FAILURE), None)
     if failed is not None:
-        return Outcome("failed", f"step {failed['id']} failed and no step handled it: {failed.get('reason') or ''}".rstrip(": "), final)
-    return Outcome("success", "", final)
+        return Outcome("failed", f"step {failed['id']} failed and no step handled it: {failed.get('reason') or ''}".rstrip(": "), final,
+                       error_type=failed.get("error_type") or "Error", **common)  # fmt: skip
+    return Outcome("success", "", final, **common)
