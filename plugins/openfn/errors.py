@@ -124,6 +124,30 @@ class TriggerDisabled(InboxError):
         )
 
 
+class UnknownResult(InboxError):
+    """A result asked for a message this inbox did not take, or does not answer after completion (404)."""
+
+    status, code = 404, "not_found"
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        super().__init__(
+            f"This inbox has no message {message_id} whose sender is answered with its result",
+            fix="Use the result_url of the reply you got, with the same inbox URL and credentials; results are "
+            "kept for messages of triggers with webhook_reply: after_completion only.",
+        )
+
+
+class ResultErased(InboxError):
+    """The message was erased on request: its result is not given out any more (410)."""
+
+    status, code = 410, "erased"
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        super().__init__(f"Message {message_id} was erased on request", fix="Nothing more can be read of it.")
+
+
 class BodyTooLarge(InboxError):
     status, code = 413, "body_too_large"
 

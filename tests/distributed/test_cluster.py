@@ -30,7 +30,7 @@ def test_workers_hold_no_metadata_database_setting_and_never_open_one(cluster):
 def test_each_api_server_and_the_balancer_is_ready(cluster):
     for server in [*cluster.api_servers, cluster.url]:
         reply = httpx.get(f"{server}/openfn/ready", timeout=10)
-        assert (reply.status_code, reply.json()) == (200, {"status": "ready", "projects": 4})
+        assert (reply.status_code, reply.json()) == (200, {"status": "ready", "projects": 4, "waiting_replies": 0})
 
 
 def test_every_api_server_hands_out_the_balancers_inbox_url(cluster):

@@ -1,6 +1,6 @@
 """One real Airflow deployment (api-server, scheduler, dag-processor, LocalExecutor, PostgreSQL) for every
-end-to-end test of this folder: the demo project, the runtime fixtures (Python) and the JavaScript
-fixtures, whose credential points at a local HTTP server."""
+end-to-end test of this folder: the demo project, the runtime fixtures (Python), the JavaScript
+fixtures, whose credential points at a local HTTP server, and the triggers that reply after completion."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "include" / "jobs" / "demo", jobs / "demo")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "rt", jobs / "rt")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
+    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "replies", jobs / "replies")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
     deployment = AirflowDeployment(
         root / "home",
@@ -56,7 +57,8 @@ def airflow(postgres_server, tmp_path_factory, api):
         deployment.wait_for_dags([
             "demo.weekly-export", "demo.register-patient", "demo.confirm-registration", "demo.registration-failed",
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
-            "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count",
+            "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
+            "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
         ])  # fmt: skip
         yield deployment
     finally:

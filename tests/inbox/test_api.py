@@ -196,7 +196,7 @@ def test_projects_list_inbox_urls_jobs_and_triggers(inbox):
     listed = inbox.api("GET", "/projects").json()
     assert listed["errors"] == []
     by_name = {p["name"]: p for p in listed["projects"]}
-    assert sorted(by_name) == ["clinic", "forms", "guarded"]
+    assert sorted(by_name) == ["clinic", "forms", "guarded", "sync"]
     assert by_name["forms"]["inbox_url"] == f"http://testserver/openfn/inbox/{inbox.token('forms')}"
     assert by_name["guarded"]["auth"] == ["api_key", "basic"]
     assert by_name["forms"]["jobs"][1] == {"key": "share-record", "dag_id": "forms.share-record", "trigger": "filter-2",

@@ -12,7 +12,7 @@ def test_ready_warms_the_inbox_up_and_then_answers_200(sqlite_database, inbox_da
     try:
         assert client.runtime.started is False  # no lifespan here: the probe starts it
         reply = client.http.get("/openfn/ready")
-        assert (reply.status_code, reply.json()) == (200, {"status": "ready", "projects": len(PROJECTS)})
+        assert (reply.status_code, reply.json()) == (200, {"status": "ready", "projects": len(PROJECTS), "waiting_replies": 0})
         runtime = client.runtime
         assert runtime.started and runtime.catalog.fresh()
         assert sorted(runtime.tokens.tokens(PROJECTS)) == PROJECTS  # loaded by the warm-up

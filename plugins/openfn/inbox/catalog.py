@@ -44,6 +44,11 @@ class InboxProject:
     def name(self) -> str:
         return self.project.name
 
+    @functools.cached_property
+    def replies_after_completion(self) -> bool:
+        """Whether a message trigger of the project answers its senders with the run's result."""
+        return any(getattr(job.trigger, "reply", None) == "after_completion" for job in autoprocess_jobs(self.project))
+
     def matching_jobs(self, body) -> list[Job]:
         """The jobs that start a run for this body, in project-file order."""
         return [self.project.jobs[key] for key in self.index.matching(body)]

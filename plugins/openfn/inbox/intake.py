@@ -14,18 +14,29 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from openfn.errors import BodyTimeout, InboxBusy, InvalidBody, StoreUnavailable, TooManyAttempts, TriggerDisabled, UnknownInbox
+from openfn.errors import (
+    BodyTimeout,
+    InboxBusy,
+    InvalidBody,
+    ResultErased,
+    StoreUnavailable,
+    TooManyAttempts,
+    TriggerDisabled,
+    UnknownInbox,
+    UnknownResult,
+)
 from openfn.inbox.body import read_limited
 from openfn.inbox.guard import credential_digest
 from openfn.inbox.catalog import InboxProject, Webhook
 from openfn.inbox.jsonbody import parse_message
 from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
+from openfn.inbox.replies import timeout_answer
 from openfn.inbox.runtime import InboxRuntime
 from openfn.inbox.shape import Shape
 from openfn.inbox.senders import check_sender
@@ -35,6 +46,7 @@ from openfn.inbox.tokens import STALE
 log = logging.getLogger("openfn.inbox")
 
 IDEMPOTENCY_HEADERS = ("idempotency-key", "webhook-id")
+AFTER_COMPLETION = "after_completion"
 MAX_KEY_LENGTH = 255
 INLINE_BYTES = 32 * 1024  # bodies up to this size are parsed and matched on the event loop
 NOTHING = Shape.of([])
@@ -44,6 +56,7 @@ NOTHING = Shape.of([])
 class Reply:
     status: int
     text: str
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,13 @@ class Target:
     @property
     def name(self) -> str:
         return self.project.name
+
+    @property
+    def replies_after_completion(self) -> bool:
+        """Whether some messages here are answered with their run's result (replies.py)."""
+        if self.webhook is not None:
+            return self.webhook.trigger.reply == AFTER_COMPLETION
+        return self.project.replies_after_completion
 
 
 def find_target(runtime: InboxRuntime, token: str) -> Target:
@@ -119,14 +139,19 @@ def plan_message(runtime: InboxRuntime, target: Target, raw: bytes | bytearray, 
     shape = NOTHING if webhook is not None else target.project.shape  # a webhook matches nothing: it starts its workflow
     body, text = parse_message(raw, max_depth=runtime.settings.max_depth, shape=shape, large_bytes=runtime.protection.large_body_bytes)
     message_id = new_message_id()
+    reply_job, reply_flow = None, False
     if webhook is not None:
         workflow = webhook.workflow
         planned = (PlannedRun(job=workflow.key, dag_id=workflow.dag_id, run_id=message_run_id(message_id, workflow.key, 1)),)
+        if webhook.trigger.reply == AFTER_COMPLETION:
+            reply_job = workflow.key
     else:
-        planned = tuple(
-            PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1))
-            for job in target.project.matching_jobs(body)
-        )
+        jobs = target.project.matching_jobs(body)
+        planned = tuple(PlannedRun(job=job.key, dag_id=job.dag_id, run_id=message_run_id(message_id, job.key, 1)) for job in jobs)
+        # The sender is answered with the result of the first matching job (in file order) whose trigger says so.
+        answering = next((job for job in jobs if getattr(job.trigger, "reply", None) == AFTER_COMPLETION), None)
+        if answering is not None:
+            reply_job, reply_flow = answering.key, answering.trigger.reply_after_flow
     return NewMessage(
         id=message_id,
         project=target.name,
@@ -136,6 +161,8 @@ def plan_message(runtime: InboxRuntime, target: Target, raw: bytes | bytearray, 
         idempotency_key=key,
         runs=planned,
         trigger=webhook.name if webhook is not None else None,
+        reply_job=reply_job,
+        reply_flow=reply_flow,
     )
 
 
@@ -157,8 +184,13 @@ async def admit_limited(runtime: InboxRuntime, token: str, headers: Mapping[str,
 
 
 async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
-                  client: str = "") -> Reply:
-    """Handle one POST. Raises an InboxError subclass for anything the sender must fix."""
+                  client: str = "", result_url: Callable[[str], str] = lambda message_id: "",
+                  disconnected: Callable[[], Awaitable[None]] | None = None) -> Reply:
+    """Handle one POST. Raises an InboxError subclass for anything the sender must fix.
+
+    ``result_url(message_id)``: where the sender of a message answered after completion gets its result
+    later, should the run not finish in time; ``disconnected()`` returns when the sender has gone (it then
+    no longer waits for the result)."""
     target = await admit_limited(runtime, token, headers, client)
     key = idempotency_key(headers)
     slot = runtime.body_slots.slot()
@@ -182,4 +214,71 @@ async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str],
             raise StoreUnavailable() from None
     finally:
         slot.release()  # after the commit: a large body's memory is bounded until it is stored
-    return Reply(202, reply_text if first is None else first)
+    if first is None:
+        if message.reply_job is None:
+            return Reply(202, reply_text)
+        message_id = message.id
+    else:  # the same Idempotency-Key again: the first message's reply, or its result
+        reply_text = first
+        if not target.replies_after_completion:
+            return Reply(202, reply_text)
+        message_id = json.loads(first)["meta"]["message_id"]
+    return await answer_after_completion(runtime, message_id, reply_text, result_url(message_id), wait=preferred_wait(headers),
+                                         disconnected=disconnected)  # fmt: skip
+
+
+def preferred_wait(headers: Mapping[str, str]) -> float | None:
+    """The sender's ``Prefer: wait=<seconds>`` (RFC 7240): how long it is willing to wait, if it says."""
+    for preference in (headers.get("prefer") or "").split(","):
+        name, _, value = preference.partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                seconds = float(value.strip().strip('"'))
+            except ValueError:
+                return None
+            return seconds if seconds >= 0 else None
+    return None
+
+
+def stored_reply(runtime: InboxRuntime, target: Target, message_id: str) -> str:
+    """The stored 202 of a message this inbox took and answers after completion (reads the database)."""
+    import sqlalchemy as sa
+
+    from openfn.inbox.schema import messages
+
+    with runtime.database.read() as connection:
+        row = connection.execute(
+            sa.select(messages.c.project, messages.c.trigger, messages.c.reply, messages.c.reply_job, messages.c.erased_at)
+            .where(messages.c.id == message_id)
+        ).first()  # fmt: skip
+    trigger = target.webhook.name if target.webhook is not None else None
+    if row is None or row.project != target.name or row.trigger != trigger or row.reply_job is None:
+        raise UnknownResult(message_id)
+    if row.erased_at is not None:
+        raise ResultErased(message_id)
+    return row.reply
+
+
+async def answer_after_completion(runtime: InboxRuntime, message_id: str, stored_reply: str, result_url: str,
+                                  wait: float | None = None, disconnected: Callable[[], Awaitable[None]] | None = None) -> Reply:
+    """The result of the message's run once it has finished, or, past the limit, its 202 and how to follow it.
+    Waiting holds neither a thread nor a database connection (replies.py), and ends when the sender leaves."""
+    limit = runtime.inbox_settings.reply_timeout_seconds
+    if wait is not None:
+        limit = min(limit, wait)
+    waiting = asyncio.ensure_future(runtime.replies.wait(message_id, limit))
+    if disconnected is not None:
+        gone = asyncio.ensure_future(disconnected())
+        try:
+            await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not waiting.done():  # nobody is left to answer
+            waiting.cancel()
+            return Reply(202, stored_reply)
+    answer = await waiting
+    if answer is None:
+        return Reply(202, timeout_answer(stored_reply, limit, result_url))
+    if answer.kind == "result":
+        return Reply(answer.status, answer.body, answer.headers)
+    return Reply(202, stored_reply)  # not answered after completion (or gone meanwhile): its reply as stored

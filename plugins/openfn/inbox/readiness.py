@@ -4,7 +4,8 @@ Airflow's ``/api/v2/monitor/health`` answers as soon as Airflow does, before the
 projects and tokens; a balancer that trusted it would send messages to a server still warming up. This
 answers 200 only once the inbox has started (tables, dispatcher, projects, tokens, writer: see
 runtime.py); until then 503, and the probe itself starts the warm-up if the app's lifespan did not.
-It needs no login (balancers have none) and says nothing but whether and how many projects are served.
+It needs no login (balancers have none) and says nothing but whether, how many projects are served and how
+many requests this api-server process holds for their run's result (replies.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ async def ready(request: Request) -> JSONResponse:
         return JSONResponse({"error": "unavailable", "message": STARTING}, status_code=503, headers={"Retry-After": "1"})
     catalog = runtime.catalog
     snapshot = catalog.snapshot() if catalog.fresh() else await run_in_threadpool(catalog.snapshot)  # files: not on the loop
-    return JSONResponse({"status": "ready", "projects": len(snapshot.projects)})
+    return JSONResponse({"status": "ready", "projects": len(snapshot.projects), "waiting_replies": runtime.waiting_replies})
 
 
 routes = [Route("/ready", ready, methods=["GET"], name="openfn_ready")]

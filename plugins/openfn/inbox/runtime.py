@@ -1,4 +1,5 @@
-"""The inbox's per-process state: projects, tokens, sender secrets, the database and the dispatcher.
+"""The inbox's per-process state: projects, tokens, sender secrets, the database, the dispatcher and the
+requests waiting for their run's result.
 
 Created by the FastAPI app on first use (plugins are imported by every Airflow process, so nothing here
 may touch the database or start a thread at import). The dispatcher starts with the api-server (the app's
@@ -16,6 +17,7 @@ from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database, get_database
 from openfn.inbox.dispatcher import Dispatcher
 from openfn.inbox.guard import BodySlots, FailureLimiter
+from openfn.inbox.replies import ReplyWatcher
 from openfn.inbox.retention import RetentionSweeper
 from openfn.inbox.schema import ensure_schema
 from openfn.inbox.senders import HeaderPolicy, SecretCache
@@ -55,6 +57,7 @@ class InboxRuntime:
         self._dispatcher: Dispatcher | None = None
         self._writer: GroupWriter | None = None
         self._retention: RetentionSweeper | None = None
+        self._replies: ReplyWatcher | None = None
         self._lock = threading.Lock()
         self.started = False
 
@@ -74,6 +77,7 @@ class InboxRuntime:
                         batch_size=self.inbox_settings.dispatch_batch_size or None,
                         sweep_seconds=self.inbox_settings.dispatch_sweep_seconds,
                         intake_busy=lambda: self._writer is not None and self._writer.busy(),
+                        run_after_lead=self.inbox_settings.run_after_lead_seconds,
                     )
         return self._dispatcher
 
@@ -118,6 +122,20 @@ class InboxRuntime:
                     )  # fmt: skip
         return self._retention
 
+    @property
+    def replies(self) -> ReplyWatcher:
+        """Requests waiting for their run's result (one thread, started by the first of them)."""
+        if self._replies is None:
+            with self._lock:
+                if self._replies is None:
+                    self._replies = ReplyWatcher(self.database, self.catalog, poll_seconds=self.inbox_settings.reply_poll_seconds)
+        return self._replies
+
+    @property
+    def waiting_replies(self) -> int:
+        """Requests this process holds until their run's result is there."""
+        return self._replies.waiting if self._replies is not None else 0
+
     def wake_dispatcher(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.wake()
@@ -129,4 +147,6 @@ class InboxRuntime:
             self._dispatcher.stop()
         if self._retention is not None:
             self._retention.stop()
+        if self._replies is not None:
+            self._replies.stop()
         self.started = False

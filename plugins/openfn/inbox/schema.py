@@ -3,7 +3,7 @@ know them, so the plugin creates them itself, idempotently, on SQLite and Postgr
 
 * ``openfn_message``: every accepted message, its headers (without credentials) and body (``jsonb`` with a
   GIN ``jsonb_path_ops`` index on PostgreSQL), and the reply it got (replayed for a repeated
-  ``Idempotency-Key``).
+  ``Idempotency-Key``); for a trigger that replies after completion, the run whose result answers it.
 * ``openfn_run``: one row per run the inbox starts, with its final ``run_id``; ``pending`` until the
   dispatcher has created the Airflow DAG run (in the same transaction that marks it ``created``). The run's
   status is never copied here: it is read from Airflow's ``dag_run``. ``requested_by`` is the Airflow user
@@ -34,6 +34,10 @@ messages = sa.Table(
     sa.Column("idempotency_key", sa.String(255)),
     sa.Column("reply", sa.Text(), nullable=False),
     sa.Column("trigger", sa.String(500)),  # '<workflow>/<trigger>': came through a workflow's webhook (None: the project inbox)
+    # The run whose result the sender is answered with (a reply after completion): the job's key, or the
+    # workflow's; None: answered at once. reply_flow: the flow and fail runs it starts are waited for too.
+    sa.Column("reply_job", sa.String(250)),
+    sa.Column("reply_flow", sa.Boolean()),
     sa.Column("erased_at", sa.Float()),  # set when body and headers were erased (data-protection request)
     sa.Column("erased_by", sa.String(512)),
     sa.UniqueConstraint("project", "idempotency_key", name="openfn_message_idempotency_uq"),
@@ -97,7 +101,8 @@ def ensure_schema(database: Database) -> None:
 
 
 # Columns added after the first release: tables created before lack them (create_all adds no columns).
-_ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by"), (messages, "trigger")]
+_ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by"), (messages, "trigger"),
+                  (messages, "reply_job"), (messages, "reply_flow")]
 
 
 def _add_missing_columns(connection) -> None:

@@ -32,6 +32,8 @@ class NewMessage:
     idempotency_key: str | None
     runs: tuple[PlannedRun, ...]
     trigger: str | None = None  # '<workflow>/<trigger>' when a workflow's webhook received it
+    reply_job: str | None = None  # the job (or workflow) whose run's result answers the sender (replies.py)
+    reply_flow: bool = False  # ... once the flow and fail runs it starts have finished too
 
     def reply(self) -> dict:
         """The 202 reply of SPEC §6 (stored, so a retry with the same Idempotency-Key gets it again)."""
@@ -71,6 +73,8 @@ def _row(message: NewMessage, reply_text: str) -> dict:
         "idempotency_key": message.idempotency_key,
         "trigger": message.trigger,
         "reply": reply_text,
+        "reply_job": message.reply_job,
+        "reply_flow": message.reply_flow if message.reply_job else None,
     }
 
 

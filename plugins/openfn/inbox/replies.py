@@ -1,0 +1,512 @@
+"""Replies after completion: a sender held until its message's run has finished, then answered with the result.
+
+A trigger with ``webhook_reply: after_completion`` (a Lightning webhook, or a v1 message trigger) keeps the
+request open after the message is committed. The message row says which run answers it (``reply_job``, and
+``reply_flow`` to follow the flow and fail runs it starts), so any api-server can answer it: the one that
+took the request, or another one that a retry with the same ``Idempotency-Key`` reaches after a restart.
+
+Waiting costs no thread and no database connection per request. Each api-server process has one
+``ReplyWatcher``: a thread that, while requests wait, asks the database every ``reply_poll_seconds`` for the
+state of every task their runs need (one query for all of them), reads the results of those that finished
+(one more), and hands each answer to the waiting requests' event loop. A run is done when its result task
+has finished: ``run`` for a job (its final state is the XCom ``return_value``, its state at failure
+``failed_state``), ``openfn_result`` for a workflow (``final_state`` and ``outcome``). The answer does not
+wait for Airflow to mark the DAG run.
+
+The answer, as Lightning shapes it: ``{"data": <the final state's data>, "meta": {...}}`` with status
+``success_code`` (default 201) when the run succeeded, and for a run that failed or crashed
+``{"error": "run_failed", "message": ..., "data": null, "meta": {...}}`` with ``error_code`` (default 502). A
+job sets its own status and body with ``state.webhookResponse = {status, body}`` (the last one set wins).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from openfn.inbox.catalog import Catalog
+from openfn.inbox.db import Database
+from openfn.inbox.naming import downstream_run_id
+from openfn.inbox.schema import CREATED, FAILED, PENDING, messages, runs
+
+log = logging.getLogger("openfn.inbox.replies")
+
+RESULT_TASK = "openfn_result"  # a workflow DAG's last task (dagbuild.RESULT_TASK)
+JOB_TASK = "run"
+FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+SUCCESS_CODE, ERROR_CODE = 201, 502
+MAX_ERROR_CHARS = 1000
+WEBHOOK_RESPONSE = "webhookResponse"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a waiting request is answered with.
+
+    ``kind``: ``result`` (status, body, headers are the reply), ``immediate`` (the message is not answered
+    after completion: its stored 202 is the reply), ``missing`` (no such message), ``erased``."""
+
+    kind: str
+    status: int = 200
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+IMMEDIATE, MISSING, ERASED = Answer("immediate"), Answer("missing"), Answer("erased")
+
+
+@dataclass
+class _Run:
+    """A run whose result the answer needs, and what became of it."""
+
+    job: str  # the job's key, or the workflow's
+    dag_id: str
+    run_id: str
+    workflow: bool = False
+    status: str | None = None  # success | failed | crashed | skipped, once its result task has finished
+    final: Any = None  # its final state (a failed job: its state at failure)
+    outcome: dict | None = None  # a workflow's: status, detail, error type, webhookResponse, keyed
+    error_type: str | None = None
+    error: str | None = None
+    finished_at: str | None = None
+    created: bool = False  # its DAG run exists (no need to ask whether Airflow refused it)
+    followed: bool = False  # its flow/fail runs have been looked for (reply_flow)
+    pending: list[tuple[str, Any]] = field(default_factory=list)  # (kind, downstream job) whose trigger task has not finished
+    children: list[_Run] = field(default_factory=list)
+
+    @property
+    def task_id(self) -> str:
+        return RESULT_TASK if self.workflow else JOB_TASK
+
+
+@dataclass
+class _Plan:
+    message_id: str
+    project: str
+    trigger: str | None
+    received_at: str
+    chain: bool
+    success_code: int | None
+    error_code: int | None
+    first: _Run
+    project_model: Any = None  # openfn.spec.Project, for the flow/fail jobs of a chain
+
+    def runs(self) -> list[_Run]:
+        found, queue = [], [self.first]
+        while queue:
+            run = queue.pop(0)
+            found.append(run)
+            queue.extend(run.children)
+        return found
+
+    def done(self) -> bool:
+        return all(run.status is not None and (not self.chain or (run.followed and not run.pending)) for run in self.runs())
+
+
+@dataclass
+class _Entry:
+    message_id: str
+    waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = field(default_factory=list)
+    plan: _Plan | None = None
+
+
+class ReplyWatcher:
+    SHARE = 0.1  # of the time the watcher's rounds may take
+
+    def __init__(self, database: Database, catalog: Catalog, *, poll_seconds: float = 0.1) -> None:
+        self.database = database
+        self.catalog = catalog
+        self.poll_seconds = poll_seconds
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the requests' side -----------------------------------------------------------------------------
+    async def wait(self, message_id: str, timeout: float) -> Answer | None:
+        """The answer for ``message_id``, or None when it is not there within ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        with self._lock:
+            idle = not self._entries
+            entry = self._entries.get(message_id)
+            if entry is None:
+                entry = self._entries[message_id] = _Entry(message_id)
+            entry.waiters.append((loop, future))
+        self.start()
+        if idle:  # otherwise the next round, at most poll_seconds away, takes it in
+            self._wake.set()
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            with self._lock:
+                entry = self._entries.get(message_id)
+                if entry is not None:
+                    entry.waiters = [(lp, fut) for lp, fut in entry.waiters if fut is not future]
+                    if not entry.waiters:
+                        del self._entries[message_id]
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for an answer in this process."""
+        with self._lock:
+            return sum(len(entry.waiters) for entry in self._entries.values())
+
+    # -- the thread ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._loop, name="openfn-replies", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                entries = list(self._entries.values())
+            if not entries:
+                self._wake.wait(5.0)
+                self._wake.clear()
+                continue
+            started = time.monotonic()
+            try:
+                self.check(entries)
+            except Exception:  # the database is away: the requests wait on, or get their 202 at the limit
+                log.exception("Looking for the results of waiting requests failed; trying again in 1 s")
+                self._stop.wait(1.0)
+                continue
+            self._wake.clear()
+            took = time.monotonic() - started
+            # Every poll_seconds, but never more than a tenth of the time: with thousands of requests waiting, a
+            # round takes longer and the rounds space out, so intake keeps its speed.
+            self._wake.wait(max(self.poll_seconds - took, took * (1 - self.SHARE) / self.SHARE))
+
+    def check(self, entries: list[_Entry]) -> None:
+        """One round: plan the new entries, look at their runs, answer those that are done."""
+        with self.database.read() as connection:
+            new = [entry for entry in entries if entry.plan is None]
+            if new:
+                for entry, answer in self._plan(connection, new):
+                    if answer is not None:
+                        self._answer(entry, answer)
+            planned = [entry for entry in entries if entry.plan is not None]
+            if planned:
+                self._look(connection, [entry.plan for entry in planned])
+        for entry in entries:
+            if entry.plan is not None and entry.plan.done():
+                self._answer(entry, build_answer(entry.plan))
+
+    def _answer(self, entry: _Entry, answer: Answer) -> None:
+        with self._lock:
+            if self._entries.get(entry.message_id) is entry:
+                del self._entries[entry.message_id]
+            waiters = list(entry.waiters)
+        for loop, future in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, future, answer)
+            except RuntimeError:  # its event loop is closed: nobody is waiting any more
+                pass
+
+    # -- reading the database --------------------------------------------------------------------------
+    def _plan(self, connection, entries: list[_Entry]) -> list[tuple[_Entry, Answer | None]]:
+        ids = [entry.message_id for entry in entries]
+        rows = {row.id: row for row in connection.execute(
+            sa.select(messages.c.id, messages.c.project, messages.c.trigger, messages.c.received_at, messages.c.reply_job,
+                      messages.c.reply_flow, messages.c.erased_at).where(messages.c.id.in_(ids))
+        )}  # fmt: skip
+        first_runs = {(row.message_id, row.job): row for row in connection.execute(
+            sa.select(runs.c.message_id, runs.c.job, runs.c.dag_id, runs.c.run_id, runs.c.status, runs.c.error)
+            .where(runs.c.message_id.in_(ids), runs.c.source == "message")
+        )}  # fmt: skip
+        snapshot = self.catalog.snapshot()
+        results: list[tuple[_Entry, Answer | None]] = []
+        for entry in entries:
+            row = rows.get(entry.message_id)
+            if row is None:
+                results.append((entry, MISSING))
+                continue
+            if row.erased_at is not None:
+                results.append((entry, ERASED))
+                continue
+            run_row = first_runs.get((row.id, row.reply_job)) if row.reply_job else None
+            if run_row is None:
+                results.append((entry, IMMEDIATE))
+                continue
+            inbox = snapshot.projects.get(row.project)
+            project = inbox.project if inbox is not None else None
+            success_code, error_code = _codes(project, row.trigger, row.reply_job)
+            first = _Run(job=row.reply_job, dag_id=run_row.dag_id, run_id=run_row.run_id, workflow=row.trigger is not None)
+            if run_row.status == FAILED:
+                _not_created(first, run_row.error)
+            first.created = run_row.status == CREATED
+            entry.plan = _Plan(
+                message_id=row.id, project=row.project, trigger=row.trigger, received_at=row.received_at,
+                chain=bool(row.reply_flow) and row.trigger is None and project is not None,
+                success_code=success_code, error_code=error_code, first=first, project_model=project,
+            )  # fmt: skip
+            results.append((entry, None))
+        return results
+
+    def _look(self, connection, plans: list[_Plan]) -> None:
+        from airflow.models.taskinstance import TaskInstance
+
+        wanted: dict[tuple[str, str, str], list] = {}
+        for plan in plans:
+            for run in plan.runs():
+                if run.status is None:
+                    wanted.setdefault((run.dag_id, run.run_id, run.task_id), []).append(("result", plan, run))
+                for kind, job in run.pending:
+                    wanted.setdefault((run.dag_id, run.run_id, f"{kind}_{job.key}"), []).append(("trigger", plan, run, kind, job))
+        if not wanted:
+            self._follow(plans)
+            return
+        table = TaskInstance.__table__
+        states: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        keys = list(wanted)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            query = sa.select(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.state, table.c.end_date).where(
+                table.c.dag_id.in_({k[0] for k in chunk}), table.c.run_id.in_({k[1] for k in chunk}),
+                table.c.task_id.in_({k[2] for k in chunk}), table.c.map_index == -1,
+            )  # (the index on dag_id, run_id finds them; what was not asked for is left out below)
+            for row in connection.execute(query):
+                key = (row.dag_id, row.run_id, row.task_id)
+                if key in wanted:
+                    states[key] = (row.state, row.end_date)
+        self._refused(connection, [plan.first for plan in plans
+                                   if plan.first.status is None and not plan.first.created and (plan.first.dag_id, plan.first.run_id, plan.first.task_id) not in states])
+        done = [(key, states[key]) for key in keys if key in states and states[key][0] in FINISHED]
+        values = self._xcoms(connection, [(key, state) for key, (state, _end) in done])
+        for key, (state, end_date) in done:
+            for item in wanted[key]:
+                if item[0] == "result":
+                    _finish(item[2], state, end_date, values.get(key, {}))
+                else:
+                    _, plan, run, kind, job = item
+                    run.pending = [(k, j) for k, j in run.pending if not (k == kind and j.key == job.key)]
+                    run.children.append(_child(plan, run, kind, job, state))
+        self._follow(plans)
+
+    def _refused(self, connection, waiting: list[_Run]) -> None:
+        """First runs whose DAG run the dispatcher has not created yet: created now, or given up on (Airflow
+        refused them: a failure), or still pending."""
+        if not waiting:
+            return
+        by_key = {(run.dag_id, run.run_id): run for run in waiting}
+        keys = list(by_key)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            query = sa.select(runs.c.dag_id, runs.c.run_id, runs.c.status, runs.c.error).where(
+                runs.c.dag_id.in_({k[0] for k in chunk}), runs.c.run_id.in_({k[1] for k in chunk}), runs.c.status != PENDING
+            )
+            for row in connection.execute(query):
+                run = by_key.get((row.dag_id, row.run_id))
+                if run is None:
+                    continue
+                if row.status == FAILED:
+                    _not_created(run, row.error)
+                else:
+                    run.created = True
+
+    def _follow(self, plans: list[_Plan]) -> None:
+        """For a chain: the flow (after a success) or fail (after a failure) jobs of each finished run."""
+        for plan in plans:
+            if not plan.chain:
+                continue
+            for run in plan.runs():
+                if run.status is None or run.followed:
+                    continue
+                run.followed = True
+                kind = {"success": "flow", "failed": "fail"}.get(run.status)
+                if kind is None or run.workflow or run.error_type == "TriggerFailed":
+                    continue
+                run.pending = [(kind, job) for job in plan.project_model.downstream(run.job, kind) if job.enabled]
+
+    def _xcoms(self, connection, done: list[tuple[tuple[str, str, str], str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+        from airflow.models.xcom import XComModel
+
+        wanted = set()
+        for (dag_id, run_id, task_id), state in done:
+            if task_id == RESULT_TASK:
+                wanted.update({(dag_id, run_id, task_id, "final_state"), (dag_id, run_id, task_id, "outcome")})
+            elif task_id == JOB_TASK:
+                wanted.add((dag_id, run_id, task_id, "return_value" if state == "success" else "failed_state"))
+        if not wanted:
+            return {}
+        table = XComModel.__table__
+        found: dict[tuple[str, str, str], dict[str, Any]] = {}
+        keys = list(wanted)
+        for start in range(0, len(keys), 500):
+            query = sa.select(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key, table.c.value).where(
+                sa.tuple_(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key).in_(keys[start:start + 500]), table.c.map_index == -1
+            )
+            for row in connection.execute(query):
+                found.setdefault((row.dag_id, row.run_id, row.task_id), {})[row.key] = _value(row)
+        return found
+
+
+def _resolve(future: asyncio.Future, answer: Answer) -> None:
+    if not future.done():
+        future.set_result(answer)
+
+
+def _value(row) -> Any:
+    from airflow.models.xcom import XComModel
+
+    value = XComModel.deserialize_value(row)
+    while isinstance(value, str):  # JSON text (SQLite), perhaps of JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            break
+    return value
+
+
+def _codes(project, trigger: str | None, job: str) -> tuple[int | None, int | None]:
+    """The trigger's ``success_code``/``error_code`` as the project says now (None: the default)."""
+    if project is None:
+        return None, None
+    if trigger is not None:
+        workflow_key, _, trigger_key = trigger.partition("/")
+        workflow = project.workflows.get(workflow_key)
+        found = workflow.triggers.get(trigger_key) if workflow is not None else None
+    else:
+        found = project.jobs[job].trigger if job in project.jobs else None
+    return getattr(found, "success_code", None), getattr(found, "error_code", None)
+
+
+def _finish(run: _Run, state: str, end_date, values: dict[str, Any]) -> None:
+    run.finished_at = end_date.isoformat() if end_date is not None else None
+    if run.workflow:
+        outcome = values.get("outcome") if isinstance(values.get("outcome"), dict) else None
+        run.final = values.get("final_state")
+        run.outcome = outcome
+        if outcome is not None:
+            run.status = outcome.get("status") or ("success" if state == "success" else "failed")
+            run.error_type, run.error = outcome.get("error_type"), outcome.get("detail") or None
+        else:  # the result task did not get to record the outcome (it was stopped)
+            run.status = "success" if state == "success" else "crashed"
+            run.error_type, run.error = (None, None) if state == "success" else ("RuntimeCrash", f"the run ended {state} without an outcome")
+        return
+    if state == "success":
+        run.status, run.final = "success", values.get("return_value")
+        return
+    if state == "skipped":
+        run.status, run.error_type = "skipped", "JobDisabled"
+        run.error = f"job {run.job!r} did not run: it is disabled (enabled: false in project.yaml)"
+        return
+    run.status, run.final = "failed", values.get("failed_state")
+    errors = run.final.get("errors") if isinstance(run.final, dict) and isinstance(run.final.get("errors"), dict) else {}
+    reported = errors.get(run.job) if isinstance(errors.get(run.job), dict) else {}
+    run.error_type = str(reported.get("type") or "Error")
+    run.error = str(reported.get("message") or f"its task ended {state}")
+
+
+def _not_created(run: _Run, error: str | None) -> None:
+    run.status, run.error_type = "failed", "RunNotCreated"
+    run.error = f"Airflow could not create the run: {error or 'no reason given'}"
+
+
+def _child(plan: _Plan, run: _Run, kind: str, job, trigger_state: str) -> _Run:
+    """The flow/fail run that ``run``'s trigger task started (or the failure to start it)."""
+    child = _Run(job=job.key, dag_id=job.dag_id,
+                 run_id=downstream_run_id(kind, plan.message_id, run.dag_id, run.run_id, job.dag_id, 1))  # fmt: skip
+    if trigger_state != "success":
+        child.status, child.followed, child.error_type = "failed", True, "TriggerFailed"
+        child.error = f"the {kind} job {job.key!r} could not be started (its trigger task {kind}_{job.key} ended {trigger_state})"
+    return child
+
+
+# -- the answer ------------------------------------------------------------------------------------------------
+def _data(state: Any) -> Any:
+    return state.get("data") if isinstance(state, dict) else None
+
+
+def build_answer(plan: _Plan) -> Answer:
+    """The reply for a plan whose runs are all done."""
+    followed = plan.runs()
+    leaves = [run for run in followed if not run.children]
+    failed = next((run for run in leaves if run.status != "success"), None)
+    status = "success" if failed is None else ("crashed" if failed.status == "crashed" else "failed")
+    if len(leaves) == 1 and leaves[0].workflow:
+        leaf = leaves[0]
+        keyed = bool((leaf.outcome or {}).get("keyed"))
+        data = {key: _data(state) for key, state in leaf.final.items()} if keyed and isinstance(leaf.final, dict) else _data(leaf.final)
+    elif len(leaves) == 1:
+        data = _data(leaves[0].final)
+    else:
+        data = {run.job: _data(run.final) for run in leaves}
+    response = None
+    for run in followed:  # the last one set wins
+        if run.workflow:
+            candidate = (run.outcome or {}).get("webhook_response")
+        else:
+            candidate = run.final.get(WEBHOOK_RESPONSE) if isinstance(run.final, dict) else None
+        if isinstance(candidate, dict):
+            response = candidate
+    last = leaves[-1]
+    meta = {
+        "message_id": plan.message_id,
+        "state": status,
+        "error_type": failed.error_type if failed is not None else None,
+        "received_at": plan.received_at,
+        "finished_at": max((run.finished_at for run in followed if run.finished_at), default=None),
+        "runs": [{"job": run.job, "dag_id": run.dag_id, "run_id": run.run_id, "state": run.status} for run in followed],
+    }
+    code = _status(response)
+    if status == "success":
+        code = code or plan.success_code or SUCCESS_CODE
+        body: Any = {"data": data, "meta": meta}
+    else:
+        code = code or plan.error_code or ERROR_CODE
+        what = f"The run of {'workflow' if failed.workflow else 'job'} {failed.job!r} {'crashed' if status == 'crashed' else 'failed'}"
+        detail = (failed.error or "")[:MAX_ERROR_CHARS]
+        body = {"error": "run_failed", "message": f"{what}: {detail}" if detail else f"{what}.", "data": None, "meta": meta}
+    if isinstance(response, dict) and "body" in response:
+        body = response["body"]
+    headers = {"x-openfn-message-id": plan.message_id, "x-openfn-run-id": last.run_id}
+    if code in (204, 304) or code < 200:
+        return Answer("result", code, "", headers)
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Answer("result", code, text, headers)
+
+
+def _status(response: Any) -> int | None:
+    if not isinstance(response, dict):
+        return None
+    status = response.get("status")
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        return None
+    return status
+
+
+def timeout_answer(stored_reply: str, limit: float, result_path: str) -> str:
+    """The 202 of a message whose run has not finished within ``limit`` seconds: the reply it would have had
+    at once, and how to get the result later."""
+    reply = json.loads(stored_reply)
+    meta = reply.setdefault("meta", {})
+    meta["reply"] = (
+        f"The run has not finished within {limit:g} s. Its result is answered to a GET of result_url, or to the "
+        "same request sent again with the same Idempotency-Key (neither starts another run)."
+    )
+    meta["result_url"] = result_path
+    return json.dumps(reply, ensure_ascii=False, separators=(",", ":"))
