@@ -66,9 +66,13 @@ def print_inbox(project, base: str) -> None:
         auth = f" -u LOGIN:PASSWORD  # of Airflow Connection {project.inbox.basic_conn_id}"
     comment = f"  # starts: {started}" if started and "#" not in auth else ""
     print(f"  curl -X POST {shlex.quote(url)} -H 'Content-Type: application/json' -d {shlex.quote(body)}{auth}{comment}")
+    for job in starters:
+        if getattr(job.trigger, "reply", None) == "after_completion":
+            print(f"  curl -X POST {shlex.quote(url)} -H 'Content-Type: application/json' -d {shlex.quote(dumps_exact(job.trigger.inclusion))}{auth}"
+                  f"{'' if '#' in auth else f'  # answers with the result of {job.key}'}")
     for name, hook in inbox_project(project).webhooks.items():
         hook_url = f"{configured_base() or base.rstrip('/')}/openfn/inbox/{ensure_token(name)}"
-        state = "" if hook.trigger.enabled else " (disabled)"
+        state = ("" if hook.trigger.enabled else " (disabled)") + (" (answers with the result)" if hook.trigger.reply == "after_completion" else "")
         print(f"  workflow {hook.workflow.key} webhook{state}: curl -X POST {shlex.quote(hook_url)} -H 'Content-Type: application/json' -d '{{}}'{auth}")
 # --- end inbox ------------------------------------------------------------------------------------------------
 

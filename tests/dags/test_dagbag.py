@@ -9,7 +9,7 @@ import textwrap
 
 from tests.dags.conftest import FIXTURES, REPO
 
-DEMO_DAGS = ["demo.confirm-registration", "demo.referral-workflow", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export"]
+DEMO_DAGS = ["demo.confirm-registration", "demo.issue-patient-id", "demo.referral-workflow", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export"]
 # The adaptor examples (include/jobs/referrals, include/jobs/dhis2-export; run in tests/dags/test_example_jobs.py).
 EXAMPLE_DAGS = ["dhis2-export.publish-export", "dhis2-export.weekly-export", "referrals.notify-failure", "referrals.register-referral"]
 

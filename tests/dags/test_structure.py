@@ -26,7 +26,8 @@ def demo():
 def test_dag_ids_tags_and_run_task(demo):
     project, dags = demo
     assert sorted(d.dag_id for d in dags.values()) == [
-        "demo.confirm-registration", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export",
+        "demo.confirm-registration", "demo.issue-patient-id", "demo.register-patient", "demo.registration-failed", "demo.share-record",
+        "demo.weekly-export",
     ]
     dag = dags["share-record"]
     assert set(dag.tags) == {"openfn", "project:demo", "trigger:message"}
