@@ -8,7 +8,8 @@ took the request, or another one that a retry with the same ``Idempotency-Key`` 
 Waiting costs no thread and no database connection per request. Each api-server process has one
 ``ReplyWatcher``: a thread that, while requests wait, asks the database every ``reply_poll_seconds`` for the
 state of every task their runs need (one query for all of them), reads the results of those that finished
-(one more), and hands each answer to the waiting requests' event loop. A run is done when its result task
+(one more), and hands each answer to the waiting requests' event loop. A request that has waited a while
+is looked at less often (every tenth of its wait so far, at most once a second). A run is done when its result task
 has finished: ``run`` for a job (its final state is the XCom ``return_value``, its state at failure
 ``failed_state``), ``openfn_result`` for a workflow (``final_state`` and ``outcome``). The answer does not
 wait for Airflow to mark the DAG run.
@@ -115,10 +116,17 @@ class _Entry:
     message_id: str
     waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = field(default_factory=list)
     plan: _Plan | None = None
+    since: float = field(default_factory=time.monotonic)
+    next_look: float = 0.0  # (monotonic) its runs are looked at again from then on
 
 
 class ReplyWatcher:
     SHARE = 0.1  # of the time the watcher's rounds may take
+    # A request is looked at every round at first; once it has waited a while, every tenth of its wait so
+    # far, at most MAX_GAP apart: a run that takes T seconds is answered at most T/10 (and 1 s) late, and
+    # hundreds of requests waiting on long runs cost a few lookups a round, not hundreds.
+    AGE_SHARE = 0.1
+    MAX_GAP = 1.0
 
     def __init__(self, database: Database, catalog: Catalog, *, poll_seconds: float = 0.1) -> None:
         self.database = database
@@ -208,12 +216,15 @@ class ReplyWatcher:
                 for entry, answer in self._plan(connection, new):
                     if answer is not None:
                         self._answer(entry, answer)
-            planned = [entry for entry in entries if entry.plan is not None]
-            if planned:
-                self._look(connection, [entry.plan for entry in planned])
-        for entry in entries:
-            if entry.plan is not None and entry.plan.done():
+            now = time.monotonic()
+            due = [entry for entry in entries if entry.plan is not None and entry.next_look <= now]
+            if due:
+                self._look(connection, [entry.plan for entry in due])
+        for entry in due:
+            if entry.plan.done():
                 self._answer(entry, build_answer(entry.plan))
+            else:
+                entry.next_look = now + min(self.MAX_GAP, max(self.poll_seconds, (now - entry.since) * self.AGE_SHARE))
 
     def _answer(self, entry: _Entry, answer: Answer) -> None:
         with self._lock:
