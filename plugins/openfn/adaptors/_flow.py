@@ -7,7 +7,7 @@ from typing import Any
 
 from openfn.adaptors._args import describe, ensure_state, is_function, named, positional_count, require_function
 from openfn.adaptors._references import items_reader, resolve
-from openfn.adaptors._values import MISSING, get_path, js_string
+from openfn.adaptors._values import MISSING, get_path, js_string, js_truthy
 from openfn.errors import OperationArgumentError
 
 Operation = Callable[[dict], dict]
