@@ -30,7 +30,7 @@ VOLATILE_RESPONSE_HEADERS = {"date", "connection", "keep-alive", "server", "tran
 
 # --- the Python side ------------------------------------------------------------------------------------
 # JavaScript names whose Python spelling is not plain snake_case.
-RENAMES = {"as": "as_", "assert": "assert_", "map": "map_", "del": "delete", "fhir.get": "fhir.get", "http.delete": "http.delete"}
+RENAMES = {"parseXML": "parse_xml", "as": "as_", "assert": "assert_", "map": "map_", "del": "delete", "fhir.get": "fhir.get", "http.delete": "http.delete"}
 HTTP_OPTIONS = {"query": "query", "headers": "headers", "body": "body", "parseAs": "parse_as", "contentType": "content_type",
                 "errors": "errors", "timeout": "timeout", "tls": "tls", "agentOptions": "tls"}  # fmt: skip
 
@@ -170,7 +170,7 @@ def plain(value: Any, server_url: str) -> Any:
         for key, item in value.items():
             if item is None or key == "duration":
                 continue
-            if key == "headers" and isinstance(item, dict) and "content-type" in {k.lower() for k in item}:
+            if key == "headers" and isinstance(item, dict):
                 item = {k.lower(): v for k, v in item.items() if k.lower() not in VOLATILE_RESPONSE_HEADERS}
             out[str(key)] = plain(item, server_url)
         return out
