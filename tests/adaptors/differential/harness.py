@@ -77,7 +77,7 @@ def build(value: Any, module, adaptor: str) -> Any:
             target = module
             for part in RENAMES.get(name, snake(name)).split("."):
                 target = getattr(target, part)
-            if adaptor == "http" and name in ("request", "get", "post", "put", "patch", "del"):
+            if (adaptor == "http" and name in ("request", "get", "post", "put", "patch", "del")) or (adaptor == "fhir" and name == "request"):
                 return _http_call(target, name, args)
             if name == "cursor":
                 return _cursor_call(target, args)
@@ -183,6 +183,8 @@ def request_view(request: Received) -> dict:
     if headers.get("accept") == "*/*":
         del headers["accept"]  # httpx says it, undici does not; a server reads both the same
     kind = headers.get("content-type", "")
+    if request.method in ("GET", "DELETE") and request.body == b"{}":
+        request = Received(request.method, request.path, request.query, request.headers, b"")  # D7 in README
     if kind.startswith("multipart/form-data"):
         headers["content-type"] = "multipart/form-data"
     return {"method": request.method, "path": request.path, "query": dict(sorted(request.query.items())), "headers": headers, "body": body_view(request.body, kind)}
