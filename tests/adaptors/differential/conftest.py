@@ -37,7 +37,8 @@ def recorded() -> dict:
 def js_outcomes(request, api, recorded) -> dict:
     """Outcomes of every case on the JavaScript side, by case id, and where they came from."""
     if request.config.getoption("--js-recorded") or harness.node() is None:
-        NOTES.append("Node.js or js/node_modules is missing: the JavaScript side was read from tests/adaptors/differential/js_results.json, not run.")
+        why = "--js-recorded was given" if request.config.getoption("--js-recorded") else "Node.js or js/node_modules is missing"
+        NOTES.append(f"{why}: the JavaScript side was read from tests/adaptors/differential/js_results.json, not run.")
         return {"source": "recorded", "outcomes": recorded["outcomes"]}
     api.clear()
     raw: dict[str, dict] = {}

@@ -55,7 +55,7 @@ def test_recorded_javascript_outcomes_are_current(request, js_outcomes, recorded
     if request.config.getoption("--record-js"):
         pytest.skip("js_results.json is being rewritten by this run")
     if js_outcomes["source"] != "live":
-        pytest.skip("Node.js is missing: the recorded JavaScript outcomes are used as they are")
+        pytest.skip("the JavaScript side was not run (no Node.js, or --js-recorded): the recorded outcomes are used as they are")
     assert recorded.get("outcomes") == js_outcomes["outcomes"], (
         "tests/adaptors/differential/js_results.json is out of date: "
         ".venv/bin/python -m pytest tests/adaptors/differential --record-js -p no:cacheprovider"
