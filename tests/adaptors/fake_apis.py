@@ -199,7 +199,7 @@ class Fhir:
         if found and method == "DELETE":
             self.patients.pop(found.group(1), None)
             return self.fhir({"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational", "diagnostics": "Successfully deleted 1 resource(s)"}]})
-        if path == "/fhir" and method == "POST":
+        if path in ("/fhir", "/fhir/") and method == "POST":  # a FHIR server takes its base with or without the slash
             bundle = request.json
             self.bundles.append(bundle)
             responses = [{"response": {"status": "201 Created", "location": entry["request"]["url"]}} for entry in bundle["entry"]]

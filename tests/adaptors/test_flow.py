@@ -48,10 +48,15 @@ def test_fn_if_runs_the_operation_when_the_condition_from_state_is_truthy():
     assert operation({"data": {"form": {"name": "Jack"}}}) == {"data": {"form": {"name": "Jack"}}, "count": 1}
 
 
-@pytest.mark.parametrize("condition", [False, None, 0, "", [], lambda state: state["data"].get("consent")])
+@pytest.mark.parametrize("condition", [False, None, 0, "", lambda state: state["data"].get("consent")])
 def test_fn_if_returns_the_same_state_when_the_condition_is_falsy(condition):
     state = {"data": {"consent": False}}
     assert fn_if(condition, fn(add_count))(state) is state
+
+
+@pytest.mark.parametrize("condition", [[], {}, "0", lambda state: state["data"]["visits"]])
+def test_fn_if_counts_an_empty_list_or_dict_as_true_as_javascript_does(condition):
+    assert fn_if(condition, fn(add_count))({"data": {"visits": []}}) == {"data": {"visits": []}, "count": 1}
 
 
 def test_fn_if_refuses_a_non_function_operation_when_built():

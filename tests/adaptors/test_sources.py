@@ -21,7 +21,10 @@ PATH_FIX = "Fix: Write a JSONPath such as '$.data.name', '$.data.items[*].id' or
         ("$.form.case['@case_id']", "case-7f3a"),
         ("form.case.@case_id", "case-7f3a"),
         ("form.medications[1]", "zaradood"),
-        ("form.medications[-1]", "morphofast"),
+        ("form.medications[-1]", None),  # jsonpath-plus reads the key '-1', which a list lacks
+        ("form.medications[-1:]", "morphofast"),
+        ("form.medications.length", 3),
+        ("form.medications[?(@ == 'zaradood' || @ == 'morphofast')]", "zaradood"),
         ("form.medications[*]", "anaphlene"),
         ("form..district", "Kisumu"),
         ("form.missing", None),

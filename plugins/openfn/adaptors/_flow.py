@@ -7,7 +7,7 @@ from typing import Any
 
 from openfn.adaptors._args import describe, ensure_state, is_function, named, positional_count, require_function
 from openfn.adaptors._references import items_reader, resolve
-from openfn.adaptors._values import MISSING, get_path, js_string
+from openfn.adaptors._values import MISSING, get_path, js_string, js_truthy
 from openfn.errors import OperationArgumentError
 
 Operation = Callable[[dict], dict]
@@ -44,7 +44,8 @@ def alter_state(func: Operation) -> Operation:
 
 
 def fn_if(condition: Any, operation: Operation) -> Operation:
-    """Run ``operation`` only when ``condition`` (a value or a function of state) is truthy.
+    """Run ``operation`` only when ``condition`` (a value or a function of state) is truthy as in JavaScript:
+    an empty list or dict counts as true; None, False, 0 and '' as false.
 
     Example:
         operations = [fn_if(data_value("form.consent"), post("/patients", body=data_value("form")))]
@@ -53,7 +54,7 @@ def fn_if(condition: Any, operation: Operation) -> Operation:
 
     @named("fn_if")
     def conditional(state: dict) -> dict:
-        return operation(state) if resolve(state, condition) else state
+        return operation(state) if js_truthy(resolve(state, condition)) else state
 
     return conditional
 
@@ -95,6 +96,21 @@ def each(data_source: Any, operation: Operation) -> Operation:
         for index, item in enumerate(read_items(state)):
             state = ensure_state("each", operation({**state, "data": item, "index": index}))
         return state
+
+    return run_each
+
+
+def beta_each(data_source: Any, operation: Operation) -> Operation:
+    """``each``, but ``data`` is put back as it was before once every item has run (language-common's ``beta.each``).
+
+    Example:
+        operations = [beta.each("$.data.patients[*]", post("/patients", body=data_value("$"))), fn(use_the_form_again)]
+    """
+    inner = each(data_source, operation)
+
+    @named("beta.each")
+    def run_each(state: dict) -> dict:
+        return {**inner(state), "data": state.get("data")}
 
     return run_each
 

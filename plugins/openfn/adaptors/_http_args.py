@@ -58,7 +58,8 @@ def check_options(operation: str, *, query: Any = None, headers: Any = None, con
 
 # --- URLs ---------------------------------------------------------------------------------------------
 def join_url(base_url: str | None, path: str, *, setting: str = "baseUrl") -> str:
-    """``path`` under ``base_url`` (kept whole: 'https://x/api' + '/patients' is 'https://x/api/patients').
+    """``path`` under ``base_url`` (kept whole: 'https://x/api' + '/patients' is 'https://x/api/patients'),
+    joined as OpenFn joins them: '..' is resolved, '//' is one '/', a trailing '/' is kept ('/' gives 'https://x/api/').
 
     An absolute URL is used as is, but must share the base URL's origin, so a credential is never sent
     to another server; a relative path needs a base URL.
@@ -75,7 +76,9 @@ def join_url(base_url: str | None, path: str, *, setting: str = "baseUrl") -> st
             f"The path {path!r} is relative but there is no `{setting}` in the credential",
             fix=f"Set {setting} in the Airflow Connection (its host, or `{setting}` in extra), or use an absolute URL such as https://example.org/{(path or '').lstrip('/')}.",
         )
-    return base_url.rstrip("/") + ("/" + path.lstrip("/") if path and path != "/" else "")
+    from openfn.adaptors._http_client import js_join
+
+    return js_join(base_url, path or "")
 
 
 def origin(url: str) -> str:

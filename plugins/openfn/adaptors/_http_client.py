@@ -78,7 +78,14 @@ class Reply:
         return meta
 
 
+# Where the http-status-codes package OpenFn uses names a status differently from Python's table.
+JS_REASONS = {203: "Non Authoritative Information", 302: "Moved Temporarily", 418: "I'm a teapot",
+              419: "Insufficient Space on Resource", 420: "Method Failure"}  # fmt: skip
+
+
 def reason(status: int) -> str:
+    if status in JS_REASONS:
+        return JS_REASONS[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -108,7 +115,9 @@ def send(
     """
     method = method.upper()
     base, url_query = split_query(url)
-    params = {key: value for key, value in {**(query or {}), **url_query}.items() if value is not None}
+    # As Node's querystring: the URL's own values win, a list repeats the key, null and nested objects are empty.
+    given = {**(query or {}), **url_query}
+    params = {key: query_value(value) for key, value in given.items()}
     secrets = [s for s in secrets if s]
     started = time.monotonic()
     try:
@@ -128,12 +137,12 @@ def send(
             fix="Check the URL in the credential (Airflow Connection) and that the server is reachable.",
         ) from None
     duration = round((time.monotonic() - started) * 1000)
-    shown = shown_url(base)
+    shown = shown_url(url)
     log.info("%s %s - %d in %dms", method, shown, response.status_code, duration)
     check_status(response, errors, method, shown, secrets)
     return Reply(
         method=method, url=shown, status_code=response.status_code, headers=public_headers(response.headers),
-        body=parse_body(response, parse_as), duration=duration, query=shown_query(params, secrets),
+        body=parse_body(response, parse_as), duration=duration, query=shown_query(given, secrets),
     )  # fmt: skip
 
 
@@ -185,13 +194,14 @@ def excerpt(response: httpx.Response) -> str:
 def parse_body(response: httpx.Response, parse_as: str) -> Any:
     """The body as OpenFn reads it: none when empty; JSON, text or base64 by ``parse_as`` or content type."""
     content_type = response.headers.get("content-type", "")
-    if response.status_code == 204 or not response.content or (not content_type and parse_as == "auto"):
+    # As language-common: no body without a content type; 'auto' parses application/json only (not +json).
+    if response.status_code == 204 or not response.content or not content_type:
         return None
     if parse_as == "text":
         return response.text
     if parse_as == "base64":
         return base64.b64encode(response.content).decode("ascii")
-    if parse_as == "json" or "json" in content_type:
+    if parse_as == "json" or (parse_as == "auto" and "application/json" in content_type):
         try:
             return response.json()
         except ValueError:
@@ -207,11 +217,24 @@ def public_headers(headers: httpx.Headers) -> dict[str, str]:
     return {key: value for key, value in headers.items() if key.lower() not in PRIVATE_HEADERS}
 
 
+def query_value(value: Any) -> Any:
+    """A query value as Node's querystring writes it: lists repeat the key, None and dicts are empty."""
+    if isinstance(value, list | tuple):
+        return [query_value(item) for item in value]
+    if value is None or isinstance(value, dict):
+        return ""
+    return value
+
+
 def split_query(url: str) -> tuple[str, dict[str, Any]]:
+    """The URL without its query, and the query (a repeated key gives a list of its values)."""
     parts = urlsplit(url)
     if not parts.query:
         return url, {}
-    return urlunsplit(parts._replace(query="")), dict(parse_qsl(parts.query, keep_blank_values=True))
+    query: dict[str, Any] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[key] = [*query[key], value] if isinstance(query.get(key), list) else ([query[key], value] if key in query else value)
+    return urlunsplit(parts._replace(query="")), query
 
 
 def shown_url(url: str) -> str:
@@ -228,6 +251,14 @@ def shown_url(url: str) -> str:
 def shown_query(params: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
     """The query as state keeps it: secret-looking keys and the credential's secret values as '***'."""
     return {key: "***" if SECRET_QUERY.search(key) or str(value) in secrets else value for key, value in params.items()}
+
+
+def js_join(base_url: str, path: str) -> str:
+    """``path`` under ``base_url`` as Node's path.posix.join puts them: '..' resolved, a trailing '/' kept."""
+    from openfn.adaptors.util import join_path
+
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}{join_path(parts.path or '/', path)}"
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -1,26 +1,125 @@
-"""JSONPath for the common operations: jsonpath-ng's extended syntax standing in for jsonpath-plus.
+"""JSONPath for the common operations: jsonpath-ng's parser, with jsonpath-plus's meaning where they differ.
 
-Paths are compiled when an operation is built, so a typo fails the job before anything runs.
+Paths are compiled when an operation is built, so a typo fails the job before anything runs. As in
+jsonpath-plus (OpenFn's JavaScript), a filter ``[?(...)]`` is a JavaScript expression judged by JavaScript
+truthiness (``_jsfilter``), ``.length`` is the length of a list or text, and ``[-1]`` is the key '-1' (no
+match; ``[-1:]`` is the last item).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
-from jsonpath_ng import JSONPath
+from jsonpath_ng import DatumInContext, Fields, Index, JSONPath
 from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.ext import parse
+from jsonpath_ng.ext.filter import Filter
 
 from openfn.adaptors._args import describe
+from openfn.adaptors._jsfilter import Expression, FilterSyntaxError
 from openfn.errors import OperationArgumentError
 
 PATH_FIX = "Write a JSONPath such as '$.data.name', '$.data.items[*].id' or '$..case_id'."
 
 
+_FILTER_KEY = "__openfn_filter_"
+
+
+class JsFilter(JSONPath):
+    """``[?(expression)]``: the items (or object values) for which the JavaScript expression is truthy."""
+
+    def __init__(self, expression: Expression) -> None:
+        self.expression = expression
+        self.root: Any = None
+
+    def find(self, datum: Any) -> list[DatumInContext]:
+        datum = DatumInContext.wrap(datum)
+        value = datum.value
+        if isinstance(value, list):
+            pairs = [(Index(position), item) for position, item in enumerate(value)]
+        elif isinstance(value, dict):
+            pairs = [(Fields(key), item) for key, item in value.items()]
+        else:
+            return []
+        root = datum
+        while root.context is not None:
+            root = root.context
+        return [DatumInContext(item, path=path, context=datum) for path, item in pairs if self.expression.matches(item, root.value)]
+
+    def __str__(self) -> str:
+        return f"[?({self.expression.text})]"
+
+
+class JsFields(Fields):
+    """A field, with ``length`` meaning the length of a list or text as in JavaScript."""
+
+    def find(self, datum: Any) -> list[DatumInContext]:
+        datum = DatumInContext.wrap(datum)
+        if "length" in self.fields and isinstance(datum.value, list | str):
+            return [DatumInContext(len(datum.value), path=Fields("length"), context=datum)]
+        return super().find(datum)
+
+
+class JsIndex(Index):
+    """An index; a negative one names a key such as '-1' that no list has, as in JavaScript."""
+
+    def find(self, datum: Any) -> list[DatumInContext]:
+        return [match for index in self.indices if index >= 0 for match in Index(index).find(datum)]
+
+
+def _extract_filters(path: str) -> tuple[str, list[str]]:
+    """``path`` with each ``[?(...)]`` replaced by a placeholder jsonpath-ng can parse, and the filters' text."""
+    filters: list[str] = []
+    out, position = [], 0
+    while (start := path.find("[?(", position)) >= 0:
+        depth, quote, cursor = 1, None, start + 3
+        while cursor < len(path) and depth:
+            char = path[cursor]
+            if quote:
+                quote = None if char == quote and path[cursor - 1] != "\\" else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+            cursor += 1
+        if depth or path[cursor : cursor + 1] != "]":
+            raise JSONPathError(f"the filter at position {start} is not closed with ')]'")
+        out.append(path[position:start] + f"[?(@.{_FILTER_KEY}{len(filters)})]")
+        filters.append(path[start + 3 : cursor - 1])
+        position = cursor + 1
+    out.append(path[position:])
+    return "".join(out), filters
+
+
+def _javascript(node: Any, filters: list[Expression]) -> Any:
+    """The tree with jsonpath-ng's filters, fields and indices replaced by their JavaScript meaning."""
+    if isinstance(node, Filter):
+        placeholder = re.search(rf"{_FILTER_KEY}(\d+)", str(node))
+        if len(node.expressions) != 1 or not placeholder:
+            raise JSONPathError(f"unsupported filter {node}")
+        return JsFilter(filters[int(placeholder[1])])
+    if type(node) is Fields:
+        return JsFields(*node.fields)
+    if type(node) is Index:
+        return JsIndex(*node.indices)
+    for name, child in list(vars(node).items()):
+        if isinstance(child, JSONPath):
+            setattr(node, name, _javascript(child, filters))
+    return node
+
+
 @lru_cache(maxsize=1024)
 def _parse(path: str) -> JSONPath:
-    return parse(path)
+    text, filters = _extract_filters(path)
+    try:
+        expressions = [Expression(source) for source in filters]
+    except FilterSyntaxError as error:
+        raise JSONPathError(str(error)) from None
+    return _javascript(parse(text), expressions)
 
 
 def compile_path(path: Any, operation: str, argument: str = "path") -> JSONPath:

@@ -8,7 +8,7 @@ from typing import Any
 
 from openfn.adaptors._args import named
 from openfn.adaptors._references import resolve
-from openfn.adaptors._values import render
+from openfn.adaptors._values import js_truthy, render
 
 logger = logging.getLogger("openfn.job")
 
@@ -60,7 +60,8 @@ def _logger(name: str, level: int, values: tuple[Any, ...]) -> Operation:
 
 
 def assert_(expression: Any, error_message: Any = None) -> Operation:
-    """Fail the job with AssertionError unless ``expression`` (a value or a function of state) is truthy.
+    """Fail the job with AssertionError unless ``expression`` (a value or a function of state) is truthy as in
+    JavaScript (an empty list or dict passes; None, False, 0 and '' fail).
 
     ``error_message`` (text or a function of state) replaces the default message.
 
@@ -71,7 +72,7 @@ def assert_(expression: Any, error_message: Any = None) -> Operation:
     @named("assert_")
     def check(state: dict) -> dict:
         value, message = resolve(state, [expression, error_message])
-        if not value:
+        if not js_truthy(value):
             raise AssertionError(message or f"assertion statement failed with {render(value)}")
         return state
 

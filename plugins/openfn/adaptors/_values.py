@@ -14,9 +14,32 @@ from openfn.errors import OperationArgumentError
 log = logging.getLogger("openfn.job")
 
 MISSING = object()
+
+
+class _Undefined:
+    """JavaScript's ``undefined`` inside JSONPath filters, where it differs from ``null`` (None)."""
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+UNDEFINED = _Undefined()
 _KEY = re.compile(r"[^.\[\]]+")
 # The JavaScript pattern in code points: U+FE0F, (c), (R), U+2000-U+3300 and the emoji planes U+1F000-U+1FBFF.
 _EMOJI = re.compile("[\ufe0f\u00a9\u00ae\u2000-\u3300\U0001f000-\U0001fbff]")
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript's truthiness: None, False, 0, NaN and '' are false; everything else, [] and {} too, is true.
+
+    Example:
+        operations = [fn_if(lambda state: js_truthy(state["data"].get("visits")), post("/visits", body=data_value("visits")))]
+    """
+    if value is None or value is UNDEFINED or value is False or value == "":
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == value and value != 0  # NaN is not equal to itself
+    return True
 
 
 def js_string(value: Any) -> str:

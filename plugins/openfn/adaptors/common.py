@@ -21,6 +21,7 @@ reading paths), _state, _cursor, _csv, _values (plain helpers), _paths and _refe
 
 from __future__ import annotations
 
+from openfn.adaptors import beta, date_fns, util
 from openfn.adaptors._csv import parse_csv
 from openfn.adaptors._cursor import cursor
 from openfn.adaptors._flow import alter_state, as_, combine, each, fn, fn_if, group, map_
@@ -28,7 +29,7 @@ from openfn.adaptors._paths import data_path, json_value, reference_path
 from openfn.adaptors._references import as_data, expand_references, resolve
 from openfn.adaptors._sources import data_value, index, join, last_reference_value, merge, source, source_value
 from openfn.adaptors._state import assert_, compose_next_state, debug, log
-from openfn.adaptors._values import array_to_string, chunk, field, fields, human_proper, scrub_emojis, split_keys, to_array
+from openfn.adaptors._values import array_to_string, chunk, field, fields, human_proper, js_truthy, scrub_emojis, split_keys, to_array
 
 map = map_  # noqa: A001 - the OpenFn name; the module itself never needs the builtin
 
@@ -37,6 +38,7 @@ __all__ = [
     "alter_state",
     "as_",
     "assert_",
+    "beta",
     "combine",
     "cursor",
     "debug",
@@ -62,6 +64,7 @@ __all__ = [
     "chunk",
     "compose_next_state",
     "data_path",
+    "date_fns",
     "expand_references",
     "field",
     "fields",
@@ -72,4 +75,7 @@ __all__ = [
     "scrub_emojis",
     "split_keys",
     "to_array",
+    "js_truthy",
+    # namespaces: beta (each), util (encode, decode, uuid, parse_date, parse_url), date_fns (format, parse)
+    "util",
 ]

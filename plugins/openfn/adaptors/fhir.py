@@ -240,7 +240,7 @@ def _request(state: dict, method: str, path: str, **options: Any) -> Reply:
     base = require(config, "baseUrl", "fhir", "the host (or `baseUrl` in extra)")
     if not path.lower().startswith(("http://", "https://")):
         api_path = str(config.get("apiPath") or "fhir").strip("/")
-        path = f"/{api_path}/{path.lstrip('/')}" if path else f"/{api_path}"
+        path = f"/{api_path}/{path.lstrip('/')}"  # the base itself is '/<apiPath>/', as language-fhir joins it
     headers = {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, **(options.pop("headers", None) or {})}
     return call(state, method, path, base_url=base, setting="baseUrl", auth=_auth(config), headers=headers, parse_as="json", **options)
 

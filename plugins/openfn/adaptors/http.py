@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -130,6 +131,43 @@ def _operation(name, method, path, body, query, headers, content_type, parse_as,
     return call
 
 
+def parse_xml(data: Any, script: Callable[[Any], Any] | None = None) -> Operation:
+    """Parse XML (or a function of state giving it) and hand its root element (``xml.etree.ElementTree``) to
+    ``script``; ``data`` becomes what ``script`` returns, parsed as JSON when it is JSON text, else
+    ``{"body": result}``. Without ``script``, ``data`` is ``{"body": <the XML text>}``. (``parseXML`` in
+    language-http, whose script gets cheerio's ``$`` instead.)
+
+    Example:
+        operations = [
+            get("/patients.xml", parse_as="text"),
+            parse_xml(data_value("$"), lambda root: [{"id": p.get("id"), "name": p.findtext("name")} for p in root.iter("patient")]),
+        ]
+    """
+    if script is not None and not callable(script):
+        from openfn.errors import OperationArgumentError
+
+        raise OperationArgumentError(f"parse_xml() needs a function for `script`, got {type(script).__name__}.", fix="Pass a function taking the XML root element.")
+
+    @named("parse_xml")
+    def run(state: dict) -> dict:
+        from xml.etree import ElementTree
+
+        from openfn.adaptors._state import compose_next_state
+
+        (text,) = expand_references(state, data)
+        if script is None:
+            return compose_next_state(state, {"body": text})
+        result = script(ElementTree.fromstring(text))
+        if isinstance(result, str):
+            try:
+                return compose_next_state(state, json.loads(result))
+            except ValueError:
+                pass
+        return compose_next_state(state, result if isinstance(result, dict | list) else {"body": result})
+
+    return run
+
+
 def add_auth(configuration: dict, headers: dict[str, str]) -> None:
     """Bearer ``access_token``, else basic ``username``/``password``; never over the job's own Authorization."""
     from openfn.adaptors._http_client import basic_auth
@@ -142,4 +180,4 @@ def add_auth(configuration: dict, headers: dict[str, str]) -> None:
         headers["Authorization"] = basic_auth(configuration["username"], configuration["password"])
 
 
-__all__ = ["HttpConnectionError", "HttpError", "del_", "delete", "get", "patch", "post", "put", "request", *_common_names]
+__all__ = ["HttpConnectionError", "HttpError", "del_", "delete", "get", "parse_xml", "patch", "post", "put", "request", *_common_names]

@@ -35,6 +35,7 @@ from openfn.adaptors._http_args import check_mapping, check_text
 from openfn.adaptors._http_client import HttpConnectionError, HttpError, Reply, basic_auth, next_state
 from openfn.adaptors._openfn_http import CredentialError, call, require
 from openfn.adaptors._references import expand_references, resolve
+from openfn.adaptors._state import compose_next_state
 from openfn.adaptors.common import *  # noqa: F403 - OpenFn adaptors re-export language-common
 from openfn.adaptors.common import __all__ as _common_names
 from openfn.errors import OpenFnError
@@ -111,12 +112,12 @@ def upsert(path: Any, data: Any, params: Any = None) -> Operation:
         if found.status_code >= 400 or count == 0:
             final = target if odd and query else "/".join(target.split("/")[:-1])
             logger.info("%s not found: creating a new resource", target)
-            return next_state(state, _request(state, "POST", REST + final, body=body))
+            return compose_next_state(state, _request(state, "POST", REST + final, body=body).body)
         final = target
         if odd and query:
             final = f"{target}/{results[0]['uuid'] if results else found.body['uuid']}"
         logger.info("%s found: updating it", final)
-        return next_state(state, _request(state, "POST", REST + final, body=body))
+        return compose_next_state(state, _request(state, "POST", REST + final, body=body).body)
 
     return run
 
@@ -133,7 +134,7 @@ def destroy(path: Any, options: Any = None) -> Operation:
     @named("destroy")
     def run(state: dict) -> dict:
         target, query = expand_references(state, path, options)
-        return next_state(state, _request(state, "DELETE", REST + target, query=query))
+        return compose_next_state(state, _request(state, "DELETE", REST + target, query=query).body)
 
     return run
 
@@ -236,7 +237,8 @@ def _fhir_get(path: Any, query: Any = None, callback: Operation | None = None) -
             if not (paging and following):
                 break
             params = {**params, **dict(parse_qsl(urlsplit(following).query, keep_blank_values=True))}
-        bundle = {key: value for key, value in (first.body or {}).items() if key != "link"}
+        # language-openmrs drops the links, unless paging was turned off while there is a next page.
+        bundle = {key: value for key, value in (first.body or {}).items() if key != "link" or (following and not paging)}
         if "entry" in (first.body or {}) or entries:
             bundle["entry"] = entries
         result = next_state(state, first, bundle, use_body=False)
@@ -263,7 +265,7 @@ def _get(name: str, path: Any, options: Any) -> Operation:
         results, reply = _paged(state, REST + target.strip("/"), opts, 1 if singleton else None)
         data = (results[0] if results else None) if singleton else results
         logger.info("%s() downloaded %d resources", name, len(results))
-        return next_state(state, reply, data, use_body=False)
+        return compose_next_state(state, data)  # language-openmrs's get() sets no `response`
 
     return run
 
@@ -313,7 +315,7 @@ def _write(name: str, path: Any, data: Any) -> Operation:
         target, body = expand_references(state, path, data)
         reply = _request(state, "POST", REST + target.strip("/"), body=body)
         logger.info("%s %s: %s", name, target, (reply.body or {}).get("uuid") if isinstance(reply.body, dict) else "")
-        return next_state(state, reply)
+        return compose_next_state(state, reply.body)  # language-openmrs's create/update set no `response`
 
     return run
 

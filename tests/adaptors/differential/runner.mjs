@@ -1,0 +1,67 @@
+// The JavaScript side of the differential suite: runs each case through the published adaptor package.
+// Usage: node runner.mjs <js dir> <adaptor> <server url>  (cases as JSON on stdin, outcomes as JSON on stdout)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const PACKAGES = {
+  common: '@openfn/language-common_3.3.4',
+  http: '@openfn/language-http_7.2.10',
+  fhir: '@openfn/language-fhir_5.0.15',
+  openmrs: '@openfn/language-openmrs_5.5.0',
+};
+const [jsDir, adaptor, server] = process.argv.slice(2);
+const out = process.stdout.write.bind(process.stdout);
+// Adaptors log with console.*: keep stdout for the results.
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) console[level] = () => {};
+
+const mod = await import(pathToFileURL(join(jsDir, 'node_modules', PACKAGES[adaptor], 'dist', 'index.js')));
+const names = Object.keys(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+const values = names.map((n) => mod[n]);
+
+function lookup(name) {
+  let target = mod;
+  for (const part of name.split('.')) {
+    target = target?.[part];
+  }
+  if (typeof target !== 'function') throw new Error(`${adaptor} has no function ${name}`);
+  return target;
+}
+
+function build(value) {
+  if (Array.isArray(value)) return value.map(build);
+  if (value && typeof value === 'object') {
+    if ('$call' in value) return lookup(value.$call)(...value.args.map(build));
+    if ('$fn' in value) return new Function(...names, `return (${value.$fn.js});`)(...values);
+    if ('$undefined' in value) return undefined;
+    if ('$out' in value) {
+      const found = build(value.$out);
+      return (state) => ({ ...state, [value.key]: typeof found === 'function' ? found(state) : found });
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, build(v)]));
+  }
+  return value;
+}
+
+function failure(error) {
+  const shown = { message: String(error?.message ?? error) };
+  if (error?.statusCode !== undefined) shown.statusCode = error.statusCode;
+  return shown;
+}
+
+const cases = JSON.parse(readFileSync(0, 'utf8'));
+const results = {};
+for (const c of cases) {
+  await fetch(`${server}/__case__/${encodeURIComponent(c.id)}`);
+  try {
+    const ops = build(c.ops);
+    const state = structuredClone(c.state);
+    const final = await mod.execute(...ops)(state);
+    const { configuration, ...rest } = final ?? {};
+    results[c.id] = { state: JSON.parse(JSON.stringify(rest)) };
+  } catch (error) {
+    results[c.id] = { error: failure(error) };
+  }
+}
+await fetch(`${server}/__case__/__end__`);
+out(JSON.stringify(results), () => process.exit(0)); // a failed request can leave a socket or timer armed
