@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import logging
 import re
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -106,6 +107,7 @@ def send(
     timeout: float | None = None,
     follow_redirects: bool = True,
     secrets: Iterable[str] = (),
+    tls: dict | None = None,
 ) -> Reply:
     """Send one request with the run's client; return the parsed reply or raise ``HttpError``.
 
@@ -121,7 +123,12 @@ def send(
     secrets = [s for s in secrets if s]
     started = time.monotonic()
     try:
-        with shared("httpx", open_client) as client:
+        if tls:  # a client of its own per distinct set of options (the key names no secret)
+            digest = hashlib.sha256(json.dumps(tls, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            client_scope = shared(f"httpx-tls-{digest}", tls_client(tls))
+        else:
+            client_scope = shared("httpx", open_client)
+        with client_scope as client:
             response = client.request(
                 method, base, params=params or None, headers=headers, content=content, data=data, files=files,
                 timeout=(timeout or DEFAULT_TIMEOUT_MS) / 1000, follow_redirects=follow_redirects,
@@ -154,6 +161,71 @@ def _ssl_context() -> ssl.SSLContext:
 
 def open_client() -> httpx.Client:
     return httpx.Client(verify=_ssl_context())
+
+
+# language-http's `tls` (Node's TLS connect options), in the credential's extra or on one request.
+TLS_KEYS = ("ca", "cert", "key", "passphrase", "rejectUnauthorized")
+
+
+class TlsOptionError(OpenFnError):
+    """The `tls` options cannot be used: a key we do not know, or a certificate or key that does not load."""
+
+
+def check_tls(tls: Any, where: str) -> None:
+    """Refuse `tls` options we would not apply (rather than connect without them)."""
+    if tls is None:
+        return
+    fix = "Give `tls` as {'ca': <PEM text or list>, 'cert': <PEM>, 'key': <PEM>, 'passphrase': ..., 'rejectUnauthorized': False}."
+    if not isinstance(tls, dict):
+        raise TlsOptionError(f"`tls` {where} must be a dict, got {type(tls).__name__}.", fix=fix)
+    unknown = sorted(set(tls) - set(TLS_KEYS))
+    if unknown:
+        raise TlsOptionError(f"`tls` {where} has options this adaptor does not apply: {', '.join(map(str, unknown))}.", fix=fix)
+    for name in ("cert", "key", "passphrase"):
+        if tls.get(name) is not None and not isinstance(tls[name], str):
+            raise TlsOptionError(f"`tls.{name}` {where} must be PEM text, got {type(tls[name]).__name__}.", fix=fix)
+    ca = tls.get("ca")
+    if ca is not None and not (isinstance(ca, str) or (isinstance(ca, list) and all(isinstance(c, str) for c in ca))):
+        raise TlsOptionError(f"`tls.ca` {where} must be PEM text or a list of them.", fix=fix)
+    if bool(tls.get("cert")) != bool(tls.get("key")):
+        raise TlsOptionError(f"`tls` {where} needs both `cert` and `key` for a client certificate.", fix=fix)
+    if "rejectUnauthorized" in tls and not isinstance(tls["rejectUnauthorized"], bool):
+        raise TlsOptionError(f"`tls.rejectUnauthorized` {where} must be true or false.", fix=fix)
+
+
+def tls_context(tls: dict) -> ssl.SSLContext:
+    """An SSL context as Node builds one from these options: ``ca`` replaces the trusted authorities,
+    ``cert``/``key`` (and ``passphrase``) are the client certificate, ``rejectUnauthorized: false`` accepts any
+    server certificate."""
+    import os
+    import tempfile
+
+    context = ssl.create_default_context(cadata="\n".join(tls["ca"]) if isinstance(tls.get("ca"), list) else tls["ca"]) if tls.get("ca") else _fresh_default()
+    try:
+        if tls.get("cert"):
+            with tempfile.TemporaryDirectory(prefix="openfn-tls-") as folder:  # load_cert_chain reads files only
+                paths = []
+                for name in ("cert", "key"):
+                    path = os.path.join(folder, name)
+                    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                        handle.write(tls[name])
+                    paths.append(path)
+                context.load_cert_chain(paths[0], paths[1], password=tls.get("passphrase"))
+    except (ssl.SSLError, ValueError) as error:
+        raise TlsOptionError(f"The `tls` client certificate or key could not be loaded: {error}.",
+                             fix="Check that `cert` and `key` are PEM text of the same key pair, and the `passphrase`.") from None  # fmt: skip
+    if tls.get("rejectUnauthorized") is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _fresh_default() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
+def tls_client(tls: dict) -> Callable[[], httpx.Client]:
+    return lambda: httpx.Client(verify=tls_context(tls))
 
 
 def check_status(response: httpx.Response, errors: Any, method: str, url: str, secrets: list[str]) -> None:

@@ -22,6 +22,9 @@ Options, each also accepted as a function of state where it makes sense:
                          ``{409: lambda response: ...}`` sets the message, ``False`` accepts every status
     ``timeout``          milliseconds (OpenFn's unit); default 300,000
     ``follow_redirects`` default True
+    ``tls``              language-http's TLS options, here or (for every request) in the credential's extra:
+                         ``ca`` (PEM text or list; replaces the trusted authorities), ``cert`` + ``key``
+                         (+ ``passphrase``): a client certificate, ``rejectUnauthorized: False``
 
 Example:
     from openfn.adaptors.http import get, post
@@ -41,7 +44,7 @@ from typing import Any
 
 from openfn.adaptors._args import named
 from openfn.adaptors._http_args import check_method, check_options, check_text, encode_body, join_url
-from openfn.adaptors._http_client import HttpConnectionError, HttpError, credential_secrets, next_state, send
+from openfn.adaptors._http_client import HttpConnectionError, HttpError, TlsOptionError, check_tls, credential_secrets, next_state, send
 from openfn.adaptors._references import expand_references
 from openfn.adaptors.common import *  # noqa: F403 - OpenFn adaptors re-export language-common
 from openfn.adaptors.common import __all__ as _common_names
@@ -50,67 +53,68 @@ Operation = Callable[[dict], dict]
 PATH_EXAMPLE = "'/patients' or 'https://example.org/api/patients'"
 
 
-def request(method: Any, path: Any, *, body: Any = None, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True) -> Operation:
+def request(method: Any, path: Any, *, body: Any = None, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True, tls: Any = None) -> Operation:
     """Send a request with any method; ``path`` is relative to ``baseUrl`` or an absolute URL.
 
     Example:
         operations = [request("GET", "/patients", query={"district": "Kisumu"}, errors={404: False})]
     """
-    return _operation("request", method, path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects)
+    return _operation("request", method, path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects, tls)
 
 
-def get(path: Any, *, query: Any = None, headers: Any = None, parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True) -> Operation:
+def get(path: Any, *, query: Any = None, headers: Any = None, parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True, tls: Any = None) -> Operation:
     """GET ``path``.
 
     Example:
         operations = [get("/patients", query={"name": data_value("name")}, headers={"Accept": "application/json"})]
     """
-    return _operation("get", "GET", path, None, query, headers, "json", parse_as, errors, timeout, follow_redirects)
+    return _operation("get", "GET", path, None, query, headers, "json", parse_as, errors, timeout, follow_redirects, tls)
 
 
-def post(path: Any, body: Any = None, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True) -> Operation:
+def post(path: Any, body: Any = None, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True, tls: Any = None) -> Operation:
     """POST ``body`` (JSON unless ``content_type`` says otherwise) to ``path``.
 
     Example:
         operations = [post("/patients", body=data_value("$"), headers={"X-Source": "commcare"})]
     """
-    return _operation("post", "POST", path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects)
+    return _operation("post", "POST", path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects, tls)
 
 
-def put(path: Any, body: Any = None, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True) -> Operation:
+def put(path: Any, body: Any = None, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True, tls: Any = None) -> Operation:
     """PUT ``body`` to ``path``.
 
     Example:
         operations = [put(lambda state: f"/patients/{state['data']['id']}", body=data_value("$"))]
     """
-    return _operation("put", "PUT", path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects)
+    return _operation("put", "PUT", path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects, tls)
 
 
-def patch(path: Any, body: Any = None, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True) -> Operation:
+def patch(path: Any, body: Any = None, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True, tls: Any = None) -> Operation:
     """PATCH ``path`` with ``body``.
 
     Example:
         operations = [patch("/patients/7", body={"phone": data_value("form.phone")})]
     """
-    return _operation("patch", "PATCH", path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects)
+    return _operation("patch", "PATCH", path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects, tls)
 
 
-def delete(path: Any, *, query: Any = None, headers: Any = None, parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True) -> Operation:
+def delete(path: Any, *, query: Any = None, headers: Any = None, parse_as: Any = "auto", errors: Any = None, timeout: Any = None, follow_redirects: bool = True, tls: Any = None) -> Operation:
     """DELETE ``path`` (``del`` in OpenFn; ``del_`` is the same operation).
 
     Example:
         operations = [delete(lambda state: f"/patients/{state['data']['id']}", errors={404: False})]
     """
-    return _operation("delete", "DELETE", path, None, query, headers, "json", parse_as, errors, timeout, follow_redirects)
+    return _operation("delete", "DELETE", path, None, query, headers, "json", parse_as, errors, timeout, follow_redirects, tls)
 
 
 del_ = delete
 
 
-def _operation(name, method, path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects) -> Operation:
+def _operation(name, method, path, body, query, headers, content_type, parse_as, errors, timeout, follow_redirects, tls=None) -> Operation:
     check_method(name, method)
     check_text(name, "path", path, example=PATH_EXAMPLE)
     check_options(name, query=query, headers=headers, content_type=content_type, parse_as=parse_as, errors=errors, timeout=timeout)
+    check_tls(tls, f"of {name}()")
 
     # `errors` is not resolved: its values may be functions of the response, not of state.
     @named(name)
@@ -122,9 +126,12 @@ def _operation(name, method, path, body, query, headers, content_type, parse_as,
         url = join_url(config.get("baseUrl"), url_path)
         if config.get("baseUrl"):
             add_auth(config, sent)
+        options = tls if tls is not None else config.get("tls")  # the request's own, else the credential's
+        if tls is None:
+            check_tls(options, "in the credential")
         reply = send(
             verb, url, headers=sent, query=params, parse_as=parse, errors=errors, timeout=timeout,
-            follow_redirects=follow_redirects, secrets=credential_secrets(state, sent), **encoded,
+            follow_redirects=follow_redirects, secrets=credential_secrets(state, sent), tls=options or None, **encoded,
         )  # fmt: skip
         return next_state(state, reply)
 
@@ -180,4 +187,4 @@ def add_auth(configuration: dict, headers: dict[str, str]) -> None:
         headers["Authorization"] = basic_auth(configuration["username"], configuration["password"])
 
 
-__all__ = ["HttpConnectionError", "HttpError", "del_", "delete", "get", "parse_xml", "patch", "post", "put", "request", *_common_names]
+__all__ = ["HttpConnectionError", "HttpError", "TlsOptionError", "del_", "delete", "get", "parse_xml", "patch", "post", "put", "request", *_common_names]

@@ -41,9 +41,8 @@ def configuration(conn_id: str, adaptor: str = "common") -> dict[str, Any]:
     if adaptor == "postgresql":  # the adaptor connects through Airflow's PostgresHook of this Connection
         config["conn_id"] = conn_id
     config.update(conn.extra_dejson or {})
-    for key, value in config.items():
-        if isinstance(value, str) and value and is_secret(key):
-            mask_secret(value)  # no name: Airflow would skip names it does not know as secret, such as `pat`
+    for value in secret_values(config):
+        mask_secret(value)  # no name: Airflow would skip names it does not know as secret, such as `pat`
     return config
 
 
@@ -55,6 +54,9 @@ def is_secret(key: str) -> bool:
 def secret_values(configuration: dict | None) -> list[str]:
     """The configuration's secret values, longest first (adaptors scrub them from error texts)."""
     values = {str(v) for k, v in (configuration or {}).items() if v not in (None, "") and is_secret(k)}
+    tls = (configuration or {}).get("tls")
+    if isinstance(tls, dict):  # language-http's TLS options: a client key and its passphrase
+        values |= {v for k, v in tls.items() if k in ("key", "passphrase") and isinstance(v, str) and v}
     return sorted(values, key=lambda value: (-len(value), value))
 
 
