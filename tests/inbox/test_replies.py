@@ -228,6 +228,8 @@ def test_webhook_response_sets_the_status_and_the_body_and_the_last_one_wins():
     assert (answer.status, json.loads(answer.body)) == (200, {"ok": True})
     bad = _Run("a", "p.a", "r-1", status="success", final={"data": 1, "webhookResponse": {"status": 99}})
     assert build_answer(plan(bad)).status == 201  # not an HTTP status: ignored
+    interim = _Run("a", "p.a", "r-1", status="success", final={"data": 1, "webhookResponse": {"status": 101}})
+    assert build_answer(plan(interim)).status == 201  # not a final answer: ignored
     empty = _Run("a", "p.a", "r-1", status="success", final={"webhookResponse": {"status": 204, "body": {"ignored": True}}})
     assert (build_answer(plan(empty)).status, build_answer(plan(empty)).body) == (204, "")
 

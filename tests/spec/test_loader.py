@@ -133,3 +133,33 @@ def test_inbox_retention_days_is_a_whole_number_of_days(make_project):
     assert load_project(make_project("jobs: {}\n", folder="plain")).inbox.retention_days is None
     with pytest.raises(ProjectError, match=r"inbox\.retention_days: must be a whole number >= 0 \(got 'a month'\)"):
         load_project(make_project("inbox: {retention_days: a month}\njobs: {}\n", folder="bad"))
+
+
+REPLYING = """
+jobs:
+  lookup: {expression: job.py, trigger: lookup}
+triggers:
+  lookup:
+    criteria: '{"kind": "lookup"}'
+"""
+
+
+def test_a_message_trigger_may_answer_with_the_result(make_project):
+    plain = load_project(make_project(REPLYING)).jobs["lookup"].trigger
+    assert (plain.reply, plain.success_code, plain.error_code, plain.reply_after_flow) == ("before_start", None, None, False)
+    text = REPLYING + "    webhook_reply: after_completion\n    webhook_response_config: {success_code: 200, error_code: 422}\n    webhook_reply_after_flow: true\n"
+    trigger = load_project(make_project(text, folder="replying")).jobs["lookup"].trigger
+    assert (trigger.reply, trigger.success_code, trigger.error_code, trigger.reply_after_flow) == ("after_completion", 200, 422, True)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("    webhook_reply: when_done\n", r"triggers\.lookup\.webhook_reply: must be before_start or after_completion"),
+        ("    webhook_response_config: {success_code: 101}\n", r"webhook_response_config\.success_code: must be an HTTP status code of a final answer"),
+        ("    webhook_response_config: {error_code: '500'}\n", r"webhook_response_config\.error_code: must be an HTTP status code"),
+    ],
+)
+def test_reply_settings_that_cannot_be_honoured_are_project_errors(make_project, lines, message):
+    with pytest.raises(ProjectError, match=message):
+        load_project(make_project(REPLYING + lines))

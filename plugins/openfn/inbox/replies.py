@@ -495,7 +495,7 @@ def build_answer(plan: _Plan) -> Answer:
     if isinstance(response, dict) and "body" in response:
         body = response["body"]
     headers = {"x-openfn-message-id": plan.message_id, "x-openfn-run-id": last.run_id}
-    if code in (204, 304) or code < 200:
+    if code in (204, 304):
         return Answer("result", code, "", headers)
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
     return Answer("result", code, text, headers)
@@ -505,8 +505,8 @@ def _status(response: Any) -> int | None:
     if not isinstance(response, dict):
         return None
     status = response.get("status")
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        return None
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        return None  # (a 1xx is not a final answer: the trigger's own code is used)
     return status
 
 

@@ -111,6 +111,6 @@ def response_codes(reader: Reader, value: Any, where: str) -> tuple[int | None, 
 def _status(reader: Reader, value: Any, where: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        raise reader.error(where, "must be an HTTP status code", value=value, fix="write a number from 100 to 599, e.g. 200.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 200 <= value <= 599:
+        raise reader.error(where, "must be an HTTP status code of a final answer", value=value, fix="write a number from 200 to 599, e.g. 200.")
     return value
