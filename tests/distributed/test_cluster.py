@@ -94,3 +94,27 @@ def test_javascript_jobs_run_on_the_workers_and_their_own_errors_are_not_retried
     (tries,) = rows(cluster, "SELECT try_number FROM task_instance WHERE dag_id = 'js.boom' AND task_id = 'run' AND run_id = %s", (run["run_id"],))
     assert tries == (1,)  # the job's own error: no retry, though a lost worker's try would get one
     assert any(run["run_id"] in runs for runs in runs_by_worker(cluster).values())  # it ran on a Celery worker
+
+
+def test_a_result_is_answered_by_any_api_server_and_the_balancer(cluster):
+    """A sender that gave up waiting on one api-server gets the result from the other (its retry with the same
+    Idempotency-Key) and from the balancer (its result URL): one message, one run."""
+    inbox = token(cluster, "demo")
+    form = {"formID": "patient_id_request", "name": "ada lovelace", "dob": "1815-12-10"}
+    key = {"Idempotency-Key": "distributed-reply-1"}
+    first = httpx.post(f"{cluster.api_servers[0]}/openfn/inbox/{inbox}", json=form, headers={**key, "Prefer": "wait=0"}, timeout=30)
+    assert first.status_code == 202, first.text
+    meta = first.json()["meta"]
+    assert meta["result_url"].startswith(f"{cluster.url}/openfn/inbox/")  # the balancer's address
+
+    again = httpx.post(f"{cluster.api_servers[1]}/openfn/inbox/{inbox}", json=form, headers=key, timeout=120)
+    assert again.status_code == 201, again.text
+    body = again.json()
+    assert body["data"]["name"] == "Ada Lovelace" and body["data"]["patient_id"].startswith("P-")
+    assert body["meta"]["message_id"] == meta["message_id"] and body["meta"]["state"] == "success"
+    assert again.headers["x-openfn-message-id"] == meta["message_id"]
+
+    later = httpx.get(meta["result_url"], params={"wait": 30}, timeout=60)
+    assert (later.status_code, later.json()["data"]) == (201, body["data"])
+    runs = rows(cluster, "SELECT count(*) FROM openfn_run WHERE message_id = %s", (meta["message_id"],))
+    assert runs == [(1,)]
