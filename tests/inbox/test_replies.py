@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 
-from openfn.inbox.replies import _Plan, _Run, build_answer, timeout_answer
+from openfn.inbox.reply_answers import Plan, Run, build_answer, timeout_answer
 from tests.inbox.conftest import dag_runs
 
 
@@ -202,58 +202,58 @@ def _create_run(client, dag_id: str, run_id: str) -> None:
 
 
 # --- the answer, from what the runs left ---------------------------------------------------------------------
-def plan(*runs: _Run, chain: bool = False, success_code=None, error_code=None) -> _Plan:
+def plan(*runs: Run, chain: bool = False, success_code=None, error_code=None) -> Plan:
     first = runs[0]
     first.children = list(runs[1:])
     for run in runs:
         run.followed = True
-    return _Plan(message_id="m-1", project="p", trigger=None, received_at="2026-11-29T10:00:00+00:00", chain=chain,
+    return Plan(message_id="m-1", project="p", trigger=None, received_at="2026-11-29T10:00:00+00:00", chain=chain,
                  success_code=success_code, error_code=error_code, first=first)  # fmt: skip
 
 
 def test_the_answer_is_the_final_states_data_with_the_default_status():
-    answer = build_answer(plan(_Run("j", "p.j", "r-1", status="success", final={"data": {"id": 3}, "references": [1]})))
+    answer = build_answer(plan(Run("j", "p.j", "r-1", status="success", final={"data": {"id": 3}, "references": [1]})))
     body = json.loads(answer.body)
     assert (answer.status, body["data"], body["meta"]["state"]) == (201, {"id": 3}, "success")
     assert answer.headers == {"x-openfn-message-id": "m-1", "x-openfn-run-id": "r-1"}
 
 
 def test_webhook_response_sets_the_status_and_the_body_and_the_last_one_wins():
-    first = _Run("a", "p.a", "r-1", status="success", final={"data": {}, "webhookResponse": {"status": 409, "body": "first"}})
-    second = _Run("b", "p.b", "r-2", status="success", final={"data": {"x": 1}, "webhookResponse": {"status": 200}})
+    first = Run("a", "p.a", "r-1", status="success", final={"data": {}, "webhookResponse": {"status": 409, "body": "first"}})
+    second = Run("b", "p.b", "r-2", status="success", final={"data": {"x": 1}, "webhookResponse": {"status": 200}})
     answer = build_answer(plan(first, second, chain=True))
     assert (answer.status, json.loads(answer.body)["data"]) == (200, {"x": 1})  # the status of the last, no body: the default one
-    body_only = _Run("a", "p.a", "r-1", status="success", final={"webhookResponse": {"body": {"ok": True}}})
+    body_only = Run("a", "p.a", "r-1", status="success", final={"webhookResponse": {"body": {"ok": True}}})
     answer = build_answer(plan(body_only, success_code=200))
     assert (answer.status, json.loads(answer.body)) == (200, {"ok": True})
-    bad = _Run("a", "p.a", "r-1", status="success", final={"data": 1, "webhookResponse": {"status": 99}})
+    bad = Run("a", "p.a", "r-1", status="success", final={"data": 1, "webhookResponse": {"status": 99}})
     assert build_answer(plan(bad)).status == 201  # not an HTTP status: ignored
-    interim = _Run("a", "p.a", "r-1", status="success", final={"data": 1, "webhookResponse": {"status": 101}})
+    interim = Run("a", "p.a", "r-1", status="success", final={"data": 1, "webhookResponse": {"status": 101}})
     assert build_answer(plan(interim)).status == 201  # not a final answer: ignored
-    empty = _Run("a", "p.a", "r-1", status="success", final={"webhookResponse": {"status": 204, "body": {"ignored": True}}})
+    empty = Run("a", "p.a", "r-1", status="success", final={"webhookResponse": {"status": 204, "body": {"ignored": True}}})
     assert (build_answer(plan(empty)).status, build_answer(plan(empty)).body) == (204, "")
 
 
 def test_a_failure_handled_by_a_fail_job_is_a_success_and_an_unhandled_one_is_not():
-    failed = _Run("a", "p.a", "r-1", status="failed", error_type="TypeError", error="x is undefined", final={"data": {}})
-    rescued = _Run("rescue", "p.rescue", "r-2", status="success", final={"data": {"rescued": True}})
+    failed = Run("a", "p.a", "r-1", status="failed", error_type="TypeError", error="x is undefined", final={"data": {}})
+    rescued = Run("rescue", "p.rescue", "r-2", status="success", final={"data": {"rescued": True}})
     answer = build_answer(plan(failed, rescued, chain=True))
     assert (answer.status, json.loads(answer.body)["data"]) == (201, {"rescued": True})
-    alone = _Run("a", "p.a", "r-1", status="failed", error_type="TypeError", error="x" * 5000)
+    alone = Run("a", "p.a", "r-1", status="failed", error_type="TypeError", error="x" * 5000)
     body = json.loads(build_answer(plan(alone)).body)
     assert body["meta"]["error_type"] == "TypeError" and len(body["message"]) < 1100  # the error is cut short
 
 
 def test_several_final_runs_answer_their_data_by_job_and_a_workflow_its_leaves_by_step():
-    first = _Run("a", "p.a", "r-1", status="success", final={"data": {}})
-    first_children = [_Run("b", "p.b", "r-2", status="success", final={"data": 1}), _Run("c", "p.c", "r-3", status="success", final={"data": 2})]
+    first = Run("a", "p.a", "r-1", status="success", final={"data": {}})
+    first_children = [Run("b", "p.b", "r-2", status="success", final={"data": 1}), Run("c", "p.c", "r-3", status="success", final={"data": 2})]
     answer = build_answer(plan(first, *first_children, chain=True))
     assert json.loads(answer.body)["data"] == {"b": 1, "c": 2}
-    workflow = _Run("wf", "p.wf", "r-1", workflow=True, status="success", final={"x": {"data": 1}, "y": {"data": 2}},
+    workflow = Run("wf", "p.wf", "r-1", workflow=True, status="success", final={"x": {"data": 1}, "y": {"data": 2}},
                     outcome={"status": "success", "keyed": True, "webhook_response": {"status": 200}})  # fmt: skip
     answer = build_answer(plan(workflow))
     assert (answer.status, json.loads(answer.body)["data"]) == (200, {"x": 1, "y": 2})
-    crashed = _Run("wf", "p.wf", "r-1", workflow=True, status="crashed", error_type="TimeoutError", error="step x crashed: stopped")
+    crashed = Run("wf", "p.wf", "r-1", workflow=True, status="crashed", error_type="TimeoutError", error="step x crashed: stopped")
     body = json.loads(build_answer(plan(crashed)).body)
     assert (body["meta"]["state"], body["message"]) == ("crashed", "The run of workflow 'wf' crashed: step x crashed: stopped")
 

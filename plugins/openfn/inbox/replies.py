@@ -9,15 +9,12 @@ Waiting costs no thread and no database connection per request. Each api-server 
 ``ReplyWatcher``: a thread that, while requests wait, asks the database every ``reply_poll_seconds`` for the
 state of every task their runs need (one query for all of them), reads the results of those that finished
 (one more), and hands each answer to the waiting requests' event loop. A request that has waited a while
-is looked at less often (every tenth of its wait so far, at most once a second). A run is done when its result task
-has finished: ``run`` for a job (its final state is the XCom ``return_value``, its state at failure
+is looked at less often (every tenth of its wait so far, at most once a second). A run is done when its
+result task has finished: ``run`` for a job (its final state is the XCom ``return_value``, its state at failure
 ``failed_state``), ``openfn_result`` for a workflow (``final_state`` and ``outcome``). The answer does not
 wait for Airflow to mark the DAG run.
 
-The answer, as Lightning shapes it: ``{"data": <the final state's data>, "meta": {...}}`` with status
-``success_code`` (default 201) when the run succeeded, and for a run that failed or crashed
-``{"error": "run_failed", "message": ..., "data": null, "meta": {...}}`` with ``error_code`` (default 502). A
-job sets its own status and body with ``state.webhookResponse = {status, body}`` (the last one set wins).
+What the sender is answered with, and how: reply_answers.py.
 """
 
 from __future__ import annotations
@@ -35,87 +32,19 @@ import sqlalchemy as sa
 from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database
 from openfn.inbox.naming import downstream_run_id
+from openfn.inbox.reply_answers import ERASED, IMMEDIATE, JOB_TASK, MISSING, RESULT_TASK, Answer, Plan, Run, build_answer
 from openfn.inbox.schema import CREATED, FAILED, PENDING, messages, runs
 
 log = logging.getLogger("openfn.inbox.replies")
 
-RESULT_TASK = "openfn_result"  # a workflow DAG's last task (dagbuild.RESULT_TASK)
-JOB_TASK = "run"
 FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
-SUCCESS_CODE, ERROR_CODE = 201, 502
-MAX_ERROR_CHARS = 1000
-WEBHOOK_RESPONSE = "webhookResponse"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a waiting request is answered with.
-
-    ``kind``: ``result`` (status, body, headers are the reply), ``immediate`` (the message is not answered
-    after completion: its stored 202 is the reply), ``missing`` (no such message), ``erased``."""
-
-    kind: str
-    status: int = 200
-    body: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-IMMEDIATE, MISSING, ERASED = Answer("immediate"), Answer("missing"), Answer("erased")
-
-
-@dataclass
-class _Run:
-    """A run whose result the answer needs, and what became of it."""
-
-    job: str  # the job's key, or the workflow's
-    dag_id: str
-    run_id: str
-    workflow: bool = False
-    status: str | None = None  # success | failed | crashed | skipped, once its result task has finished
-    final: Any = None  # its final state (a failed job: its state at failure)
-    outcome: dict | None = None  # a workflow's: status, detail, error type, webhookResponse, keyed
-    error_type: str | None = None
-    error: str | None = None
-    finished_at: str | None = None
-    created: bool = False  # its DAG run exists (no need to ask whether Airflow refused it)
-    followed: bool = False  # its flow/fail runs have been looked for (reply_flow)
-    pending: list[tuple[str, Any]] = field(default_factory=list)  # (kind, downstream job) whose trigger task has not finished
-    children: list[_Run] = field(default_factory=list)
-
-    @property
-    def task_id(self) -> str:
-        return RESULT_TASK if self.workflow else JOB_TASK
-
-
-@dataclass
-class _Plan:
-    message_id: str
-    project: str
-    trigger: str | None
-    received_at: str
-    chain: bool
-    success_code: int | None
-    error_code: int | None
-    first: _Run
-    project_model: Any = None  # openfn.spec.Project, for the flow/fail jobs of a chain
-
-    def runs(self) -> list[_Run]:
-        found, queue = [], [self.first]
-        while queue:
-            run = queue.pop(0)
-            found.append(run)
-            queue.extend(run.children)
-        return found
-
-    def done(self) -> bool:
-        return all(run.status is not None and (not self.chain or (run.followed and not run.pending)) for run in self.runs())
 
 
 @dataclass
 class _Entry:
     message_id: str
     waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = field(default_factory=list)
-    plan: _Plan | None = None
+    plan: Plan | None = None
     since: float = field(default_factory=time.monotonic)
     next_look: float = 0.0  # (monotonic) its runs are looked at again from then on
 
@@ -265,11 +194,11 @@ class ReplyWatcher:
             inbox = snapshot.projects.get(row.project)
             project = inbox.project if inbox is not None else None
             success_code, error_code = _codes(project, row.trigger, row.reply_job)
-            first = _Run(job=row.reply_job, dag_id=run_row.dag_id, run_id=run_row.run_id, workflow=row.trigger is not None)
+            first = Run(job=row.reply_job, dag_id=run_row.dag_id, run_id=run_row.run_id, workflow=row.trigger is not None)
             if run_row.status == FAILED:
                 _not_created(first, run_row.error)
             first.created = run_row.status == CREATED
-            entry.plan = _Plan(
+            entry.plan = Plan(
                 message_id=row.id, project=row.project, trigger=row.trigger, received_at=row.received_at,
                 chain=bool(row.reply_flow) and row.trigger is None and project is not None,
                 success_code=success_code, error_code=error_code, first=first, project_model=project,
@@ -277,7 +206,7 @@ class ReplyWatcher:
             results.append((entry, None))
         return results
 
-    def _look(self, connection, plans: list[_Plan]) -> None:
+    def _look(self, connection, plans: list[Plan]) -> None:
         from airflow.models.taskinstance import TaskInstance
 
         wanted: dict[tuple[str, str, str], list] = {}
@@ -293,8 +222,7 @@ class ReplyWatcher:
         table = TaskInstance.__table__
         states: dict[tuple[str, str, str], tuple[str, Any]] = {}
         keys = list(wanted)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+        for chunk in _chunks(keys):
             query = sa.select(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.state, table.c.end_date).where(
                 table.c.dag_id.in_({k[0] for k in chunk}), table.c.run_id.in_({k[1] for k in chunk}),
                 table.c.task_id.in_({k[2] for k in chunk}), table.c.map_index == -1,
@@ -317,15 +245,14 @@ class ReplyWatcher:
                     run.children.append(_child(plan, run, kind, job, state))
         self._follow(plans)
 
-    def _refused(self, connection, waiting: list[_Run]) -> None:
+    def _refused(self, connection, waiting: list[Run]) -> None:
         """First runs whose DAG run the dispatcher has not created yet: created now, or given up on (Airflow
         refused them: a failure), or still pending."""
         if not waiting:
             return
         by_key = {(run.dag_id, run.run_id): run for run in waiting}
         keys = list(by_key)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+        for chunk in _chunks(keys):
             query = sa.select(runs.c.dag_id, runs.c.run_id, runs.c.status, runs.c.error).where(
                 runs.c.dag_id.in_({k[0] for k in chunk}), runs.c.run_id.in_({k[1] for k in chunk}), runs.c.status != PENDING
             )
@@ -338,7 +265,7 @@ class ReplyWatcher:
                 else:
                     run.created = True
 
-    def _follow(self, plans: list[_Plan]) -> None:
+    def _follow(self, plans: list[Plan]) -> None:
         """For a chain: the flow (after a success) or fail (after a failure) jobs of each finished run."""
         for plan in plans:
             if not plan.chain:
@@ -355,24 +282,31 @@ class ReplyWatcher:
     def _xcoms(self, connection, done: list[tuple[tuple[str, str, str], str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
         from airflow.models.xcom import XComModel
 
+        failed_state, final_state, outcome = _xcom_keys()
         wanted = set()
         for (dag_id, run_id, task_id), state in done:
             if task_id == RESULT_TASK:
-                wanted.update({(dag_id, run_id, task_id, "final_state"), (dag_id, run_id, task_id, "outcome")})
+                wanted.update({(dag_id, run_id, task_id, final_state), (dag_id, run_id, task_id, outcome)})
             elif task_id == JOB_TASK:
-                wanted.add((dag_id, run_id, task_id, "return_value" if state == "success" else "failed_state"))
+                wanted.add((dag_id, run_id, task_id, "return_value" if state == "success" else failed_state))
         if not wanted:
             return {}
         table = XComModel.__table__
         found: dict[tuple[str, str, str], dict[str, Any]] = {}
         keys = list(wanted)
-        for start in range(0, len(keys), 500):
+        for chunk in _chunks(keys):
             query = sa.select(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key, table.c.value).where(
-                sa.tuple_(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key).in_(keys[start:start + 500]), table.c.map_index == -1
+                sa.tuple_(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key).in_(chunk), table.c.map_index == -1
             )
             for row in connection.execute(query):
                 found.setdefault((row.dag_id, row.run_id, row.task_id), {})[row.key] = _value(row)
         return found
+
+
+def _chunks(keys: list, size: int = 500):
+    """``keys`` a query's ``IN`` list at a time (bounded, so no database refuses it for its length)."""
+    for start in range(0, len(keys), size):
+        yield keys[start:start + size]
 
 
 def _resolve(future: asyncio.Future, answer: Answer) -> None:
@@ -405,11 +339,21 @@ def _codes(project, trigger: str | None, job: str) -> tuple[int | None, int | No
     return getattr(found, "success_code", None), getattr(found, "error_code", None)
 
 
-def _finish(run: _Run, state: str, end_date, values: dict[str, Any]) -> None:
+def _xcom_keys() -> tuple[str, str, str]:
+    """The XCom keys the result tasks keep a failed job's state, and a workflow's final state and outcome,
+    under (imported here: the operators' modules are not needed by the api-server until a reply waits)."""
+    from openfn.operators.job import FAILED_STATE_KEY
+    from openfn.operators.workflow_result import FINAL_STATE_KEY, OUTCOME_KEY
+
+    return FAILED_STATE_KEY, FINAL_STATE_KEY, OUTCOME_KEY
+
+
+def _finish(run: Run, state: str, end_date, values: dict[str, Any]) -> None:
+    failed_state, final_state, outcome_key = _xcom_keys()
     run.finished_at = end_date.isoformat() if end_date is not None else None
     if run.workflow:
-        outcome = values.get("outcome") if isinstance(values.get("outcome"), dict) else None
-        run.final = values.get("final_state")
+        outcome = values.get(outcome_key) if isinstance(values.get(outcome_key), dict) else None
+        run.final = values.get(final_state)
         run.outcome = outcome
         if outcome is not None:
             run.status = outcome.get("status") or ("success" if state == "success" else "failed")
@@ -425,99 +369,23 @@ def _finish(run: _Run, state: str, end_date, values: dict[str, Any]) -> None:
         run.status, run.error_type = "skipped", "JobDisabled"
         run.error = f"job {run.job!r} did not run: it is disabled (enabled: false in project.yaml)"
         return
-    run.status, run.final = "failed", values.get("failed_state")
+    run.status, run.final = "failed", values.get(failed_state)
     errors = run.final.get("errors") if isinstance(run.final, dict) and isinstance(run.final.get("errors"), dict) else {}
     reported = errors.get(run.job) if isinstance(errors.get(run.job), dict) else {}
     run.error_type = str(reported.get("type") or "Error")
     run.error = str(reported.get("message") or f"its task ended {state}")
 
 
-def _not_created(run: _Run, error: str | None) -> None:
+def _not_created(run: Run, error: str | None) -> None:
     run.status, run.error_type = "failed", "RunNotCreated"
     run.error = f"Airflow could not create the run: {error or 'no reason given'}"
 
 
-def _child(plan: _Plan, run: _Run, kind: str, job, trigger_state: str) -> _Run:
+def _child(plan: Plan, run: Run, kind: str, job, trigger_state: str) -> Run:
     """The flow/fail run that ``run``'s trigger task started (or the failure to start it)."""
-    child = _Run(job=job.key, dag_id=job.dag_id,
+    child = Run(job=job.key, dag_id=job.dag_id,
                  run_id=downstream_run_id(kind, plan.message_id, run.dag_id, run.run_id, job.dag_id, 1))  # fmt: skip
     if trigger_state != "success":
         child.status, child.followed, child.error_type = "failed", True, "TriggerFailed"
         child.error = f"the {kind} job {job.key!r} could not be started (its trigger task {kind}_{job.key} ended {trigger_state})"
     return child
-
-
-# -- the answer ------------------------------------------------------------------------------------------------
-def _data(state: Any) -> Any:
-    return state.get("data") if isinstance(state, dict) else None
-
-
-def build_answer(plan: _Plan) -> Answer:
-    """The reply for a plan whose runs are all done."""
-    followed = plan.runs()
-    leaves = [run for run in followed if not run.children]
-    failed = next((run for run in leaves if run.status != "success"), None)
-    status = "success" if failed is None else ("crashed" if failed.status == "crashed" else "failed")
-    if len(leaves) == 1 and leaves[0].workflow:
-        leaf = leaves[0]
-        keyed = bool((leaf.outcome or {}).get("keyed"))
-        data = {key: _data(state) for key, state in leaf.final.items()} if keyed and isinstance(leaf.final, dict) else _data(leaf.final)
-    elif len(leaves) == 1:
-        data = _data(leaves[0].final)
-    else:
-        data = {run.job: _data(run.final) for run in leaves}
-    response = None
-    for run in followed:  # the last one set wins
-        if run.workflow:
-            candidate = (run.outcome or {}).get("webhook_response")
-        else:
-            candidate = run.final.get(WEBHOOK_RESPONSE) if isinstance(run.final, dict) else None
-        if isinstance(candidate, dict):
-            response = candidate
-    last = leaves[-1]
-    meta = {
-        "message_id": plan.message_id,
-        "state": status,
-        "error_type": failed.error_type if failed is not None else None,
-        "received_at": plan.received_at,
-        "finished_at": max((run.finished_at for run in followed if run.finished_at), default=None),
-        "runs": [{"job": run.job, "dag_id": run.dag_id, "run_id": run.run_id, "state": run.status} for run in followed],
-    }
-    code = _status(response)
-    if status == "success":
-        code = code or plan.success_code or SUCCESS_CODE
-        body: Any = {"data": data, "meta": meta}
-    else:
-        code = code or plan.error_code or ERROR_CODE
-        what = f"The run of {'workflow' if failed.workflow else 'job'} {failed.job!r} {'crashed' if status == 'crashed' else 'failed'}"
-        detail = (failed.error or "")[:MAX_ERROR_CHARS]
-        body = {"error": "run_failed", "message": f"{what}: {detail}" if detail else f"{what}.", "data": None, "meta": meta}
-    if isinstance(response, dict) and "body" in response:
-        body = response["body"]
-    headers = {"x-openfn-message-id": plan.message_id, "x-openfn-run-id": last.run_id}
-    if code in (204, 304):
-        return Answer("result", code, "", headers)
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-    return Answer("result", code, text, headers)
-
-
-def _status(response: Any) -> int | None:
-    if not isinstance(response, dict):
-        return None
-    status = response.get("status")
-    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
-        return None  # (a 1xx is not a final answer: the trigger's own code is used)
-    return status
-
-
-def timeout_answer(stored_reply: str, limit: float, result_path: str) -> str:
-    """The 202 of a message whose run has not finished within ``limit`` seconds: the reply it would have had
-    at once, and how to get the result later."""
-    reply = json.loads(stored_reply)
-    meta = reply.setdefault("meta", {})
-    meta["reply"] = (
-        f"The run has not finished within {limit:g} s. Its result is answered to a GET of result_url, or to the "
-        "same request sent again with the same Idempotency-Key (neither starts another run)."
-    )
-    meta["result_url"] = result_path
-    return json.dumps(reply, ensure_ascii=False, separators=(",", ":"))
