@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from openfn.settings import get_settings  # noqa: E402
-from openfn.spec import load_projects  # noqa: E402
+from openfn.readers import load_projects  # noqa: E402
 
 
 def main() -> None:

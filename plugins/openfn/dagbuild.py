@@ -6,10 +6,12 @@ import datetime
 import logging
 
 from openfn.errors import OpenFnError, ProjectError
+from openfn.runs import RESULT_TASK
 from openfn.runtime.runner import JobCode, airflow_timeout
 from openfn.settings import get_settings
-from openfn.spec import Job, Project, load_projects
-from openfn.spec.workflow import Step, Workflow
+from openfn.model import Job, Project
+from openfn.readers import load_projects
+from openfn.model.workflow import Step, Workflow
 
 log = logging.getLogger("openfn.dags")
 
@@ -180,7 +182,6 @@ def _chain(project: Project, job: Job, run, settings) -> None:
 
 
 # --- Lightning workflows: one DAG per workflow, one task per step (SPEC §11) -----------------------------------
-RESULT_TASK = "openfn_result"
 
 
 def step_code(step: Step, project: str) -> JobCode:

@@ -46,6 +46,6 @@ def test_every_adaptor_module_is_under_400_lines():
 
 
 def test_the_project_loader_knows_every_adaptor():
-    from openfn.spec._jobs import available_adaptors
+    from openfn.readers._jobs import available_adaptors
 
     assert set(ADAPTORS) <= set(available_adaptors())

@@ -11,7 +11,7 @@ from openfn.adaptors._http_client import HttpConnectionError, HttpError
 from openfn.adaptors._http_args import UrlError
 from openfn.adaptors.common import data_value
 from openfn.errors import OperationArgumentError
-from openfn.runtime.job import run_operations
+from openfn.runtime.operations import run_operations
 from openfn.runtime.resources import run_scope
 from tests.adaptors.helpers import exact
 from tests.adaptors.servers import Answer, ApiServer, json_answer

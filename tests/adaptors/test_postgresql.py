@@ -10,7 +10,7 @@ from openfn.adaptors import postgresql as pg
 from openfn.adaptors.common import data_value
 from openfn.errors import OperationArgumentError
 from openfn.runtime.credentials import configuration
-from openfn.runtime.job import run_operations
+from openfn.runtime.operations import run_operations
 from tests.adaptors.helpers import exact
 from tests.support.fixtures import PG_TEST_DATABASE
 

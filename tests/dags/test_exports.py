@@ -11,7 +11,7 @@ import pytest
 from openfn.dagbuild import build_dag, job_code
 from openfn.errors import JobFailed
 from openfn.runtime.javascript import JavaScriptRunner
-from openfn.spec import load_project
+from openfn.readers import load_project
 from openfn.tools.credentials import move
 from tests.adaptors.servers import ApiServer, Received, json_answer
 from tests.dags.conftest import FIXTURES

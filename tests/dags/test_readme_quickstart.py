@@ -6,7 +6,7 @@ import re
 import textwrap
 
 from openfn.dagbuild import build_dag
-from openfn.spec import load_project
+from openfn.readers import load_project
 from tests.dags.conftest import REPO
 
 

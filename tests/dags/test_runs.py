@@ -7,7 +7,7 @@ import json
 import pytest
 
 from openfn.dagbuild import build_dag
-from openfn.spec import load_project
+from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES
 
 SECRET = "s3cr3t-pw-7f1c"
@@ -134,7 +134,7 @@ def test_secrets_never_reach_xcom_or_variables_and_are_masked_for_task_logs(rt, 
 
 
 def test_demo_cron_job_keeps_its_cursor_across_three_runs(sync_dags, db):
-    from openfn.spec import load_project
+    from openfn.readers import load_project
     from tests.dags.conftest import REPO
 
     project = load_project(REPO / "include" / "jobs" / "demo")

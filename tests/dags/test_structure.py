@@ -12,7 +12,7 @@ from openfn.dagbuild import build_dag
 from openfn.operators.chain import OpenFnTriggerOperator
 from openfn.operators.job import OpenFnJobOperator
 from openfn.operators.result import JobFailedOperator
-from openfn.spec import load_project
+from openfn.readers import load_project
 
 REPO = Path(__file__).resolve().parents[2]
 

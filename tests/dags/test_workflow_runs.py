@@ -8,7 +8,7 @@ import json
 import pytest
 
 from openfn.dagbuild import build_workflow_dag
-from openfn.spec import load_project
+from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES
 
 SECRET = "wf-pw-88a1"

@@ -19,7 +19,7 @@ JOBS_DIR = REPO / "tests" / "fixtures" / "inbox"
 def inbox_dags(sync_dags):
     """The fixture projects' DAGs, serialized into the session database as the DAG processor would."""
     from openfn.dagbuild import build_dag
-    from openfn.spec import load_projects
+    from openfn.readers import load_projects
 
     report = load_projects(JOBS_DIR)
     assert not report.errors, report.errors

@@ -69,7 +69,7 @@ def test_a_user_without_a_role_reads_nothing(inbox):
 
 def test_a_lightning_projects_workflow_dags_count_as_its_dags():
     from openfn.inbox.access import dag_ids_of
-    from openfn.spec import load_project
+    from openfn.readers import load_project
     from tests.support.airflow_env import REPO
 
     project = load_project(REPO / "tests" / "fixtures" / "lightning" / "referrals")

@@ -152,7 +152,7 @@ def test_the_same_key_again_waits_for_the_same_run_and_returns_its_result(sync):
 
 
 def test_a_chain_is_answered_after_its_flow_job(sync):
-    from openfn.inbox.naming import downstream_run_id
+    from openfn.runs import downstream_run_id
 
     thread, outcome = post_in_background(sync, {"ask": "chained", "n": 2})
     run_id = the_run(sync, "sync.chained")

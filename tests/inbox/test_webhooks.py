@@ -19,7 +19,7 @@ WORKFLOW = "referrals.Referral-Intake"
 @pytest.fixture(scope="module")
 def lightning_jobs(sync_dags, tmp_path_factory):
     from openfn.dagbuild import build_workflow_dag
-    from openfn.spec import load_projects
+    from openfn.readers import load_projects
 
     jobs = tmp_path_factory.mktemp("webhook-jobs")
     shutil.copytree(FIXTURES / "lightning" / "referrals", jobs / "referrals")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from openfn.inbox.naming import message_run_id, new_message_id
+from openfn.runs import message_run_id, new_message_id
 from openfn.inbox.schema import messages, runs
 from openfn.inbox.store import NewMessage, PlannedRun
 from openfn.inbox.writer import GroupWriter

@@ -36,7 +36,7 @@ USERS = {"admin": "Admin", "nurse": "clinic_viewer", "operator": "clinic_operato
 
 
 def dag_ids(project: str) -> list[str]:
-    from openfn.spec import load_project
+    from openfn.readers import load_project
 
     return [job.dag_id for job in load_project(PROJECTS[project]).jobs.values()]
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from openfn.spec import load_project
+from openfn.readers import load_project
 from openfn.tools.credentials import main, move
 
 PROJECT = textwrap.dedent(

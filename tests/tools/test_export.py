@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 import yaml
 
-from openfn.spec import load_project
+from openfn.readers import load_project
 from openfn.tools.export import export, main
 from tests.dags.conftest import FIXTURES
 

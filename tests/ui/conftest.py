@@ -20,7 +20,7 @@ PROJECT = "demo"
 def demo_dags(sync_dags):
     """The demo project's DAGs, serialized into the session database as the DAG processor would."""
     from openfn.dagbuild import build_dag
-    from openfn.spec import load_project
+    from openfn.readers import load_project
 
     project = load_project(JOBS_DIR / PROJECT)
     return sorted(sync_dags(build_dag(project, job) for job in project.jobs.values()))

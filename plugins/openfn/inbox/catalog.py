@@ -15,9 +15,10 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.inbox.shape import Shape
 from openfn.match_index import FilterIndex
-from openfn.spec import Job, Project, load_projects
-from openfn.spec.loader import files_signature
-from openfn.spec.workflow import WebhookTrigger, Workflow
+from openfn.model import Job, Project
+from openfn.readers import load_projects
+from openfn.readers.loader import files_signature
+from openfn.model.workflow import WebhookTrigger, Workflow
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from openfn.inbox.db import Database, RawValue
 from openfn.errors import InvalidBody
 from openfn.inbox.jsonbody import MAX_PYTHON_DIGITS, walk
-from openfn.inbox.naming import run_conf, workflow_run_conf
+from openfn.runs import run_conf, workflow_run_conf
 from openfn.inbox.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
 
 log = logging.getLogger("openfn.inbox.dispatcher")

@@ -35,7 +35,7 @@ from openfn.inbox.body import read_limited
 from openfn.inbox.guard import credential_digest
 from openfn.inbox.catalog import InboxProject, Webhook
 from openfn.inbox.jsonbody import parse_message
-from openfn.inbox.naming import message_run_id, new_message_id, utc_now_iso
+from openfn.runs import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.reply_answers import timeout_answer
 from openfn.inbox.runtime import InboxRuntime
 from openfn.inbox.shape import Shape

@@ -31,8 +31,8 @@ import sqlalchemy as sa
 
 from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database
-from openfn.inbox.naming import downstream_run_id
-from openfn.inbox.reply_answers import ERASED, IMMEDIATE, JOB_TASK, MISSING, RESULT_TASK, Answer, Plan, Run, build_answer
+from openfn.runs import FAILED_STATE_KEY, FINAL_STATE_KEY, JOB_TASK, OUTCOME_KEY, RESULT_TASK, downstream_run_id
+from openfn.inbox.reply_answers import ERASED, IMMEDIATE, MISSING, Answer, Plan, Run, build_answer
 from openfn.inbox.schema import CREATED, FAILED, PENDING, messages, runs
 
 log = logging.getLogger("openfn.inbox.replies")
@@ -282,7 +282,7 @@ class ReplyWatcher:
     def _xcoms(self, connection, done: list[tuple[tuple[str, str, str], str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
         from airflow.models.xcom import XComModel
 
-        failed_state, final_state, outcome = _xcom_keys()
+        failed_state, final_state, outcome = FAILED_STATE_KEY, FINAL_STATE_KEY, OUTCOME_KEY
         wanted = set()
         for (dag_id, run_id, task_id), state in done:
             if task_id == RESULT_TASK:
@@ -339,17 +339,8 @@ def _codes(project, trigger: str | None, job: str) -> tuple[int | None, int | No
     return getattr(found, "success_code", None), getattr(found, "error_code", None)
 
 
-def _xcom_keys() -> tuple[str, str, str]:
-    """The XCom keys the result tasks keep a failed job's state, and a workflow's final state and outcome,
-    under (imported here: the operators' modules are not needed by the api-server until a reply waits)."""
-    from openfn.operators.job import FAILED_STATE_KEY
-    from openfn.operators.workflow_result import FINAL_STATE_KEY, OUTCOME_KEY
-
-    return FAILED_STATE_KEY, FINAL_STATE_KEY, OUTCOME_KEY
-
-
 def _finish(run: Run, state: str, end_date, values: dict[str, Any]) -> None:
-    failed_state, final_state, outcome_key = _xcom_keys()
+    failed_state, final_state, outcome_key = FAILED_STATE_KEY, FINAL_STATE_KEY, OUTCOME_KEY
     run.finished_at = end_date.isoformat() if end_date is not None else None
     if run.workflow:
         outcome = values.get(outcome_key) if isinstance(values.get(outcome_key), dict) else None

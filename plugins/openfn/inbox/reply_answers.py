@@ -15,10 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from openfn.inbox.workflow_runs import RESULT_TASK
-from openfn.runtime.workflow import WEBHOOK_RESPONSE
+from openfn.runs import JOB_TASK, RESULT_TASK, WEBHOOK_RESPONSE
 
-JOB_TASK = "run"  # a job DAG's task (dagbuild)
 SUCCESS_CODE, ERROR_CODE = 201, 502
 MAX_ERROR_CHARS = 1000
 
@@ -73,7 +71,7 @@ class Plan:
     success_code: int | None
     error_code: int | None
     first: Run
-    project_model: Any = None  # openfn.spec.Project, for the flow/fail jobs of a chain
+    project_model: Any = None  # openfn.readers.Project, for the flow/fail jobs of a chain
 
     def runs(self) -> list[Run]:
         found, queue = [], [self.first]

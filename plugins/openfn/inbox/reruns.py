@@ -18,11 +18,11 @@ from openfn.errors import TooSoon
 from openfn.inbox.catalog import InboxProject
 from openfn.inbox.db import Database
 from openfn.inbox.jsonbody import read_stored
-from openfn.inbox.naming import message_run_id
+from openfn.runs import message_run_id
 from openfn.inbox.schema import message_jobs, messages
 from openfn.inbox.store import PlannedRun, dialect_insert, insert_runs
 from openfn.settings import LARGE_BODY_BYTES
-from openfn.spec import Job
+from openfn.model import Job
 
 RUN_INTERVAL_SECONDS = 10.0
 

@@ -13,7 +13,7 @@ from openfn.inbox import search, workflow_runs
 from openfn.inbox.access import Access, project_access
 from openfn.inbox.login import require_user
 from openfn.inbox.routes_inbox import runtime_of
-from openfn.spec.workflow import Workflow
+from openfn.model.workflow import Workflow
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
 Allowed = Annotated[Access, Depends(project_access)]

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from openfn.errors import MissingCredentials, UnknownInbox
-from openfn.spec import Project
+from openfn.model import Project
 
 log = logging.getLogger("openfn.inbox")
 

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from openfn.errors import Conflict, NotFound
-from openfn.spec.workflow import Workflow
+from openfn.model.workflow import Workflow
+from openfn.runs import RESULT_TASK
 
-RESULT_TASK = "openfn_result"
 
 
 def steps_of_runs(connection: Connection, runs: list[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:

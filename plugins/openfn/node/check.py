@@ -19,7 +19,7 @@ from pathlib import Path
 from openfn.cache import cache_dir
 from openfn.node.process import NODE_FLAGS
 
-log = logging.getLogger("openfn.spec")
+log = logging.getLogger("openfn.readers")
 CHECK_TIMEOUT_SECONDS = 120
 
 

@@ -6,8 +6,7 @@ import datetime
 
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
-from openfn.inbox.naming import downstream_run_id
-from openfn.operators.job import FAILED_STATE_KEY
+from openfn.runs import FAILED_STATE_KEY, downstream_run_id
 from openfn.settings import get_inbox_settings
 
 __all__ = ["OpenFnTriggerOperator", "downstream_run_id"]

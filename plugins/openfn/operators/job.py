@@ -11,8 +11,8 @@ from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
 from openfn.runtime.runner import JobCode, runner_for
 from openfn.runtime.state import initial_state, public_state
+from openfn.runs import FAILED_STATE_KEY
 
-FAILED_STATE_KEY = "failed_state"
 
 
 class OpenFnJobOperator(BaseOperator):

@@ -17,7 +17,8 @@ from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
 from openfn.runtime.runner import JobCode
 from openfn.runtime.state import initial_state, public_state
-from openfn.runtime.workflow import CRASH, EXECUTIONS_KEY, FAILURE, STARTED_KEY, execution_id, halted, inputs_for
+from openfn.runs import EXECUTIONS_KEY, STARTED_KEY
+from openfn.runtime.workflow import CRASH, FAILURE, execution_id, halted, inputs_for
 
 # Lightning's worker never hands these on from one step to the next.
 REMOVED = ("configuration", "response")

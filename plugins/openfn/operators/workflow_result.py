@@ -13,10 +13,9 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from openfn.runtime import saved_state
-from openfn.runtime.workflow import EXECUTIONS_KEY, STARTED_KEY, outcome, recorded
+from openfn.runs import EXECUTIONS_KEY, FINAL_STATE_KEY, OUTCOME_KEY, STARTED_KEY
+from openfn.runtime.workflow import outcome, recorded
 
-FINAL_STATE_KEY = "final_state"
-OUTCOME_KEY = "outcome"  # status, detail, error type and webhookResponse: what a reply after completion needs
 
 
 class WorkflowResultOperator(BaseOperator):

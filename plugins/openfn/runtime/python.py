@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openfn.runtime.job import load_operations, run_operations
+from openfn.runtime.operations import load_operations, run_operations
 from openfn.runtime.runner import JobCode
 
 

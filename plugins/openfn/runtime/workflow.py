@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-EXECUTIONS_KEY = "executions"
-STARTED_KEY = "started"  # pushed first: a step task that started and recorded no executions was lost
+from openfn.runs import WEBHOOK_RESPONSE
+
 SUCCESS, FAILURE, CRASH = "success", "failure", "crash"
 
 
@@ -54,7 +54,6 @@ def halted(upstream: dict[str, list[dict] | None]) -> bool:
     return any(execution.get("status") == CRASH or execution.get("halted") for executions in upstream.values() for execution in executions or [])
 
 
-WEBHOOK_RESPONSE = "webhookResponse"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from openfn.spec._credentials import DESCRIPTIVE, FILE_PREFIX, MASK, conn_id_for
+from openfn.readers._credentials import DESCRIPTIVE, FILE_PREFIX, MASK, conn_id_for
 
 PLACEHOLDER = "'******'"
 HOST_FIELDS = ("hostUrl", "baseUrl", "instanceUrl", "url", "host", "server")

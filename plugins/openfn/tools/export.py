@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from openfn.spec import load_project
-from openfn.spec.model import Project
-from openfn.spec.workflow import Edge, Step, Workflow
+from openfn.readers import load_project
+from openfn.model.project import Project
+from openfn.model.workflow import Edge, Step, Workflow
 
 
 def hyphenate(name: str) -> str:

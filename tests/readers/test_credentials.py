@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from openfn.errors import ProjectError
-from openfn.spec import load_project
-from openfn.spec._credentials import conn_id_for
+from openfn.readers import load_project
+from openfn.readers._credentials import conn_id_for
 
 TWO_JOBS = (
     "jobs:\n  a: {expression: job.py, trigger: t, credential: openmrs}\n  b: {expression: job.py, trigger: t}\n"

@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from openfn.spec._cache import compiles
-from openfn.spec._reader import JOB_KEY, Reader
-from openfn.spec.model import Credential, Job, Trigger
+from openfn.readers._cache import compiles
+from openfn.readers._reader import JOB_KEY, Reader
+from openfn.model.project import Credential, Job, Trigger
 
 ADAPTOR = re.compile(r"(?:@openfn/)?(?:language-)?([a-z0-9][a-z0-9_-]*)(?:@(\S+))?")
 JOB_KEYS = (

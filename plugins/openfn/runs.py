@@ -1,4 +1,6 @@
-"""Message ids, run ids and the run conf (SPEC §7): everything a run is known by before it exists."""
+"""The run contract, shared by the inbox and the task side (neither imports the other): message ids, run
+ids and the run conf (SPEC §7), everything a run is known by before it exists, and the task ids and XCom
+keys a run's result is read from."""
 
 from __future__ import annotations
 
@@ -10,6 +12,18 @@ import uuid
 from typing import Any
 
 MESSAGE_RUN_PREFIX = "message"
+
+# Task ids (SPEC §3, §11): a job DAG's task, and the task that decides a workflow run's outcome.
+JOB_TASK = "run"
+RESULT_TASK = "openfn_result"
+
+# XCom keys besides ``return_value``.
+FAILED_STATE_KEY = "failed_state"  # a job's state at failure, with ``errors``: what its fail trigger hands on
+FINAL_STATE_KEY = "final_state"  # a workflow run's final output (openfn_result)
+OUTCOME_KEY = "outcome"  # status, detail, error type and webhookResponse: what a reply after completion needs
+EXECUTIONS_KEY = "executions"  # what a workflow step task recorded: one entry per execution of the step
+STARTED_KEY = "started"  # pushed first: a step task that started and recorded no executions was lost
+WEBHOOK_RESPONSE = "webhookResponse"  # the state key a step shapes a webhook's reply with
 
 
 def new_message_id() -> str:

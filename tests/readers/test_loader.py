@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from openfn.errors import ProjectError
-from openfn.spec import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger, load_project, load_projects
+from openfn.model import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger
+from openfn.readers import load_project, load_projects
 
 REPO = Path(__file__).resolve().parents[2]
 FULL = """

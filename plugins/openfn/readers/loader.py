@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openfn.errors import ProjectError
-from openfn.spec import _javascript
-from openfn.spec._cache import cached_yaml
-from openfn.spec._credentials import parse_credentials, value_problems
-from openfn.spec._lightning_project import (
+from openfn.readers import _javascript
+from openfn.readers._cache import cached_yaml
+from openfn.readers._credentials import parse_credentials, value_problems
+from openfn.readers._lightning_project import (
     CLI_FILE,
     stopped,
     is_lightning,
@@ -26,13 +26,13 @@ from openfn.spec._lightning_project import (
     resolve_steps,
     workflows_section,
 )
-from openfn.spec._jobs import parse_jobs
-from openfn.spec._reader import PROJECT_NAME, Reader
-from openfn.spec._triggers import parse_triggers
-from openfn.spec._yaml import YamlProblem, load_yaml
-from openfn.spec.model import InboxConfig, Job, Project
+from openfn.readers._jobs import parse_jobs
+from openfn.readers._reader import PROJECT_NAME, Reader
+from openfn.readers._triggers import parse_triggers
+from openfn.readers._yaml import YamlProblem, load_yaml
+from openfn.model.project import InboxConfig, Job, Project
 
-log = logging.getLogger("openfn.spec")
+log = logging.getLogger("openfn.readers")
 
 PROJECT_FILE = "project.yaml"
 TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals", "workflows")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openfn.spec._reader import Reader
-from openfn.spec._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
+from openfn.readers._reader import Reader
+from openfn.readers._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
 
 TRIGGER_TYPES = ("webhook", "cron", "kafka")
 # Where a trigger setting may be written: at the step, or in its `openfn:` block (Lightning's drafts).

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from openfn.spec.model import CronTrigger, Credential
+    from openfn.model.project import CronTrigger, Credential
 
 CONDITIONS = ("always", "on_job_success", "on_job_failure", "js_expression")
 

@@ -11,8 +11,8 @@ import tracemalloc
 import pytest
 
 from openfn.errors import ProjectError
-from openfn.spec import load_project, load_projects
-from openfn.spec.loader import ProjectErrors
+from openfn.readers import load_project, load_projects
+from openfn.readers.loader import ProjectErrors
 
 GOOD = "jobs: {j: {expression: job.py, trigger: t}}\ntriggers: {t: {cron: '0 1 * * *'}}\n"
 

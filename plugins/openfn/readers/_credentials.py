@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from openfn.errors import ProjectError
-from openfn.spec._reader import Reader
-from openfn.spec.model import Credential
+from openfn.readers._reader import Reader
+from openfn.model.project import Credential
 
 MASK = re.compile(r"\*+")
 DESCRIPTIVE = frozenset({"name", "owner", "schema", "type", "description", "production", "project_credential_id"})

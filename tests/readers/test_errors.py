@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openfn.errors import ProjectError
-from openfn.spec import load_project
+from openfn.readers import load_project
 
 JOB = "jobs: {j: {expression: job.py, trigger: t}}\n"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
-from openfn.spec._reader import JOB_KEY, Reader
-from openfn.spec.model import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger, Trigger
+from openfn.readers._reader import JOB_KEY, Reader
+from openfn.model.project import CronTrigger, FailTrigger, FlowTrigger, MessageTrigger, Trigger
 
 KINDS = ("criteria", "cron", "success", "failure")
 REPLY_KEYS = ("webhook_reply", "webhook_response_config", "webhook_reply_after_flow")

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from openfn import cache
-from openfn.spec import _cache
-from openfn.spec._cache import cached_yaml, compiles
+from openfn.readers import _cache
+from openfn.readers._cache import cached_yaml, compiles
 
 
 def counting_parser():

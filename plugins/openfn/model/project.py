@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 from openfn.errors import ProjectError
-from openfn.spec.workflow import Workflow
+from openfn.model.workflow import Workflow
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from openfn.errors import ProjectError
 
-log = logging.getLogger("openfn.spec")
+log = logging.getLogger("openfn.readers")
 
 JOB_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 PROJECT_NAME = re.compile(r"^[a-z0-9_-]+$")

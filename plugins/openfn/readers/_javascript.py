@@ -11,8 +11,8 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.node import install
 from openfn.node.check import CheckRequest, check
-from openfn.spec._jobs import python_adaptor_exists
-from openfn.spec.model import Job
+from openfn.readers._jobs import python_adaptor_exists
+from openfn.model.project import Job
 
 
 @dataclasses.dataclass(frozen=True)

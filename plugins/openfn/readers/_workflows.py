@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from openfn.errors import ProjectError
-from openfn.spec._credentials import conn_id_for
-from openfn.spec._jobs import _adaptor
-from openfn.spec._names import airflow_id
-from openfn.spec._reader import Reader
-from openfn.spec._triggers import parse_cron, reply_mode, response_codes
-from openfn.spec.model import CronTrigger, Credential
-from openfn.spec.workflow import CONDITIONS, Edge, Step, WebhookTrigger, Workflow
+from openfn.readers._credentials import conn_id_for
+from openfn.readers._jobs import _adaptor
+from openfn.readers._names import airflow_id
+from openfn.readers._reader import Reader
+from openfn.readers._triggers import parse_cron, reply_mode, response_codes
+from openfn.model.project import CronTrigger, Credential
+from openfn.model.workflow import CONDITIONS, Edge, Step, WebhookTrigger, Workflow
 
 RESERVED_TASKS = ("openfn_result",)  # the task that decides the run's outcome (dagbuild)
 REPLIES = ("before_start", "after_completion", "custom")

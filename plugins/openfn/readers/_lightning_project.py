@@ -11,12 +11,12 @@ import dataclasses
 from pathlib import Path
 
 from openfn.errors import ProjectError
-from openfn.spec import _javascript, _lightning, _portability
-from openfn.spec._credentials import parse_credential_list, parse_credentials, value_problems, with_aliases
-from openfn.spec._reader import PROJECT_NAME, Reader
-from openfn.spec._workflows import RawWorkflow, build_workflows
-from openfn.spec._yaml import YamlProblem, load_yaml
-from openfn.spec.model import Project
+from openfn.readers import _javascript, _lightning, _portability
+from openfn.readers._credentials import parse_credential_list, parse_credentials, value_problems, with_aliases
+from openfn.readers._reader import PROJECT_NAME, Reader
+from openfn.readers._workflows import RawWorkflow, build_workflows
+from openfn.readers._yaml import YamlProblem, load_yaml
+from openfn.model.project import Project
 
 CLI_FILE = "openfn.yaml"
 
@@ -88,7 +88,7 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
         reader.string(name, "", fix="rename the project folder with lower-case letters, digits, '-' and '_' (it is the project id).", pattern=PROJECT_NAME)
     workflows, problems = build_workflows(reader, name, raws, with_aliases(credentials), timeout=timeout)
     if reader.errors:
-        from openfn.spec.loader import ProjectErrors
+        from openfn.readers.loader import ProjectErrors
 
         raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
     resolved, step_problems = resolve_steps(reader, workflows, toolchain)

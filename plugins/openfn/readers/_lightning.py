@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openfn.spec._reader import Reader
-from openfn.spec._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
+from openfn.readers._reader import Reader
+from openfn.readers._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
 
 TOP_KEYS = ("name", "description", "collections", "channels", "credentials", "globals", "workflows", "id")
 WORKFLOW_KEYS = ("name", "jobs", "triggers", "edges", "id", "concurrency", "enable_job_logs", "globals")

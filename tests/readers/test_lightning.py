@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from openfn.errors import ProjectError
-from openfn.spec import load_project
-from openfn.spec._names import airflow_id
-from openfn.spec.loader import ProjectErrors
-from openfn.spec.model import CronTrigger
-from openfn.spec.workflow import Edge, WebhookTrigger
+from openfn.readers import load_project
+from openfn.readers._names import airflow_id
+from openfn.readers.loader import ProjectErrors
+from openfn.model.project import CronTrigger
+from openfn.model.workflow import Edge, WebhookTrigger
 from tests.dags.conftest import FIXTURES
 
 LIGHTNING = FIXTURES / "lightning"

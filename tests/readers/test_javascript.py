@@ -11,7 +11,7 @@ import pytest
 from openfn import settings
 from openfn.errors import ProjectError
 from openfn.node import check
-from openfn.spec import load_project, load_projects
+from openfn.readers import load_project, load_projects
 
 TRIGGER = "triggers: {t: {criteria: '{}'}}\n"
 
