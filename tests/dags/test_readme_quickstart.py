@@ -13,7 +13,8 @@ from tests.dags.conftest import REPO
 def quickstart_files() -> dict[str, str]:
     """project.yaml and the job files, from the README's quickstart code blocks."""
     text = (REPO / "README.md").read_text()
-    section = text[text.index("## Quickstart"):text.index("## Reference")]
+    start = text.index("\n## Quickstart\n")
+    section = text[start:text.index("\n## ", start + 1)]
     files = {}
     for name, block in re.findall(r"(`[\w.]+`|Create `include/jobs/clinic/project.yaml`)[^`]*?```(?:yaml|python|javascript)\n(.*?)```", section, re.S):
         filename = "project.yaml" if "project.yaml" in name else name.strip("`")
