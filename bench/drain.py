@@ -11,7 +11,7 @@ paused:
 After a warm-up (a few runs of each), one DAG is unpaused at a time and its completed runs per second are
 measured (first start to last end). Also measured: how long a worker slot stays taken after the task
 ended (the Celery task's end in the result backend minus the task instance's end: the "~5 s wait", see
-README "Deploying for production"; a third configuration runs with Airflow's default
+docs/deployment.md; a third configuration runs with Airflow's default
 ``[workers] min_heartbeat_interval`` of 5 s to show it), the wait from the task's end to its DAG run's
 end, and the CPU each component used while draining.
 
