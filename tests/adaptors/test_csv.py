@@ -92,10 +92,22 @@ def test_unknown_options_are_refused_when_built():
         parse_csv("a\n1", chunkSize=2)
 
 
-def test_a_delimiter_of_several_characters_is_refused_when_built():
-    message = "parse_csv() needs a single character for `delimiter`, got str '||'. Fix: The standard csv module reads one-character delimiters, quotes and escapes."
-    with pytest.raises(OperationArgumentError, match=exact(message)):
-        parse_csv("a\n1", delimiter="||")
+def test_a_delimiter_of_several_characters_is_read_like_csv_parse():
+    assert parse_csv("a||b\n1||2\n3|4||5", delimiter="||")({})["data"] == [{"a": "1", "b": "2"}, {"a": "3|4", "b": "5"}]
+
+
+def test_trimming_keeps_the_spaces_inside_quotes_and_skips_lines_of_spaces():
+    assert parse_csv('a,b\n " x " ,  y  \n   \n')({})["data"] == [{"a": " x ", "b": "y"}]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('a,b\nx"y,2', 'Invalid Opening Quote: a quote is found on field "a" at line 2, value is "x"'),
+    ('a,b\n"x,2', "Quote Not Closed: the parsing is finished with an opening quote at line 2"),
+    ('a,b\n"x"y,2', 'Invalid Closing Quote: got "y" at line 2 instead of delimiter, record delimiter, trimable character (if activated) or comment'),
+])  # fmt: skip
+def test_malformed_quoting_fails_the_run_with_csv_parse_messages(text, message):
+    with pytest.raises(ValueError, match=exact(message)):
+        parse_csv(text)({})
 
 
 def test_a_callback_that_is_not_a_function_is_refused_when_built():

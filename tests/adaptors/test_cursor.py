@@ -54,10 +54,10 @@ def test_a_plain_value_is_stored_under_cursor_and_logged(caplog):
     assert [r.getMessage() for r in caplog.records] == ["Setting cursor to: 1234"]
 
 
-def test_the_given_state_is_not_changed():
+def test_the_cursor_is_set_on_the_given_state_as_language_common_does():
     state = {"data": {}}
-    cursor(5)(state)
-    assert state == {"data": {}}
+    assert cursor(5)(state) is state
+    assert state == {"data": {}, "cursor": 5}
 
 
 @pytest.mark.usefixtures("clock", "zone")

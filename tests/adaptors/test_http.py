@@ -202,7 +202,7 @@ def test_secret_query_values_never_show_in_urls_or_state(api, state):
     ("build", "message"),
     [
         (lambda: http.get(12), "get() needs text for `path`, got int 12. Fix: Pass for example '/patients' or 'https://example.org/api/patients'."),
-        (lambda: http.request("FETCH", "/x"), "request() needs an HTTP method for `method`, got str 'FETCH'. Fix: Use one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS."),
+        (lambda: http.request("GET /x", "/x"), "request() needs an HTTP method for `method`, got str 'GET /x'. Fix: Use for example one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS."),
         (lambda: http.post("/x", content_type="yaml"), "post() got content_type='yaml'. Fix: Use one of: json, xml, string, form, urlencoded."),
         (lambda: http.get("/x", parse_as="xml"), "get() got parse_as='xml'. Fix: Use one of: auto, json, text, base64."),
         (lambda: http.get("/x", timeout=0), "get() needs a positive number of milliseconds for `timeout`, got int 0. Fix: Pass for example timeout=30_000 for 30 seconds."),
@@ -237,3 +237,51 @@ def test_one_client_per_run_closed_when_the_run_ends(api, state, monkeypatch):
 
 def test_operations_are_named_for_failure_messages():
     assert [http.get("/x").__name__, http.del_("/x").__name__, http.request("GET", "/x").__name__] == ["get", "delete", "request"]
+
+
+def test_each_response_is_logged_with_its_whole_query_as_language_common_writes_it(api, state, caplog):
+    with caplog.at_level("INFO", logger="openfn.job"):
+        http.get("/patients?page=2", query={"q": "a b&c", "ids": [1, 2], "api_key": "k-1"})(state)
+    (line,) = caplog.messages
+    assert line.startswith(f"GET {api.url}/api/patients?page=2?q=a+b%26c&ids=1%2C2&api_key=***&page=2 - 200 in ")
+
+
+def test_a_failed_response_is_logged_at_error_with_its_body(api, state, caplog):
+    with caplog.at_level("INFO", logger="openfn.job"), pytest.raises(HttpError):
+        http.get("/broken")(state)
+    assert [record.levelname for record in caplog.records] == ["ERROR", "ERROR", "ERROR"]
+    assert caplog.messages[1:] == ["response body: ", '{\n  "error": "validation failed",\n  "echo": "password=***"\n}']
+
+
+@pytest.mark.parametrize("body", [0, False, "", None])
+def test_a_falsy_body_sends_nothing(api, state, body):
+    http.post("/visits", body=body)(state)
+    assert api.received[0].body == b""
+
+
+@pytest.mark.parametrize("body", [5, 1.5, True])
+def test_a_number_or_true_as_body_fails_the_run_as_in_language_common(state, body):
+    with pytest.raises(TypeError, match=r"^Unsupported body type: "):
+        http.post("/patients", body=body)(state)
+
+
+def test_header_values_are_written_as_javascript_writes_them_and_none_is_left_out(api, state):
+    http.get("/patients", headers={"X-Flag": True, "X-Count": 2.0, "X-Gone": None})(state)
+    headers = api.received[0].headers
+    assert (headers["x-flag"], headers["x-count"], "x-gone" in headers) == ("true", "2", False)
+
+
+def test_any_method_name_is_sent_as_written(api, state):
+    result = http.request("purge", "/patients")(state)
+    assert (api.received[0].method, result["response"]["method"]) == ("purge", "purge")
+
+
+def test_a_303_redirect_is_followed_by_a_get_without_body_or_content_type(state):
+    def see_other(request):
+        if request.path == "/api/form":
+            return Answer(303, None, {"Location": "/api/done"})
+        return json_answer({"method": request.method, "type": request.headers.get("content-type")})
+
+    with ApiServer(see_other) as server:
+        result = http.post("/form", body={"a": 1})({**state, "configuration": {"baseUrl": f"{server.url}/api"}})
+    assert result["data"] == {"method": "GET", "type": None}

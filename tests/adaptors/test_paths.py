@@ -22,24 +22,34 @@ PATH_FIX = "Fix: Write a JSONPath such as '$.data.name', '$.data.items[*].id' or
         ("..name", "$.data.name"),
         ("data.hello", "$.data.data.hello"),
         ("$.data.hello", "$.data.data.hello"),
-        ("[0].foo", "$.data[0].foo"),
-        ("$['@xmlns']", "$.data['@xmlns']"),
-        ("$", "$.data"),
-        ("", "$.data"),
+        ("[0].foo", "$.data.[0].foo"),
+        ("$['@xmlns']", "$.data.['@xmlns']"),
+        ("$", "$.data.$"),
+        ("$.", "$.data.."),
     ],
 )
 def test_data_path_roots_a_path_at_data(path, expected):
     assert data_path(path) == expected
 
 
-@pytest.mark.parametrize(("path", "expected"), [("[0]", "$.references[0]"), ("[0].id", "$.references[0].id"), ("id", "$.references.id")])
+@pytest.mark.parametrize(("path", "expected"), [("[0]", "$.references[0]"), ("[0].id", "$.references[0].id"), ("id", "$.referencesid"), ("$", "$.references$")])
 def test_reference_path_roots_a_path_at_references(path, expected):
     assert reference_path(path) == expected
 
 
-def test_data_path_refuses_a_path_that_is_not_text():
-    with pytest.raises(OperationArgumentError, match=exact(f"data_path() needs a path string, got list ['name']. {PATH_FIX}")):
-        data_path(["name"])
+@pytest.mark.parametrize(("path", "shown"), [(["name"], "list ['name']"), ("", "str ''")])
+def test_data_path_refuses_a_path_that_is_not_text_or_empty(path, shown):
+    with pytest.raises(OperationArgumentError, match=exact(f"data_path() needs a non-empty path string, got {shown}. {PATH_FIX}")):
+        data_path(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [("$.data.[0].x", 1), ("$.data.[1].x", 2), ("$.data.$", [{"x": 1}, {"x": 2}]), ("$.references$", None), ("$.references[0].", {"@id": "a"}), ("$.references[0].`@id", "a")],
+)
+def test_paths_as_language_common_builds_them_read_as_in_jsonpath_plus(path, value):
+    state = {"data": [{"x": 1}, {"x": 2}], "references": [{"@id": "a"}]}
+    assert json_value(state, path) == value
 
 
 def test_json_value_returns_the_first_match_or_none():

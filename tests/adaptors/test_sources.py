@@ -52,7 +52,7 @@ def test_data_value_of_data_that_is_not_a_document_is_none():
 
 
 def test_data_value_refuses_a_path_that_is_not_text_when_built():
-    with pytest.raises(OperationArgumentError, match=exact(f"data_value() needs a path string, got int 3. {PATH_FIX}")):
+    with pytest.raises(OperationArgumentError, match=exact(f"data_value() needs a non-empty path string, got int 3. {PATH_FIX}")):
         data_value(3)
 
 

@@ -31,7 +31,7 @@ def test_log_writes_resolved_values_to_the_openfn_job_logger_and_returns_the_sta
         result = log("Patient:", data_value("form.name"), data_value("form.medications"), None, True, 3)(state)
     assert result is state
     assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
-        ("openfn.job", logging.INFO, 'Patient: Jack Wilshere ["anaphlene", "zaradood", "morphofast"] null true 3'),
+        ("openfn.job", logging.INFO, 'Patient: Jack Wilshere [\n  "anaphlene",\n  "zaradood",\n  "morphofast"\n] null true 3'),
     ]
 
 

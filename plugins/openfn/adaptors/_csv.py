@@ -1,18 +1,17 @@
 """``parse_csv``: CSV text or a stream read with the standard library, in chunks of records.
 
-Options mirror csv-parse's as language-common sets them (columns, trimming, no empty lines).
-Trimming strips each parsed field, so it also trims spaces inside quotes, where csv-parse keeps them.
+Options mirror csv-parse's as language-common sets them (columns, trimming, no empty lines); the text is
+read by ``_csv_records`` as csv-parse reads it (delimiters of several characters, its error messages).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from openfn.adaptors._args import describe, is_function, named, require_function
 from openfn.adaptors._references import resolve
+from openfn.adaptors._csv_records import CsvError, split_records
 from openfn.adaptors._state import compose_next_state
 from openfn.errors import OperationArgumentError
 
@@ -20,43 +19,37 @@ Operation = Callable[[dict], dict]
 OPTIONS = ("delimiter", "quote", "escape", "columns", "bom", "trim", "ltrim", "rtrim", "skip_empty_lines")
 
 
-def _lines(data: Any, bom: bool) -> Iterator[str]:
+def _text(data: Any, bom: bool) -> str:
+    """The CSV text of a string, bytes (UTF-8), a text stream or an iterable of lines."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
-    if not isinstance(data, str | Iterable):
+    elif hasattr(data, "read"):
+        data = data.read()
+    elif not isinstance(data, str) and isinstance(data, Iterable):
+        data = "".join(data)
+    if not isinstance(data, str):
         raise TypeError(f"parse_csv(): the CSV data is {describe(data)}, not text, bytes or a stream of lines.")
-    lines: Iterable[str] = io.StringIO(data, newline="") if isinstance(data, str) else data
-    for number, line in enumerate(lines):
-        yield line.removeprefix("\ufeff") if bom and number == 0 else line
+    return data.removeprefix("\ufeff") if bom else data
 
 
 def records(data: Any, *, delimiter: str = ",", quote: str = '"', escape: str | None = '"', columns: Any = True,
             bom: bool = True, trim: bool = True, ltrim: bool = True, rtrim: bool = True,
             skip_empty_lines: bool = True) -> Iterator[dict[str, str] | list[str]]:
     """Each record: a dict by column name (``columns`` True: the first line names them; or a list), or a list."""
-    doubled = escape == quote
-    reader = csv.reader(_lines(data, bom), delimiter=delimiter, quotechar=quote, doublequote=doubled,
-                        escapechar=None if doubled or not escape else escape)
     header = list(columns) if isinstance(columns, list | tuple) else None
-    for row in reader:
-        if not row:
-            if skip_empty_lines:
-                continue
-            row = [""]
-        row = [_trimmed(cell, trim or ltrim, trim or rtrim) for cell in row]
+    names = list(header or [])  # filled in once the first line names the columns (error messages use them)
+    found = split_records(_text(data, bom), delimiter=delimiter, quote=quote, escape=escape, ltrim=trim or ltrim, rtrim=trim or rtrim, names=names)
+    for row, line in found:
+        if row == [""] and skip_empty_lines:
+            continue
         if columns is True and header is None:
-            header = row
+            header = names[:] = row
         elif header is None:
             yield row
         elif len(row) != len(header):
-            raise ValueError(f"Invalid Record Length: columns length is {len(header)}, got {len(row)} on line {reader.line_num}")
+            raise CsvError(f"Invalid Record Length: columns length is {len(header)}, got {len(row)} on line {line}")
         else:
             yield dict(zip(header, row, strict=True))
-
-
-def _trimmed(cell: str, left: bool, right: bool) -> str:
-    cell = cell.lstrip() if left else cell
-    return cell.rstrip() if right else cell
 
 
 def parse_csv(csv_data: Any, callback: Callable[[dict, list], dict] | None = None, *, chunk_size: Any = None, **options: Any) -> Operation:
@@ -94,10 +87,9 @@ def _check_options(options: dict[str, Any]) -> None:
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise OperationArgumentError(f"parse_csv() got unknown options: {', '.join(unknown)}.", fix=f"Use only: {', '.join([*OPTIONS, 'chunk_size'])}.")
-    for name in ("delimiter", "quote", "escape"):
-        value = options.get(name)
-        if isinstance(value, str) and len(value) != 1:
-            raise OperationArgumentError(f"parse_csv() needs a single character for `{name}`, got {describe(value)}.", fix="The standard csv module reads one-character delimiters, quotes and escapes.")
+    value = options.get("delimiter")
+    if isinstance(value, str) and not value:
+        raise OperationArgumentError("parse_csv() needs at least one character for `delimiter`, got str ''.", fix="Pass the text between fields, such as ',' or ';'.")
 
 
 def _flush(state: dict, rows: list, callback: Callable[[dict, list], dict] | None) -> dict:

@@ -14,7 +14,7 @@ from typing import Any
 
 from openfn.adaptors._args import describe, is_function, named, require_function
 from openfn.adaptors._references import resolve
-from openfn.adaptors._values import render
+from openfn.adaptors._values import js_string, render
 from openfn.errors import OperationArgumentError
 
 logger = logging.getLogger("openfn.job")
@@ -69,16 +69,19 @@ def _human(moment: datetime) -> str:
 
 
 def _stored(chosen: Any, started: datetime, format: Callable[[Any], Any] | None) -> tuple[Any, str]:
-    """What the cursor keeps for ``chosen``, and the end of the log line that says so."""
+    """What the cursor keeps for ``chosen``, and the end of the log line that says so (as language-common
+    writes it: a date named by text in local time, a formatted one with String(), None as undefined)."""
     date = parse_date(chosen, started) if isinstance(chosen, str) else chosen
     if isinstance(date, datetime):
         date = date.astimezone()  # a naive datetime is taken as local time
         formatted = format(date) if format else None
         stored = iso(date) if formatted is None else formatted
-        return stored, f'"{chosen}" to: {render(stored) if format else _human(date)}'
+        if not isinstance(chosen, str):
+            return stored, f"to: {render(stored) if format else render(date)}"
+        return stored, f'"{chosen}" to: {js_string(stored) if format else _human(date)}'
     formatted = format(chosen) if format else None
     stored = chosen if formatted is None else formatted
-    return stored, f"to: {render(stored)}"
+    return stored, f"to: {'undefined' if stored is None else render(stored)}"
 
 
 def cursor(value: Any = None, *, key: Any = None, default_value: Any = None, format: Callable[[Any], Any] | None = None) -> Operation:
@@ -90,6 +93,7 @@ def cursor(value: Any = None, *, key: Any = None, default_value: Any = None, for
     are stored as they are (through ``format`` if given). ``value``, ``key`` and ``default_value`` may be functions of state.
     In language-common a ``key`` also becomes the default for later cursor() calls of the run; here
     each call names its own key, so no setting leaks from one run into another in the same worker.
+    The cursor is set on the state it is given, which is returned (as language-common does).
 
     Example:
         operations = [
@@ -111,6 +115,7 @@ def cursor(value: Any = None, *, key: Any = None, default_value: Any = None, for
         chosen = fallback if resolved is None else resolved
         stored, shown = _stored(chosen, started, format)
         logger.info("Setting %s %s", target, shown)
-        return {**state, target: stored}
+        state[target] = stored  # language-common sets the cursor on the state it was given
+        return state
 
     return set_cursor

@@ -35,11 +35,22 @@ def check_mapping(operation: str, argument: str, value: Any) -> None:
         raise OperationArgumentError(f"{operation}() needs a dict for `{argument}`, got {describe(value)}.", fix=f"Pass `{argument}` as a dict such as {{'key': 'value'}}, or a function of state.")
 
 
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 def check_method(operation: str, method: Any) -> None:
+    """Any method name HTTP allows (a token: 'GET', 'PURGE', 'PROPFIND'), as undici sends any."""
     if is_function(method):
         return
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        raise OperationArgumentError(f"{operation}() needs an HTTP method for `method`, got {describe(method)}.", fix=f"Use one of: {', '.join(METHODS)}.")
+    if not isinstance(method, str) or not TOKEN.fullmatch(method):
+        raise OperationArgumentError(f"{operation}() needs an HTTP method for `method`, got {describe(method)}.", fix=f"Use for example one of: {', '.join(METHODS)}.")
+
+
+def header_values(headers: dict | None) -> dict[str, str]:
+    """Header values as undici sends them: numbers and booleans as JavaScript writes them; None is left out."""
+    from openfn.adaptors._values import js_string
+
+    return {str(key): value if isinstance(value, str) else js_string(value) for key, value in (headers or {}).items() if value is not None}
 
 
 def check_options(operation: str, *, query: Any = None, headers: Any = None, content_type: Any = "json", parse_as: Any = "auto", errors: Any = None, timeout: Any = None) -> None:
@@ -115,8 +126,10 @@ def encode_body(body: Any, content_type: str, headers: dict[str, str]) -> dict[s
         return {"files": {k: (None, v) for k, v in fields.items()}}
     if not has_type:
         headers["Content-Type"] = CONTENT_TYPES.get(content_type, "application/json")
-    if body is None:
-        return {}
+    if body is None or body is False or body == "" or (isinstance(body, int | float) and body == 0):
+        return {}  # language-common sends no body for a falsy one (0, False, '')
     if isinstance(body, str | bytes):
         return {"content": body}
+    if isinstance(body, bool | int | float):
+        raise TypeError(f"Unsupported body type: {describe(body)} (send a dict, a list or text)")
     return {"content": to_json(body)}

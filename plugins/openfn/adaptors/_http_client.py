@@ -14,25 +14,25 @@ import functools
 import hashlib
 import json
 import logging
-import re
 import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from openfn.adaptors._http_urls import SECRET_QUERY, href, js_join, query_value, search_params, shown_query, shown_url, split_query
 from openfn.errors import OpenFnError
 from openfn.runtime.resources import shared
+
+__all__ = ["SECRET_QUERY", "href", "js_join", "query_value", "search_params", "shown_query", "shown_url", "split_query"]
 
 log = logging.getLogger("openfn.job")
 
 DEFAULT_TIMEOUT_MS = 300_000  # OpenFn's default: 300 seconds
 EXCERPT_CHARS = 500
-SECRET_QUERY = re.compile(r"(key|token|secret|password|pass|auth|signature|sig)$", re.IGNORECASE)
 # Response headers that carry a session: kept out of state (it is saved, logged and handed on).
 PRIVATE_HEADERS = frozenset({"set-cookie", "set-cookie2", "authorization", "proxy-authorization", "www-authenticate"})
 
@@ -115,7 +115,6 @@ def send(
     map: ``False`` never raises; ``{404: False}`` accepts a 404; ``{409: "Duplicate"}`` or
     ``{409: lambda reply: ...}`` replaces the message; ``{302: True}`` makes a status an error.
     """
-    method = method.upper()
     base, url_query = split_query(url)
     # As Node's querystring: the URL's own values win, a list repeats the key, null and nested objects are empty.
     given = {**(query or {}), **url_query}
@@ -129,10 +128,12 @@ def send(
         else:
             client_scope = shared("httpx", open_client)
         with client_scope as client:
-            response = client.request(
+            request = client.build_request(
                 method, base, params=params or None, headers=headers, content=content, data=data, files=files,
-                timeout=(timeout or DEFAULT_TIMEOUT_MS) / 1000, follow_redirects=follow_redirects,
+                timeout=(timeout or DEFAULT_TIMEOUT_MS) / 1000,
             )  # fmt: skip
+            request.method = method  # as given: undici sends 'get' as 'get' (httpx would upper-case it)
+            response = follow(client, request, follow_redirects)
     except httpx.TimeoutException:
         raise HttpConnectionError(
             f"{method} to {shown_url(base)} timed out after {(timeout or DEFAULT_TIMEOUT_MS) / 1000:g} s",
@@ -145,12 +146,31 @@ def send(
         ) from None
     duration = round((time.monotonic() - started) * 1000)
     shown = shown_url(url)
-    log.info("%s %s - %d in %dms", method, shown, response.status_code, duration)
-    check_status(response, errors, method, shown, secrets)
+    check_status(response, errors, method, shown, secrets, duration)
+    # language-common's line: the URL (with its own query) and then the whole query, as URLSearchParams writes it.
+    log.info("%s %s%s - %d in %dms", method, shown, f"?{search_params(given)}" if given else "", response.status_code, duration)
     return Reply(
         method=method, url=shown, status_code=response.status_code, headers=public_headers(response.headers),
         body=parse_body(response, parse_as), duration=duration, query=shown_query(given, secrets),
     )  # fmt: skip
+
+
+MAX_REDIRECTS = 5  # language-http's default
+
+
+def follow(client: httpx.Client, request: httpx.Request, follow_redirects: bool) -> httpx.Response:
+    """Send ``request`` and follow up to five redirects as undici does: httpx builds each next request
+    (a 303 turns into GET without the body), and after a 303 the Content-Type goes too."""
+    response = client.send(request)
+    for _ in range(MAX_REDIRECTS if follow_redirects else 0):
+        following = response.next_request
+        if following is None:
+            break
+        if response.status_code == 303:
+            following.headers.pop("content-type", None)
+        response.close()
+        response = client.send(following)
+    return response
 
 
 @functools.lru_cache(maxsize=1)
@@ -228,19 +248,33 @@ def tls_client(tls: dict) -> Callable[[], httpx.Client]:
     return lambda: httpx.Client(verify=tls_context(tls))
 
 
-def check_status(response: httpx.Response, errors: Any, method: str, url: str, secrets: list[str]) -> None:
+def check_status(response: httpx.Response, errors: Any, method: str, url: str, secrets: list[str], duration: int = 0) -> None:
     if errors is False:
         return
     mapped = (errors or {}).get(response.status_code, (errors or {}).get(str(response.status_code)))
     failed = mapped if isinstance(mapped, bool) else bool(mapped) or response.status_code >= 400
     if not failed:
         return
+    log.error("%s %s - %d in %dms", method, url, response.status_code, duration)
+    log.error("response body: ")
+    log.error("%s", scrub(_error_body(response), secrets))
     default = f"{method} to {url} returned {response.status_code}: {reason(response.status_code)}"
     message = mapped(response) if callable(mapped) else (mapped if isinstance(mapped, str) else default)
     raise HttpError(
         scrub(str(message), secrets), status_code=response.status_code, method=method, url=url,
         body=scrub(excerpt(response), secrets), fix=status_fix(response.status_code),
     )  # fmt: skip
+
+
+def _error_body(response: httpx.Response) -> str:
+    """The failed response's body as language-common logs it: JSON indented, else text, else '[no body]'."""
+    from openfn.adaptors._values import render
+
+    try:
+        body = parse_body(response, "auto")
+    except OpenFnError:
+        body = response.text
+    return render(body) if body not in (None, "") else "[no body]"
 
 
 def status_fix(status: int) -> str:
@@ -286,51 +320,9 @@ def parse_body(response: httpx.Response, parse_as: str) -> Any:
 
 
 def public_headers(headers: httpx.Headers) -> dict[str, str]:
-    return {key: value for key, value in headers.items() if key.lower() not in PRIVATE_HEADERS}
-
-
-def query_value(value: Any) -> Any:
-    """A query value as Node's querystring writes it: lists repeat the key, None and dicts are empty."""
-    if isinstance(value, list | tuple):
-        return [query_value(item) for item in value]
-    if value is None or isinstance(value, dict):
-        return ""
-    return value
-
-
-def split_query(url: str) -> tuple[str, dict[str, Any]]:
-    """The URL without its query, and the query (a repeated key gives a list of its values)."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url, {}
-    query: dict[str, Any] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        query[key] = [*query[key], value] if isinstance(query.get(key), list) else ([query[key], value] if key in query else value)
-    return urlunsplit(parts._replace(query="")), query
-
-
-def shown_url(url: str) -> str:
-    """``url`` without userinfo and with secret-looking query values replaced by '***'."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = "&".join(
-        f"{key}=***" if SECRET_QUERY.search(key) else (f"{key}={value}" if value else key)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def shown_query(params: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
-    """The query as state keeps it: secret-looking keys and the credential's secret values as '***'."""
-    return {key: "***" if SECRET_QUERY.search(key) or str(value) in secrets else value for key, value in params.items()}
-
-
-def js_join(base_url: str, path: str) -> str:
-    """``path`` under ``base_url`` as Node's path.posix.join puts them: '..' resolved, a trailing '/' kept."""
-    from openfn.adaptors.util import join_path
-
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}{join_path(parts.path or '/', path)}"
+    # A compressed body is handed on decompressed, so its encoding and length no longer describe it (as undici).
+    dropped = PRIVATE_HEADERS | ({"content-encoding", "content-length"} if "content-encoding" in headers else set())
+    return {key: value for key, value in headers.items() if key.lower() not in dropped}
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

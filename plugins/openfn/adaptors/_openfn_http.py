@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openfn.adaptors._http_args import encode_body, join_url
+from openfn.adaptors._http_args import encode_body, header_values, join_url
 from openfn.adaptors._http_client import Reply, credential_secrets, send
 from openfn.errors import OpenFnError
 
@@ -41,7 +41,7 @@ def call(
     timeout: float | None = None,
 ) -> Reply:
     """Send ``method path`` (relative to ``base_url``) with ``auth`` headers unless the job set its own."""
-    sent = {str(k): str(v) for k, v in (headers or {}).items()}
+    sent = header_values(headers)
     encoded = encode_body(body, content_type, sent)
     if not any(key.lower() == "authorization" for key in sent):
         sent.update(auth)

@@ -112,9 +112,28 @@ def _javascript(node: Any, filters: list[Expression]) -> Any:
     return node
 
 
+# jsonpath-plus's readings that jsonpath-ng spells differently, applied outside filters: a backtick escapes a
+# key ('.`@id' is the key '@id'), a '$' step inside a path stays where it is, '.[' descends (as '..['), and a key
+# holding '$' (referencePath's '$.references$') is a plain key.
+_JS_SPELLINGS = (
+    (re.compile(r"\.`([^.\[\]]+)|\[`([^\]]+)\]"), lambda m: f"[{(m[1] or m[2])!r}]"),
+    (re.compile(r"(?<=.)\.\$(?=$|[.\[])"), lambda m: ""),
+    (re.compile(r"(?<!\.)\.\["), lambda m: "..["),
+    (re.compile(r"\.([^.\[\]'\"]*\$[^.\[\]'\"]*)"), lambda m: f"[{m[1]!r}]"),
+    (re.compile(r"(?<=[^.])\.$"), lambda m: ""),  # a trailing '.' ('[0].' from last_reference_value('')) is dropped
+)
+
+
+def _jsonpath_ng_spelling(text: str) -> str:
+    for pattern, replace in _JS_SPELLINGS:
+        text = pattern.sub(replace, text)
+    return text
+
+
 @lru_cache(maxsize=1024)
 def _parse(path: str) -> JSONPath:
     text, filters = _extract_filters(path)
+    text = _jsonpath_ng_spelling(text)
     try:
         expressions = [Expression(source) for source in filters]
     except FilterSyntaxError as error:
@@ -155,30 +174,31 @@ def first(path: JSONPath, document: Any) -> Any:
 
 
 def rooted(root: str, path: Any, operation: str) -> str:
-    """``path`` made to start at ``root`` ('$.data' or '$.references'); '' or '$' is the root itself."""
-    if not isinstance(path, str):
-        raise OperationArgumentError(f"{operation}() needs a path string, got {describe(path)}.", fix=PATH_FIX)
-    # Leading '$' and '.' are dropped so that 'name', '.name' and '$.name' all mean root.name, as in JS.
-    rest = path.lstrip("$.")
-    if not rest:
-        return root
-    return f"{root}{rest}" if rest.startswith("[") else f"{root}.{rest}"
+    """``root`` followed by ``path`` without its leading '$' and '.' characters, as language-common joins them:
+    at least one character is kept ('$' stays '$'), and an empty path is an error."""
+    found = re.match(r"[$.]*(.+)", path) if isinstance(path, str) else None
+    if not found:
+        raise OperationArgumentError(f"{operation}() needs a non-empty path string, got {describe(path)}.", fix=PATH_FIX)
+    return f"{root}{found[1]}"
 
 
 def data_path(path: str) -> str:
-    """The JSONPath of ``path`` inside ``state["data"]``.
+    """The JSONPath of ``path`` inside ``state["data"]``: 'name', '.name' and '$.name' are all '$.data.name'.
 
-    Unlike the JavaScript (which yields '$.data.[0].foo'), an index joins without a dot, and '$'
-    alone means the data itself.
+    As in language-common, '[0].x' gives '$.data.[0].x' (a '.[' searches every depth below data, so the
+    first match is data[0].x) and '$' gives '$.data.$', the data itself.
 
     Example:
         operations = [each(data_path("patients[*]"), fn(register))]  # '$.data.patients[*]'
     """
-    return rooted("$.data", path, "data_path")
+    return rooted("$.data.", path, "data_path")
 
 
 def reference_path(path: str) -> str:
     """The JSONPath of ``path`` inside ``state["references"]``: ``reference_path("[0].id")`` is '$.references[0].id'.
+
+    The path is joined without a dot, as in language-common: start it with '[' ('id' gives '$.referencesid',
+    which matches nothing).
 
     Example:
         operations = [fn(lambda state: {**state, "first_id": source_value(reference_path("[0].id"))(state)})]

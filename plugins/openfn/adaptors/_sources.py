@@ -41,7 +41,7 @@ def data_value(path: str) -> Reference:
     Example:
         operations = [post("/patients", body={"name": data_value("form.patient_name"), "form": data_value("$")})]
     """
-    compiled = compile_path(rooted("$.data", path, "data_value"), "data_value")
+    compiled = compile_path(rooted("$.data.", path, "data_value"), "data_value")
     return lambda state: first(compiled, state)
 
 
@@ -54,7 +54,7 @@ def last_reference_value(path: str) -> Reference:
     Example:
         operations = [get("/patients"), post("/visits", body={"patient": last_reference_value("id")})]
     """
-    compiled = compile_path(rooted("$.references[0]", path, "last_reference_value"), "last_reference_value")
+    compiled = compile_path(rooted("$.references", f"[0].{path}" if isinstance(path, str) else path, "last_reference_value"), "last_reference_value")
     return lambda state: first(compiled, state)
 
 

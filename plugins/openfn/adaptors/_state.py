@@ -30,7 +30,8 @@ def compose_next_state(state: dict, response: Any) -> dict:
 
 
 def log(*values: Any) -> Operation:
-    """Log ``values`` (text as is, anything else as JSON) at INFO on the 'openfn.job' logger.
+    """Log ``values`` at INFO on the 'openfn.job' logger, as OpenFn's logger writes them: text as is, numbers
+    as JavaScript writes them, lists and dicts as JSON indented by two spaces; no line for a lone None.
 
     Functions of state among ``values`` are resolved first.
 
@@ -52,8 +53,10 @@ def debug(*values: Any) -> Operation:
 def _logger(name: str, level: int, values: tuple[Any, ...]) -> Operation:
     @named(name)
     def write(state: dict) -> dict:
-        if logger.isEnabledFor(level):
-            logger.log(level, "%s", " ".join(render(value) for value in resolve(state, list(values))))
+        resolved = resolve(state, list(values))
+        # As OpenFn's logger: nothing is written for no values, or for a lone null.
+        if logger.isEnabledFor(level) and resolved and resolved != [None]:
+            logger.log(level, "%s", " ".join(render(value) for value in resolved))
         return state
 
     return write

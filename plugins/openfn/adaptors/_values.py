@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
@@ -25,6 +26,10 @@ class _Undefined:
 
 UNDEFINED = _Undefined()
 _KEY = re.compile(r"[^.\[\]]+")
+# JavaScript's /\w\S*/: a word starts at an ASCII letter, digit or '_' ('élodie' is 'éLodie') and runs to
+# JavaScript's next white space.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_WORD = re.compile(f"[A-Za-z0-9_][^{_JS_SPACE}]*")
 # The JavaScript pattern in code points: U+FE0F, (c), (R), U+2000-U+3300 and the emoji planes U+1F000-U+1FBFF.
 _EMOJI = re.compile("[\ufe0f\u00a9\u00ae\u2000-\u3300\U0001f000-\U0001fbff]")
 
@@ -42,14 +47,46 @@ def js_truthy(value: Any) -> bool:
     return True
 
 
+def js_number(number: float) -> str:
+    """A number as JavaScript writes it: 25 for 25.0, 1e+21, 1e-7, 0.000001, 123456789012345680000."""
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "Infinity" if number > 0 else "-Infinity"
+    if isinstance(number, int) or number == 0:
+        return str(int(number))
+    # The shortest digits that read back as the same double, and where the decimal point goes.
+    digits, point = repr(abs(number)).lower(), 0
+    if "e" in digits:
+        significand, _, exp = digits.partition("e")
+        digits, point = significand.replace(".", ""), int(exp) + 1
+    else:
+        whole, _, fraction = digits.partition(".")
+        fraction = fraction.rstrip("0")
+        digits, point = (whole + fraction), len(whole)
+    stripped = digits.lstrip("0")
+    point -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0") or "0"
+    sign = "-" if number < 0 else ""
+    if -6 < point <= 21:  # JavaScript's fixed notation: 1e-7 < |n| < 1e21
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return f"{sign}{digits}{'0' * (point - len(digits))}"
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    exp = point - 1
+    shown = digits[0] + (f".{digits[1:]}" if len(digits) > 1 else "")
+    return f"{sign}{shown}e{'+' if exp > 0 else '-'}{abs(exp)}"
+
+
 def js_string(value: Any) -> str:
-    """``String(value)`` in JavaScript: true, null, 25 for 25.0; lists joined by commas."""
+    """``String(value)`` in JavaScript: true, null, 25 for 25.0, 1e+21; lists joined by commas."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, int | float):
+        return js_number(value)
     if isinstance(value, list | tuple):
         return array_to_string(value)
     if isinstance(value, dict):
@@ -113,13 +150,13 @@ def chunk(array: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(array[start : start + size]) for start in range(0, len(array), size)]
 
 
-def array_to_string(array: Sequence[Any], separator: str = ",") -> str:
+def array_to_string(array: Sequence[Any], separator: str | None = ",") -> str:
     """The items as text joined by ``separator``, None as empty text, as JavaScript's ``join``.
 
     Example:
         operations = [fn(lambda state: {**state, "data": array_to_string(state["data"]["medications"], ", ")})]
     """
-    return separator.join("" if item is None else js_string(item) for item in array)
+    return ("," if separator is None else separator).join("" if item is None else js_string(item) for item in array)
 
 
 def to_array(value: Any) -> list[Any]:
@@ -140,7 +177,7 @@ def human_proper(text: Any) -> Any:
     if not isinstance(text, str):
         return text
     spaced = re.sub(r"[_-]", " ", text)
-    return re.sub(r"\w\S*", lambda word: word[0][0].upper() + word[0][1:].lower(), spaced)
+    return _WORD.sub(lambda word: word[0][0].upper() + word[0][1:].lower(), spaced)
 
 
 def split_keys(document: dict[str, Any], keys: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -166,14 +203,40 @@ def scrub_emojis(text: Any, replacement: str | None = None) -> Any:
     if not text:
         return text
     if replacement == "":
-        log.warning("Removing characters from a string may create injection vulnerabilities; it's better to replace than remove. "
+        log.warning("Removing characters from a string may create injection vulnerabilities; It's better to replace than remove. "
                     "See https://www.unicode.org/reports/tr36/#Deletion_of_Noncharacters")
     new = "\ufffd" if replacement is None else replacement
     return _EMOJI.sub(lambda _: new, text)
 
 
 def render(value: Any) -> str:
-    """A value as a log line shows it: text as is, anything else as compact JSON."""
+    """A value as OpenFn's logger writes it: text as is, numbers and booleans as JavaScript writes them,
+    None as null, anything else as JSON indented by two spaces (a date as its quoted ISO text)."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, default=repr, ensure_ascii=False)
+    if isinstance(value, float) and value == 0 and str(value).startswith("-"):
+        return "-0"  # Node's console shows the sign that String() drops
+    if value is None or isinstance(value, bool | int | float):
+        return js_string(value)
+    return js_json(value)
+
+
+def js_json(value: Any, indent: str = "  ", depth: int = 0) -> str:
+    """``JSON.stringify(value, null, 2)``: numbers as JavaScript writes them, NaN and infinities as null."""
+    if value is None or (isinstance(value, float) and (value != value or value in (float("inf"), float("-inf")))):
+        return "null"
+    if isinstance(value, bool | int | float):
+        return js_string(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime.datetime):
+        utc = value.astimezone(datetime.timezone.utc)
+        return f'"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"'
+    inner, outer = "\n" + indent * (depth + 1), "\n" + indent * depth
+    if isinstance(value, dict):
+        items = [f"{json.dumps(str(key), ensure_ascii=False)}: {js_json(item, indent, depth + 1)}" for key, item in value.items()]
+        return "{" + inner + ("," + inner).join(items) + outer + "}" if items else "{}"
+    if isinstance(value, list | tuple):
+        items = [js_json(item, indent, depth + 1) for item in value]
+        return "[" + inner + ("," + inner).join(items) + outer + "]" if items else "[]"
+    return json.dumps(repr(value), ensure_ascii=False)

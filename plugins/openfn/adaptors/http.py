@@ -12,6 +12,9 @@ Every operation sets ``data`` to the response body (JSON parsed when the server 
 the previous ``data`` to ``references`` and sets ``response`` to
 ``{"url", "method", "statusCode", "statusMessage", "headers", "duration", "query"}`` (session cookies are
 left out). A status >= 400 fails the job with ``HttpError`` (status, method, URL, body excerpt).
+Each response is logged as language-common logs it ('GET https://x/api/patients?name=Ann - 200 in 12ms'; a
+failed one at ERROR, followed by its body), with secret-looking query values shown as '***'. A falsy body
+(None, '', 0, False) sends nothing; a number or True fails the run, as in language-common.
 
 Options, each also accepted as a function of state where it makes sense:
     ``query``            dict of query parameters (lists repeat the key)
@@ -43,7 +46,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openfn.adaptors._args import named
-from openfn.adaptors._http_args import check_method, check_options, check_text, encode_body, join_url
+from openfn.adaptors._http_args import check_method, check_options, check_text, encode_body, header_values, join_url
 from openfn.adaptors._http_client import HttpConnectionError, HttpError, TlsOptionError, check_tls, credential_secrets, next_state, send
 from openfn.adaptors._references import expand_references
 from openfn.adaptors.common import *  # noqa: F403 - OpenFn adaptors re-export language-common
@@ -121,7 +124,7 @@ def _operation(name, method, path, body, query, headers, content_type, parse_as,
     def call(state: dict) -> dict:
         verb, url_path, payload, params, extra, kind, parse = expand_references(state, method, path, body, query, headers, content_type, parse_as)
         config = state.get("configuration") or {}
-        sent = {str(k): str(v) for k, v in (extra or {}).items()}
+        sent = header_values(extra)
         encoded = encode_body(payload, kind, sent)
         url = join_url(config.get("baseUrl"), url_path)
         if config.get("baseUrl"):

@@ -3,8 +3,10 @@ FHIR API with paging, and a FHIR server. Answers depend only on the request, so 
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import time
 
 from tests.adaptors.servers import Answer, Received, json_answer
 
@@ -20,6 +22,7 @@ def route(request: Received) -> Answer:
     if path.startswith("/__case__/"):
         return Answer(204)
     if path.startswith("/api/"):
+        time.sleep(0.003)  # language-common logs a response only when it took at least 1 ms
         return _plain(request, path[len("/api") :])
     if path.startswith("/openmrs/ws/rest/v1/"):
         return _openmrs(request, path[len("/openmrs/ws/rest/v1/") :])
@@ -46,6 +49,11 @@ def _plain(request: Received, path: str) -> Answer:
         "/badjson": Answer(200, "not json{", {"Content-Type": "application/json"}),
         "/redirect": Answer(302, None, {"Location": "/api/json"}),
         "/moved": Answer(301, None, {"Location": "/api/json"}),
+        "/see-other": Answer(303, None, {"Location": "/api/json"}),
+        "/temporary": Answer(307, None, {"Location": "/api/json"}),
+        "/chain": Answer(302, None, {"Location": "/api/redirect"}),
+        "/gzip": Answer(200, gzip.compress(json.dumps({"zipped": True}).encode()), {"Content-Type": "application/json", "Content-Encoding": "gzip"}),
+        "/cookie": Answer(200, json.dumps({"ok": 1}), {"Content-Type": "application/json", "Set-Cookie": "session=s-1; Path=/; HttpOnly"}),
     }
     if path in fixed:
         return fixed[path]

@@ -45,7 +45,8 @@ def js_outcomes(request, api, recorded) -> dict:
     for adaptor in sorted({case.adaptor for case in ALL_CASES}):
         raw.update(harness.run_js(ALL_CASES, adaptor, api.url))
     requests = harness.split_by_case(list(api.received))
-    outcomes = {case_id: harness.outcome(result, requests.get(case_id, []), api.url) for case_id, result in raw.items()}
+    by_id = {case.id: case for case in ALL_CASES}
+    outcomes = {case_id: harness.outcome(result, requests.get(case_id, []), api.url, by_id[case_id]) for case_id, result in raw.items()}
     if request.config.getoption("--record-js"):
         harness.RECORD.write_text(json.dumps({
             "about": "What OpenFn's JavaScript adaptors did with each case of tests/adaptors/differential/cases; "

@@ -35,6 +35,8 @@ class Case:
     ``py_ops`` replaces ``ops`` on the Python side where the two adaptors spell an operation differently
     (fhir's ``read`` for language-fhir's ``get('Patient/1')``). A ``deliberate`` case names a row of README's
     table of deliberate differences; it passes when the two outcomes differ and the Python one is ``py_expect``.
+With ``logs`` the lines the job logged are compared as OpenFn's logger writes them (objects as indented
+JSON); with ``message`` the error message is compared too.
     """
 
     id: str
@@ -44,9 +46,11 @@ class Case:
     py_ops: list | None = None
     deliberate: str | None = None
     py_expect: dict | None = None
+    logs: bool = False  # compare what the job logged (level and text of each line) too
+    message: bool = False  # compare the error message too (Python's without its exception class)
 
     def job(self, side: str) -> list:
         return self.py_ops if side == "py" and self.py_ops is not None else self.ops
 
     def as_json(self) -> dict:
-        return {"id": self.id, "ops": self.ops, "state": self.state}
+        return {"id": self.id, "ops": self.ops, "state": self.state, "logs": self.logs}

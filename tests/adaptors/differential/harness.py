@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from openfn.adaptors._cursor import iso
 from openfn.runtime.resources import run_scope
 from tests.adaptors.differential.dsl import Case
 from tests.adaptors.servers import Received
@@ -96,16 +99,44 @@ def build(value: Any, module, adaptor: str) -> Any:
     return value
 
 
+LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error"}
+
+
+class _Lines(logging.Handler):
+    """The job's log lines as [level, text], the shape runner.mjs records."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[list[str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append([LEVEL_NAMES.get(record.levelno, record.levelname.lower()), record.getMessage()])
+
+
 def run_python(case: Case, server_url: str) -> dict:
     """The Python outcome's state or error (requests are read from the server by the caller)."""
     module = importlib.import_module(f"openfn.adaptors.{case.adaptor}")
     state = swap_server(json.loads(json.dumps(case.state)), server_url)
+    logger, lines = logging.getLogger("openfn.job"), _Lines()
+    level, logger.level = logger.level, logging.DEBUG
+    logger.addHandler(lines)
+    try:
+        result = _run(case, module, state, server_url)
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(level)
+    if case.logs:
+        result["logs"] = lines.lines
+    return result
+
+
+def _run(case: Case, module, state: dict, server_url: str) -> dict:
     try:
         with run_scope():
             for operation in build(swap_server(case.job("py"), server_url), module, case.adaptor):
                 state = operation(state)
     except Exception as error:  # noqa: BLE001 - any failure is an outcome to compare
-        shown = {"message": f"{type(error).__name__}: {error}"}
+        shown = {"message": error.message if isinstance(getattr(error, "message", None), str) else str(error)}
         if getattr(error, "status_code", None) is not None:
             shown["statusCode"] = error.status_code
         return {"error": shown}
@@ -161,6 +192,8 @@ def plain(value: Any, server_url: str) -> Any:
     server's address as http://SERVER, a response without its timing and connection headers."""
     if isinstance(value, str):
         return value.replace(server_url, SERVER)
+    if isinstance(value, datetime):  # as JSON.stringify writes a Date
+        return iso(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, list | tuple):
@@ -204,9 +237,11 @@ def body_view(body: bytes, kind: str) -> Any:
         return body.decode("utf-8", "replace")
 
 
-def outcome(result: dict, requests: list[Received], server_url: str) -> dict:
-    out = plain(result, server_url)
-    if "error" in out:
+def outcome(result: dict, requests: list[Received], server_url: str, case: Case | None = None) -> dict:
+    out = plain({key: value for key, value in result.items() if key != "logs"}, server_url)
+    if "error" in out and not (case and case.message):
         out["error"] = {key: value for key, value in out["error"].items() if key == "statusCode"}  # messages are compared by eye, not here
+    if "logs" in result:  # a request's time in a log line differs from run to run
+        out["logs"] = [[level, re.sub(r" in \d+ms$", " in Nms", text.replace(server_url, SERVER))] for level, text in result["logs"]]
     out["requests"] = plain([request_view(r) for r in requests], server_url)
     return out

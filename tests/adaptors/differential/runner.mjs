@@ -1,8 +1,8 @@
 // The JavaScript side of the differential suite: runs each case through the published adaptor package.
 // Usage: node runner.mjs <js dir> <adaptor> <server url>  (cases as JSON on stdin, outcomes as JSON on stdout)
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 const PACKAGES = {
   common: '@openfn/language-common_3.3.4',
@@ -12,8 +12,13 @@ const PACKAGES = {
 };
 const [jsDir, adaptor, server] = process.argv.slice(2);
 const out = process.stdout.write.bind(process.stdout);
-// Adaptors log with console.*: keep stdout for the results.
-for (const level of ['log', 'info', 'warn', 'error', 'debug']) console[level] = () => {};
+// Adaptors log with console.*: keep stdout for the results, and keep each case's lines as OpenFn's logger
+// writes them (the project's Node runner routes the adaptor's console through it too).
+const { default: createLogger } = await import(pathToFileURL(join(jsDir, 'node_modules', '@openfn', 'logger', 'dist', 'index.js')));
+let lines = [];
+const LEVELS = { log: 'info', info: 'info', always: 'info', success: 'info', debug: 'debug', warn: 'warn', error: 'error' };
+const emitter = Object.fromEntries(Object.entries(LEVELS).map(([method, level]) => [method, (...args) => lines.push([level, format(...args)])]));
+globalThis.console = createLogger('ADA', { level: 'debug', logger: emitter, hideNamespace: true, hideIcons: true });
 
 const mod = await import(pathToFileURL(join(jsDir, 'node_modules', PACKAGES[adaptor], 'dist', 'index.js')));
 const names = Object.keys(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
@@ -49,10 +54,13 @@ function failure(error) {
   return shown;
 }
 
-const cases = JSON.parse(readFileSync(0, 'utf8'));
+let input = '';
+for await (const chunk of process.stdin) input += chunk; // readFileSync(0) can meet EAGAIN on a large payload
+const cases = JSON.parse(input);
 const results = {};
 for (const c of cases) {
   await fetch(`${server}/__case__/${encodeURIComponent(c.id)}`);
+  lines = [];
   try {
     const ops = build(c.ops);
     const state = structuredClone(c.state);
@@ -62,6 +70,7 @@ for (const c of cases) {
   } catch (error) {
     results[c.id] = { error: failure(error) };
   }
+  if (c.logs) results[c.id].logs = lines;
 }
 await fetch(`${server}/__case__/__end__`);
 out(JSON.stringify(results), () => process.exit(0)); // a failed request can leave a socket or timer armed

@@ -13,9 +13,11 @@ from tests.adaptors.differential.conftest import RESULTS
 
 
 def contains(actual, expected) -> bool:
-    """``expected``'s keys have these values in ``actual`` (dicts compared key by key, anything else equal)."""
+    """``expected``'s keys have these values in ``actual`` (dicts key by key, lists item by item, anything else equal)."""
     if isinstance(expected, dict) and isinstance(actual, dict):
         return all(key in actual and contains(actual[key], value) for key, value in expected.items())
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return all(contains(item, wanted) for item, wanted in zip(actual, expected))
     return actual == expected
 
 
@@ -39,7 +41,7 @@ def test_python_does_what_javascript_does(case, api, js_outcomes):
     assert expected is not None, f"No JavaScript outcome for {case.id}: run pytest tests/adaptors/differential --record-js"
     start = len(api.received)
     result = harness.run_python(case, api.url)
-    python = harness.outcome(result, api.received[start:], api.url)
+    python = harness.outcome(result, api.received[start:], api.url, case)
     if case.deliberate:
         documented = contains(python, case.py_expect)
         RESULTS[case.id] = (case.adaptor, "deliberate" if python != expected and documented else "differs")

@@ -155,7 +155,10 @@ CASES = [
                                   "lambda s: date_fns.format(__import__('datetime').datetime(2024, 1, 5, 13, 4, 9), \"yyyy-MM-dd'T'HH:mm:ss EEE d MMM yy h a\")"))]),
     c("dateFns-parse", [out(code("s => dateFns.format(dateFns.parse('05/01/2024 13:04', 'dd/MM/yyyy HH:mm', new Date()), 'yyyy-MM-dd HH:mm')",
                                  "lambda s: date_fns.format(date_fns.parse('05/01/2024 13:04', 'dd/MM/yyyy HH:mm', None), 'yyyy-MM-dd HH:mm')"))]),
-    # last: in language-common a cursor key sticks to the process (cursor() calls after it use it)
+]
+
+# Last of all: in language-common a cursor key sticks to the process (cursor() calls after it use it).
+STICKY_CURSOR = [
     c("cursor-key", [call("cursor", 3, {"key": "page"})]),
     c("cursor-key-sticks", [call("cursor", 3, {"key": "page"}), call("cursor", 4)], deliberate="D2",
       py_expect={"state": {"page": 3, "cursor": 4}}),
