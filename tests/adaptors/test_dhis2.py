@@ -110,7 +110,7 @@ def test_no_api_version_means_the_unversioned_api_and_apiurl_still_works(api, st
 
 
 def test_missing_credentials_say_which_connection_fields_to_set(api):
-    with pytest.raises(CredentialError, match=exact("The dhis2 credential has no `hostUrl` Fix: Set the host (or `hostUrl` in extra) in the job's Airflow Connection (see README.md, Adaptors and credentials: 'dhis2').")):
+    with pytest.raises(CredentialError, match=exact("The dhis2 credential has no `hostUrl` Fix: Set the host (or `hostUrl` in extra) in the job's Airflow Connection (see docs/adaptors.md, 'dhis2').")):
         dhis2.get("dataElements")({"data": {}, "configuration": {}})
     with pytest.raises(CredentialError, match=r"^The dhis2 credential has neither a personal access token \(`pat`\) nor a username and password"):
         dhis2.get("dataElements")({"data": {}, "configuration": {"hostUrl": api.url}})

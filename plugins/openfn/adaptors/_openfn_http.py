@@ -19,7 +19,7 @@ def require(configuration: dict, setting: str, adaptor: str, where: str) -> Any:
     if value in (None, ""):
         raise CredentialError(
             f"The {adaptor} credential has no `{setting}`",
-            fix=f"Set {where} in the job's Airflow Connection (see README.md, Adaptors and credentials: '{adaptor}').",
+            fix=f"Set {where} in the job's Airflow Connection (see docs/adaptors.md, '{adaptor}').",
         )
     return value
 

@@ -217,7 +217,7 @@ def request_view(request: Received) -> dict:
         del headers["accept"]  # httpx says it, undici does not; a server reads both the same
     kind = headers.get("content-type", "")
     if request.method in ("GET", "DELETE") and request.body == b"{}":
-        request = Received(request.method, request.path, request.query, request.headers, b"")  # D7 in README
+        request = Received(request.method, request.path, request.query, request.headers, b"")  # D7 in docs/adaptors.md
     if kind.startswith("multipart/form-data"):
         headers["content-type"] = "multipart/form-data"
     return {"method": request.method, "path": request.path, "query": dict(sorted(request.query.items())), "headers": headers, "body": body_view(request.body, kind)}

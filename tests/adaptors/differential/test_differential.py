@@ -1,5 +1,5 @@
 """Each case runs through our Python adaptor and OpenFn's published JavaScript package; the final states and
-the requests the local API received must be the same, except for the deliberate differences in README.md."""
+the requests the local API received must be the same, except for the deliberate differences in docs/adaptors.md."""
 
 from __future__ import annotations
 
