@@ -33,10 +33,10 @@ class Case:
     """One behaviour, run through both adaptors.
 
     ``py_ops`` replaces ``ops`` on the Python side where the two adaptors spell an operation differently
-    (fhir's ``read`` for language-fhir's ``get('Patient/1')``). A ``deliberate`` case names a row of docs/adaptors.md's
-    table of deliberate differences; it passes when the two outcomes differ and the Python one is ``py_expect``.
-With ``logs`` the lines the job logged are compared as OpenFn's logger writes them (objects as indented
-JSON); with ``message`` the error message is compared too.
+    (fhir's ``read`` for language-fhir's ``get('Patient/1')``). A ``deliberate`` case names a row of the table
+    of deliberate differences in docs/adaptors.md; it passes when the two outcomes differ and the Python one is
+    ``py_expect``. With ``logs`` the lines the job logged are compared as OpenFn's logger writes them (objects
+    as indented JSON); with ``message`` the error message is compared too.
     """
 
     id: str
