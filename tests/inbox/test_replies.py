@@ -189,7 +189,7 @@ def test_a_run_airflow_refused_to_create_is_answered_as_a_failure_at_once(sync):
 
 def _create_run(client, dag_id: str, run_id: str) -> None:
     """A flow run, as the trigger task would have created it (through the dispatcher's own path)."""
-    from openfn.inbox.store import PlannedRun, insert_runs
+    from openfn.inbox.store.messages import PlannedRun, insert_runs
 
     with client.runtime.database.write() as connection:
         insert_runs(connection, client.runtime.database, "flow-source", "sync", [PlannedRun("after-chained", dag_id, run_id)], "rerun")

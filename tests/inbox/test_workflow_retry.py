@@ -7,7 +7,7 @@ import pytest
 
 from openfn.dagbuild import build_workflow_dag
 from openfn.errors import Conflict, NotFound
-from openfn.inbox.workflow_runs import clear_from_step, downstream, steps_of_runs
+from openfn.inbox.store.workflow_runs import clear_from_step, downstream, steps_of_runs
 from openfn.readers import load_project
 from tests.dags.test_workflow_runs import DIAMOND
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openfn.runs import message_run_id, new_message_id
 from openfn.inbox.schema import messages, runs
-from openfn.inbox.store import NewMessage, PlannedRun
+from openfn.inbox.store.messages import NewMessage, PlannedRun
 from openfn.inbox.writer import GroupWriter
 
 import pytest

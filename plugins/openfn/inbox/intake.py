@@ -40,7 +40,7 @@ from openfn.inbox.reply_answers import timeout_answer
 from openfn.inbox.runtime import InboxRuntime
 from openfn.inbox.shape import Shape
 from openfn.inbox.senders import check_sender
-from openfn.inbox.store import NewMessage, PlannedRun
+from openfn.inbox.store.messages import NewMessage, PlannedRun
 from openfn.inbox.tokens import STALE
 
 log = logging.getLogger("openfn.inbox")

@@ -20,7 +20,7 @@ from openfn.inbox.db import Database
 from openfn.inbox.jsonbody import read_stored
 from openfn.runs import message_run_id
 from openfn.inbox.schema import message_jobs, messages
-from openfn.inbox.store import PlannedRun, dialect_insert, insert_runs
+from openfn.inbox.store.messages import PlannedRun, dialect_insert, insert_runs
 from openfn.settings import LARGE_BODY_BYTES
 from openfn.model import Job
 

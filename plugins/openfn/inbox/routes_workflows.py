@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from openfn.errors import Forbidden, InvalidRequest, NotFound
-from openfn.inbox import search, workflow_runs
+from openfn.inbox import search
+from openfn.inbox.store import workflow_runs
 from openfn.inbox.access import Access, project_access
 from openfn.inbox.login import require_user
 from openfn.inbox.routes_inbox import runtime_of

@@ -17,7 +17,7 @@ from openfn.inbox.catalog import Catalog
 from openfn.inbox.db import Database, get_database
 from openfn.inbox.dispatcher import Dispatcher
 from openfn.inbox.guard import BodySlots, FailureLimiter
-from openfn.inbox.replies import ReplyWatcher
+from openfn.inbox.workers.replies import ReplyWatcher
 from openfn.inbox.retention import RetentionSweeper
 from openfn.inbox.schema import ensure_schema
 from openfn.inbox.senders import HeaderPolicy, SecretCache

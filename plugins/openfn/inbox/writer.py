@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future
 
 from openfn.inbox.db import Database
-from openfn.inbox.store import NewMessage, store_messages
+from openfn.inbox.store.messages import NewMessage, store_messages
 
 log = logging.getLogger("openfn.inbox.writer")
 
