@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from openfn.inbox import search
-
+from openfn.inbox.store import search
 FORM = {"formID": "f-1", "note": "forms-only-text"}
 CASE = {"form": "case_referral", "case_id": "c-1"}
 
@@ -51,7 +50,7 @@ def test_hidden_message_has_no_row_and_no_cursor(any_inbox):
 def test_a_user_who_may_read_every_dag_reads_every_project(inbox):
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    from openfn.inbox.access import access_for
+    from openfn.inbox.api.access import access_for
 
     viewer = SimpleAuthManagerUser(username="v", role="viewer")
     access = access_for(viewer, {"clinic": ["clinic.referral"], "empty": []})
@@ -61,14 +60,14 @@ def test_a_user_who_may_read_every_dag_reads_every_project(inbox):
 def test_a_user_without_a_role_reads_nothing(inbox):
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    from openfn.inbox.access import access_for
+    from openfn.inbox.api.access import access_for
 
     access = access_for(SimpleAuthManagerUser(username="x", role=None), {"clinic": ["clinic.referral"]})
     assert (access.everything, access.restriction, access.can_read("clinic")) == (False, frozenset(), False)
 
 
 def test_a_lightning_projects_workflow_dags_count_as_its_dags():
-    from openfn.inbox.access import dag_ids_of
+    from openfn.inbox.api.access import dag_ids_of
     from openfn.readers import load_project
     from tests.support.airflow_env import REPO
 

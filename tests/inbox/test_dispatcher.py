@@ -10,8 +10,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from openfn.inbox.dispatcher import Dispatcher
-from openfn.inbox.schema import runs
+from openfn.inbox.workers.dispatcher import Dispatcher
+from openfn.inbox.store.schema import runs
 from tests.inbox.conftest import dag_runs
 
 CASE = {"form": "case_referral", "case_id": "c-1", "amount": 12.5}
@@ -118,7 +118,7 @@ def test_a_run_airflow_refuses_is_failed_with_the_reason_and_the_others_are_crea
 
 
 def test_two_dispatchers_create_every_run_exactly_once(any_inbox):
-    from openfn.inbox.db import Database
+    from openfn.inbox.store.database import Database
 
     for case in range(40):
         any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})
@@ -203,13 +203,13 @@ def test_the_body_goes_into_the_conf_as_stored_with_every_number_intact(any_inbo
 
 
 def test_a_stored_body_with_an_integer_airflow_cannot_read_fails_its_run_with_the_reason(any_inbox):
-    from openfn.inbox.schema import messages
+    from openfn.inbox.store.schema import messages
 
     reply = any_inbox.post("clinic", {**CASE, "big": 1})
     message_id = reply.json()["meta"]["message_id"]
     with any_inbox.runtime.database.write() as connection:  # as stored before the inbox refused such numbers
         stored = connection.execute(sa.select(sa.cast(messages.c.body, sa.Text)).where(messages.c.id == message_id)).scalar_one()
-        from openfn.inbox.db import RawJson
+        from openfn.inbox.store.database import RawJson
 
         huge = stored.replace('"big": 1', '"big": ' + "7" * 5000).replace('"big":1', '"big":' + "7" * 5000)
         connection.execute(sa.update(messages).where(messages.c.id == message_id).values(body=RawJson(huge)))
@@ -228,8 +228,7 @@ def test_a_stored_body_with_an_integer_airflow_cannot_read_fails_its_run_with_th
 
 
 def test_a_batch_takes_runs_until_its_bodies_add_up_to_the_cap(any_inbox, monkeypatch):
-    from openfn.inbox import dispatcher as module
-
+    from openfn.inbox.workers import dispatcher as module
     monkeypatch.setattr(module, "MAX_BATCH_BYTES", 1)  # every body is over it: one message per batch
     for n in range(3):
         any_inbox.post("clinic", {**CASE, "case_id": f"c-{n}"})

@@ -12,8 +12,8 @@ import threading
 import pytest
 
 from openfn.errors import BodyTimeout, InboxBusy
-from openfn.inbox import intake
-from openfn.inbox.guard import FailureLimiter
+from openfn.inbox.intake import receive as intake
+from openfn.inbox.intake.guard import FailureLimiter
 from tests.inbox.conftest import build_client, clear_inbox
 
 FORM = {"formID": "f-1"}
@@ -114,8 +114,7 @@ def test_large_bodies_beyond_the_slots_wait_and_are_refused_when_time_is_up(sqli
 
 
 def test_gzip_bodies_are_inflated_off_the_event_loop(inbox, monkeypatch):
-    from openfn.inbox import body as module
-
+    from openfn.inbox.intake.receive import body_reader as module
     on_loop = []
     real = module.inflate
 

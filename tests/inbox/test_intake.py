@@ -10,7 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from openfn.inbox.schema import message_jobs, messages, runs
+from openfn.inbox.store.schema import message_jobs, messages, runs
 from tests.inbox.conftest import dag_runs
 
 # The seed's "Filter Matching in Detail" messages.

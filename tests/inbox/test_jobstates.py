@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from openfn.inbox.jobstates import RunView, job_states, last_runs
+from openfn.inbox.store.job_states import RunView, job_states, last_runs
 
 T0 = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openfn.errors import InvalidBody
-from openfn.inbox.jsonbody import parse_body, walk
-from openfn.inbox.shape import Shape
+from openfn.inbox.bodies.json_parsing import parse_body, walk
+from openfn.inbox.bodies.filter_shape import Shape
 
 EDGES = [
     "1e131071", "1e131072", "9.99e131071", "-1e131072", "1e-16383", "1e-16384", "1.5e-16383", "0e-16383", "0e-16384",

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from openfn.errors import InvalidBody
-from openfn.inbox.jsonbody import parse_message, walk
-from openfn.inbox.shape import OTHER, Shape
+from openfn.inbox.bodies.json_parsing import parse_message, walk
+from openfn.inbox.bodies.filter_shape import OTHER, Shape
 from openfn.match_index import FilterIndex
 from openfn.matching import contains, matches
 from tests.matching.strategies import document_and_fragments, from_json, to_json

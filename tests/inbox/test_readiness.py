@@ -22,7 +22,7 @@ def test_ready_warms_the_inbox_up_and_then_answers_200(sqlite_database, inbox_da
 
 
 def test_ready_answers_503_while_the_metadata_database_cannot_be_reached():
-    from openfn.inbox.db import Database
+    from openfn.inbox.store.database import Database
 
     client = build_client(Database("postgresql+psycopg2://nobody@127.0.0.1:9/none?connect_timeout=1"))
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from openfn.inbox.redaction import HideInboxTokens, hide_token
-from openfn.inbox.senders import HeaderPolicy
+from openfn.inbox.intake.redaction import HideInboxTokens, hide_token
+from openfn.inbox.intake.senders import HeaderPolicy
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_policy_is_configurable_but_never_keeps_the_four_credential_headers():
     ],
 )
 def test_weak_tokens_are_named(token, why):
-    from openfn.inbox.tokens import weakness
+    from openfn.inbox.store.tokens import weakness
 
     assert weakness(token) == why
 
@@ -95,7 +95,7 @@ def test_weak_tokens_are_named(token, why):
 def test_generated_tokens_are_strong():
     import secrets
 
-    from openfn.inbox.tokens import TOKEN_BYTES, weakness
+    from openfn.inbox.store.tokens import TOKEN_BYTES, weakness
 
     assert {weakness(secrets.token_urlsafe(TOKEN_BYTES)) for _ in range(200)} == {None}
 

@@ -174,7 +174,7 @@ def test_a_chain_is_answered_after_its_flow_job(sync):
 
 
 def test_a_run_airflow_refused_to_create_is_answered_as_a_failure_at_once(sync):
-    from openfn.inbox.schema import FAILED, runs
+    from openfn.inbox.store.schema import FAILED, runs
 
     thread, outcome = post_in_background(sync, {"ask": "lookup"})
     deadline = time.monotonic() + 10
@@ -193,7 +193,7 @@ def _create_run(client, dag_id: str, run_id: str) -> None:
 
     with client.runtime.database.write() as connection:
         insert_runs(connection, client.runtime.database, "flow-source", "sync", [PlannedRun("after-chained", dag_id, run_id)], "rerun")
-    from openfn.inbox.schema import messages
+    from openfn.inbox.store.schema import messages
 
     with client.runtime.database.write() as connection:
         connection.execute(sa.insert(messages).values(id="flow-source", project="sync", received_at="2026-01-01T00:00:00+00:00",
@@ -266,7 +266,7 @@ def test_the_timeout_answer_is_the_stored_202_with_how_to_follow():
 
 
 def test_prefer_wait_is_read_as_rfc_7240_writes_it():
-    from openfn.inbox.intake import preferred_wait
+    from openfn.inbox.intake.receive import preferred_wait
 
     assert preferred_wait({"prefer": "respond-async, wait=5"}) == 5.0
     assert preferred_wait({"prefer": 'wait="2.5"'}) == 2.5

@@ -10,8 +10,8 @@ import datetime
 import pytest
 import sqlalchemy as sa
 
-from openfn.inbox.retention import retention_days, sweep
-from openfn.inbox.schema import FAILED, message_jobs, messages, runs
+from openfn.inbox.workers.retention import retention_days, sweep
+from openfn.inbox.store.schema import FAILED, message_jobs, messages, runs
 from tests.inbox.conftest import dag_runs
 
 CASE = {"form": "case_referral", "case_id": "r-1", "patient": "Amina"}
@@ -124,8 +124,8 @@ def test_erasing_an_unknown_message_is_404(inbox):
 
 
 def test_tables_created_before_these_columns_get_them(tmp_path):
-    from openfn.inbox.db import Database
-    from openfn.inbox.schema import ensure_schema
+    from openfn.inbox.store.database import Database
+    from openfn.inbox.store.schema import ensure_schema
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = sa.create_engine(url)
@@ -142,7 +142,7 @@ def test_tables_created_before_these_columns_get_them(tmp_path):
 def test_the_api_servers_sweeper_deletes_expired_messages_by_itself(inbox):
     import time
 
-    from openfn.inbox.retention import RetentionSweeper
+    from openfn.inbox.workers.retention import RetentionSweeper
 
     _post(inbox, "forms", {"formID": "f"}, days_ago=(datetime.datetime.now(datetime.timezone.utc) - NOW).days + 3)
     kept = inbox.post("forms", {"formID": "g"}).json()["meta"]["message_id"]

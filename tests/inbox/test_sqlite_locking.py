@@ -8,8 +8,8 @@ import sqlite3
 import threading
 import time
 
-from openfn.inbox.dispatcher import Dispatcher
-from openfn.inbox.schema import runs
+from openfn.inbox.workers.dispatcher import Dispatcher
+from openfn.inbox.store.schema import runs
 
 import sqlalchemy as sa
 

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from openfn.errors import TooSoon
-from openfn.inbox import reruns
-from openfn.inbox.db import Database
-from openfn.inbox.schema import message_jobs, runs
+from openfn.inbox.store import reruns
+from openfn.inbox.store.database import Database
+from openfn.inbox.store.schema import message_jobs, runs
 
 CASE = {"form": "case_referral", "case_id": "c-1", "amount": 3}
 

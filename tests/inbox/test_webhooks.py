@@ -41,7 +41,7 @@ def hooks(sqlite_database, lightning_jobs):
 
 
 def age(hooks, message_id: str) -> None:
-    from openfn.inbox.schema import message_jobs
+    from openfn.inbox.store.schema import message_jobs
 
     with hooks.runtime.database.write() as connection:
         connection.execute(sa.update(message_jobs).where(message_jobs.c.message_id == message_id).values(last_run_at=message_jobs.c.last_run_at - 11))

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from openfn.runs import message_run_id, new_message_id
-from openfn.inbox.schema import messages, runs
+from openfn.inbox.store.schema import messages, runs
 from openfn.inbox.store.messages import NewMessage, PlannedRun
-from openfn.inbox.writer import GroupWriter
+from openfn.inbox.workers.writer import GroupWriter
 
 import pytest
 

@@ -9,8 +9,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from openfn.ui.api_extra import next_cron_run
-from openfn.ui.listing import PREVIEW_CHARS, first_seq_from
+from openfn.ui.pages_api import next_cron_run
+from openfn.inbox.store.message_pages import PREVIEW_CHARS, first_seq_from
 
 REGISTRATION = {"formID": "patient_registration_v7", "name": "jack wilshere", "dob": "1986-05-16"}
 UTC = datetime.timezone.utc
@@ -23,7 +23,7 @@ def _page(ui, **params) -> dict:
 
 
 def _set_received(ui, message_id: str, when: str) -> None:
-    from openfn.inbox.schema import messages
+    from openfn.inbox.store.schema import messages
 
     with ui.runtime.database.write() as connection:
         connection.execute(sa.update(messages).where(messages.c.id == message_id).values(received_at=when))
@@ -102,7 +102,7 @@ def test_first_seq_from_finds_the_date_boundary_by_binary_search(ui):
     start = datetime.datetime(2026, 3, 1, tzinfo=UTC)
     for n, message_id in enumerate(ids):
         _set_received(ui, message_id, (start + datetime.timedelta(hours=n)).isoformat(timespec="microseconds"))
-    from openfn.inbox.schema import messages
+    from openfn.inbox.store.schema import messages
 
     with ui.runtime.database.read() as connection:
         seqs = [connection.execute(sa.select(messages.c.seq).where(messages.c.id == i)).scalar_one() for i in ids]
@@ -155,8 +155,7 @@ def test_run_now_refuses_other_jobs(ui, dag_id, status, message):
 
 
 def test_a_page_over_its_time_budget_returns_what_it_found_and_where_to_go_on(ui, monkeypatch):
-    from openfn.ui import listing
-
+    from openfn.inbox.store import message_pages as listing
     ids = [ui.send({**REGISTRATION, "n": n})["meta"]["message_id"] for n in range(3)][::-1]
     monkeypatch.setattr(listing, "TIME_BUDGET", -1.0)  # spent before the first row
     first = _page(ui)
@@ -169,8 +168,8 @@ def test_chained_runs_by_index_are_the_inboxs_chained_runs(ui):
     """The flow and fail runs found by index ranges are those receipts.chained_runs finds with LIKE."""
     from airflow.models.dagrun import DagRun
 
-    from openfn.inbox.receipts import chained_runs as by_like
-    from openfn.ui.listing import chained_runs as by_range
+    from openfn.inbox.store.receipts import chained_runs as by_like
+    from openfn.inbox.store.message_pages import chained_runs as by_range
 
     ids = [ui.send({**REGISTRATION, "n": n})["meta"]["message_id"] for n in range(3)]
     other = "01a20000-0000-7000-8000-000000000000"

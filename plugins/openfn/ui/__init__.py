@@ -24,7 +24,8 @@ EXTERNAL_VIEW = {
 
 
 def install(app: FastAPI) -> FastAPI:
-    from openfn.ui import api_extra, pages
+    from openfn.ui import pages
+    from openfn.ui import pages_api as api_extra
     from openfn.ui.csrf import CsrfMiddleware
 
     app.include_router(pages.router)

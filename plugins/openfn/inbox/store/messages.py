@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from openfn.inbox.db import Database, RawJson
-from openfn.inbox.schema import PENDING, message_jobs, messages, runs
+from openfn.inbox.store.database import Database, RawJson
+from openfn.inbox.store.schema import PENDING, message_jobs, messages, runs
 
 
 @dataclass(frozen=True)

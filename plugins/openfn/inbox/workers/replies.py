@@ -30,10 +30,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from openfn.inbox.catalog import Catalog
-from openfn.inbox.db import Database
+from openfn.inbox.store.database import Database
 from openfn.runs import FAILED_STATE_KEY, FINAL_STATE_KEY, JOB_TASK, OUTCOME_KEY, RESULT_TASK, downstream_run_id
 from openfn.inbox.reply_answers import ERASED, IMMEDIATE, MISSING, Answer, Plan, Run, build_answer
-from openfn.inbox.schema import CREATED, FAILED, PENDING, messages, runs
+from openfn.inbox.store.schema import CREATED, FAILED, PENDING, messages, runs
 
 log = logging.getLogger("openfn.inbox.replies")
 

@@ -15,7 +15,7 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
-from openfn.inbox.shape import OTHER, Shape, _frozen
+from openfn.inbox.bodies.filter_shape import OTHER, Shape, _frozen
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?")

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from openfn.inbox.db import Database, RawValue
+from openfn.inbox.store.database import Database, RawValue
 from openfn.errors import InvalidBody
-from openfn.inbox.jsonbody import MAX_PYTHON_DIGITS, walk
+from openfn.inbox.bodies.json_parsing import MAX_PYTHON_DIGITS, walk
 from openfn.runs import run_conf, workflow_run_conf
-from openfn.inbox.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
+from openfn.inbox.store.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
 
 log = logging.getLogger("openfn.inbox.dispatcher")
 

@@ -3,7 +3,7 @@
 Airflow's ``/api/v2/monitor/health`` answers as soon as Airflow does, before the inbox has loaded its
 projects and tokens; a balancer that trusted it would send messages to a server still warming up. This
 answers 200 only once the inbox has started (tables, dispatcher, projects, tokens, writer: see
-runtime.py); until then 503, and the probe itself starts the warm-up if the app's lifespan did not.
+services.py); until then 503, and the probe itself starts the warm-up if the app's lifespan did not.
 It needs no login (balancers have none) and says nothing but whether, how many projects are served and how
 many requests this api-server process holds for their run's result (replies.py).
 """
@@ -20,14 +20,14 @@ STARTING = "This api-server's inbox is starting (or cannot reach the metadata da
 
 async def ready(request: Request) -> JSONResponse:
     """Readiness probe: 200 when this api-server's inbox takes messages, 503 while it starts."""
-    runtime = request.app.state.openfn_runtime()
-    if not runtime.started:
-        await run_in_threadpool(runtime.ensure_started)
-    if not runtime.started:
+    services = request.app.state.openfn_services()
+    if not services.started:
+        await run_in_threadpool(services.ensure_started)
+    if not services.started:
         return JSONResponse({"error": "unavailable", "message": STARTING}, status_code=503, headers={"Retry-After": "1"})
-    catalog = runtime.catalog
+    catalog = services.catalog
     snapshot = catalog.snapshot() if catalog.fresh() else await run_in_threadpool(catalog.snapshot)  # files: not on the loop
-    return JSONResponse({"status": "ready", "projects": len(snapshot.projects), "waiting_replies": runtime.waiting_replies})
+    return JSONResponse({"status": "ready", "projects": len(snapshot.projects), "waiting_replies": services.waiting_replies})
 
 
 routes = [Route("/ready", ready, methods=["GET"], name="openfn_ready")]

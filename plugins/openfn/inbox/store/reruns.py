@@ -16,10 +16,10 @@ from sqlalchemy.engine import Connection
 
 from openfn.errors import TooSoon
 from openfn.inbox.catalog import InboxProject
-from openfn.inbox.db import Database
-from openfn.inbox.jsonbody import read_stored
+from openfn.inbox.store.database import Database
+from openfn.inbox.bodies.json_parsing import read_stored
 from openfn.runs import message_run_id
-from openfn.inbox.schema import message_jobs, messages
+from openfn.inbox.store.schema import message_jobs, messages
 from openfn.inbox.store.messages import PlannedRun, dialect_insert, insert_runs
 from openfn.settings import LARGE_BODY_BYTES
 from openfn.model import Job

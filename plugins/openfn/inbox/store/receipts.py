@@ -10,8 +10,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openfn.inbox.jobstates import RunView
-from openfn.inbox.schema import FAILED, PENDING, runs
+from openfn.inbox.store.job_states import RunView
+from openfn.inbox.store.schema import FAILED, PENDING, runs
 
 CHAIN_KINDS = ("flow", "fail")
 

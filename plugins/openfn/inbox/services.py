@@ -1,5 +1,10 @@
-"""The inbox's per-process state: projects, tokens, sender secrets, the database, the dispatcher and the
-requests waiting for their run's result.
+"""The inbox's service container: the per-process state every route and worker shares (projects, tokens,
+sender secrets, the database, the dispatcher, the writer, retention and the requests waiting for their
+run's result).
+
+It is the composition root of the inbox's packages (intake, store, workers), so it lives beside ``app.py``
+rather than in one of them. Routes receive it with ``services_of(request)`` (plain Starlette routes) or as
+the FastAPI dependency ``Services``.
 
 Created by the FastAPI app on first use (plugins are imported by every Airflow process, so nothing here
 may touch the database or start a thread at import). The dispatcher starts with the api-server (the app's
@@ -12,17 +17,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
 
 from openfn.inbox.catalog import Catalog
-from openfn.inbox.db import Database, get_database
-from openfn.inbox.dispatcher import Dispatcher
-from openfn.inbox.guard import BodySlots, FailureLimiter
+from openfn.inbox.store.database import Database, get_database
+from openfn.inbox.workers.dispatcher import Dispatcher
+from openfn.inbox.intake.guard import BodySlots, FailureLimiter
 from openfn.inbox.workers.replies import ReplyWatcher
-from openfn.inbox.retention import RetentionSweeper
-from openfn.inbox.schema import ensure_schema
-from openfn.inbox.senders import HeaderPolicy, SecretCache
-from openfn.inbox.tokens import TokenTable
-from openfn.inbox.writer import GroupWriter
+from openfn.inbox.workers.retention import RetentionSweeper
+from openfn.inbox.store.schema import ensure_schema
+from openfn.inbox.intake.senders import HeaderPolicy, SecretCache
+from openfn.inbox.store.tokens import TokenTable
+from openfn.inbox.workers.writer import GroupWriter
 from openfn.settings import (
     InboxSettings,
     ProtectionSettings,
@@ -35,7 +44,7 @@ from openfn.settings import (
 log = logging.getLogger("openfn.inbox")
 
 
-class InboxRuntime:
+class InboxServices:
     def __init__(
         self,
         *,
@@ -150,3 +159,12 @@ class InboxRuntime:
         if self._replies is not None:
             self._replies.stop()
         self.started = False
+
+
+def services_of(request: Request) -> InboxServices:
+    """The app's container (created on first use: see app.py)."""
+    return request.app.state.openfn_services()
+
+
+# A route parameter ``services: Services`` receives the container (FastAPI dependency).
+Services = Annotated[InboxServices, Depends(services_of)]

@@ -25,7 +25,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from openfn.errors import Forbidden
-from openfn.inbox.login import require_user
+from openfn.inbox.api.login import require_user
 
 # Project names are [a-z0-9_-]+, so no DAG of any project has this id: only a permission that covers every
 # DAG (present and future) covers it.
@@ -102,7 +102,7 @@ def may_see_token(user, project: str, dag_ids: list[str]) -> bool:
     """Whether ``user`` may see the project's inbox token: edit its DAGs, or edit its token Variable."""
     from airflow.api_fastapi.auth.managers.models.resource_details import VariableDetails
 
-    from openfn.inbox.tokens import token_variable
+    from openfn.inbox.store.tokens import token_variable
 
     if dag_ids and may_edit(user, dag_ids):
         return True
@@ -121,5 +121,5 @@ def project_dag_ids(catalog) -> dict[str, list[str]]:
 
 async def project_access(request: Request, user=Depends(require_user)) -> Access:
     """The dependency of every route that reads or writes project data."""
-    runtime = request.app.state.openfn_runtime()
-    return await run_in_threadpool(lambda: access_for(user, project_dag_ids(runtime.catalog)))
+    services = request.app.state.openfn_services()
+    return await run_in_threadpool(lambda: access_for(user, project_dag_ids(services.catalog)))

@@ -61,7 +61,7 @@ def _insert_if_absent(key: str, value: str, project: str) -> None:
     from airflow.models.variable import Variable
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from openfn.inbox.db import get_database
+    from openfn.inbox.store.database import get_database
 
     database = get_database()
     variable = Variable(key=key, val=value)  # encrypts with the Fernet key when one is configured

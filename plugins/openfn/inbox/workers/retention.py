@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openfn.inbox.db import Database, RawJson
-from openfn.inbox.schema import FAILED, PENDING, message_jobs, messages, runs
-from openfn.inbox.search import first_seq_from
+from openfn.inbox.store.database import Database, RawJson
+from openfn.inbox.store.schema import FAILED, PENDING, message_jobs, messages, runs
+from openfn.inbox.store.search import first_seq_from
 
 log = logging.getLogger("openfn.inbox.retention")
 DAY = 86400.0

@@ -12,16 +12,17 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
-from openfn.inbox import reruns, retention, search
-from openfn.inbox.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
-from openfn.inbox.jobstates import STATES, job_states
-from openfn.inbox.receipts import all_runs
-from openfn.inbox.responses import dumps_exact, json_response, raw_placeholder
-from openfn.inbox.routes_inbox import runtime_of
-from openfn.inbox.routes_workflows import steps_for, workflow_listing
-from openfn.inbox.runtime import InboxRuntime
-from openfn.inbox.tokens import ensure_token, weakness
-from openfn.inbox.login import require_user
+from openfn.inbox.store import reruns
+from openfn.inbox.workers import retention
+from openfn.inbox.store import search
+from openfn.inbox.api.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
+from openfn.inbox.store.job_states import STATES, job_states
+from openfn.inbox.store.receipts import all_runs
+from openfn.inbox.api.json_responses import dumps_exact, json_response, raw_placeholder
+from openfn.inbox.api.workflows import steps_for, workflow_listing
+from openfn.inbox.services import InboxServices, Services
+from openfn.inbox.store.tokens import ensure_token, weakness
+from openfn.inbox.api.login import require_user
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
 Allowed = Annotated[Access, Depends(project_access)]
@@ -37,8 +38,8 @@ class ReprocessRequest(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=10_000, description="Message ids")
 
 
-def _chain_dag_ids(runtime: InboxRuntime, project_names) -> list[str]:
-    projects = runtime.catalog.snapshot().projects
+def _chain_dag_ids(services: InboxServices, project_names) -> list[str]:
+    projects = services.catalog.snapshot().projects
     return [
         job.dag_id
         for name in project_names
@@ -48,8 +49,8 @@ def _chain_dag_ids(runtime: InboxRuntime, project_names) -> list[str]:
     ]
 
 
-def _job_order(runtime: InboxRuntime, project: str) -> list[str]:
-    found = runtime.catalog.get(project)
+def _job_order(services: InboxServices, project: str) -> list[str]:
+    found = services.catalog.get(project)
     return [*found.project.jobs, *found.project.workflows] if found else []
 
 
@@ -66,6 +67,7 @@ def _state(value: str | None) -> str | None:
 def list_messages(
     request: Request,
     access: Allowed,
+    services: Services,
     project: str | None = None,
     job: str | None = None,
     state: str | None = None,
@@ -73,9 +75,8 @@ def list_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[str | None, Query(description="continue after this message id (next_before)")] = None,
 ) -> dict:
-    runtime = runtime_of(request)
     wanted_state = _state(state)
-    database = runtime.database
+    database = services.database
     found: list[dict] = []
     with database.read() as connection:
         before_seq = None
@@ -85,30 +86,30 @@ def list_messages(
                 raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
         query = search.Query.from_q(project, q, access.restriction)
         scan = search.Scan(connection, database, query, before_seq=before_seq, max_rows=MAX_SCAN,
-                           large_bytes=runtime.protection.large_body_bytes)
+                           large_bytes=services.protection.large_body_bytes)
         batch: list = []
         cursor = None
         for row in scan:
             batch.append(row)
             if len(batch) == 100:
-                cursor = _select(runtime, connection, batch, job, wanted_state, found, limit)
+                cursor = _select(services, connection, batch, job, wanted_state, found, limit)
                 batch = []
                 if len(found) >= limit:
                     break
         if batch and len(found) < limit:
-            cursor = _select(runtime, connection, batch, job, wanted_state, found, limit)
+            cursor = _select(services, connection, batch, job, wanted_state, found, limit)
         if len(found) < limit:
             cursor = scan.last_id if scan.more else None
     return {"messages": found, "next_before": cursor}
 
 
-def _select(runtime, connection, batch, job, state, found, limit) -> str | None:
+def _select(services, connection, batch, job, state, found, limit) -> str | None:
     """Add the rows of ``batch`` that pass the job/state filters to ``found``; returns the last row looked at."""
-    views = all_runs(connection, [row.id for row in batch], _chain_dag_ids(runtime, {row.project for row in batch}))
+    views = all_runs(connection, [row.id for row in batch], _chain_dag_ids(services, {row.project for row in batch}))
     last = None
     for row in batch:
         last = row.id
-        states = job_states(views[row.id], _job_order(runtime, row.project))
+        states = job_states(views[row.id], _job_order(services, row.project))
         if job is not None:
             states_of_job = [s for s in states if s["job"] == job]
             if not states_of_job or (state is not None and states_of_job[0]["state"] != state):
@@ -122,15 +123,14 @@ def _select(runtime, connection, batch, job, state, found, limit) -> str | None:
 
 
 @router.get("/messages/{message_id}", summary="A message's receipt: body, headers, job-states and every run")
-def message_detail(message_id: str, request: Request, access: Allowed) -> Response:
-    runtime = runtime_of(request)
-    with runtime.database.read() as connection:
+def message_detail(message_id: str, request: Request, access: Allowed, services: Services) -> Response:
+    with services.database.read() as connection:
         row = search.message_row(connection, message_id, access.restriction)
         if row is None:
             raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
-        views = all_runs(connection, [message_id], _chain_dag_ids(runtime, [row.project]))[message_id]
+        views = all_runs(connection, [message_id], _chain_dag_ids(services, [row.project]))[message_id]
         runs = [view.as_dict() for view in views]
-        steps_for(connection, runtime, row.project, runs)
+        steps_for(connection, services, row.project, runs)
     placeholder = raw_placeholder()
     payload = {
         "id": row.id,
@@ -138,7 +138,7 @@ def message_detail(message_id: str, request: Request, access: Allowed) -> Respon
         "received_at": row.received_at,
         "headers": json.loads(row.headers),
         "body": placeholder,
-        "job_states": job_states(views, _job_order(runtime, row.project)),
+        "job_states": job_states(views, _job_order(services, row.project)),
         "runs": runs,
     }
     if row.trigger:
@@ -158,34 +158,32 @@ def _iso(seconds: float) -> str:
 
 
 @router.delete("/messages/{message_id}/content", summary="Erase a message's body and headers (data protection)")
-def erase_message(message_id: str, request: Request, access: Allowed) -> dict:
+def erase_message(message_id: str, request: Request, access: Allowed, services: Services) -> dict:
     """The body becomes null and the headers {}, here and in the conf and XCom of the message's DAG runs;
     the message's id, arrival and runs stay. Needs permission to edit every DAG of its project."""
-    runtime = runtime_of(request)
-    with runtime.database.read() as connection:
+    with services.database.read() as connection:
         row = search.message_row(connection, message_id, access.restriction)
     if row is None:
         raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
-    found = runtime.catalog.get(row.project)
+    found = services.catalog.get(row.project)
     dag_ids = dag_ids_of(found.project) if found else []
     if not may_edit(access.user, dag_ids):
         raise Forbidden(f"You may not erase messages of project {row.project}", fix="Ask an Airflow admin for the permission to edit its DAGs.")
     try:
-        erased = retention.erase(runtime.database, message_id, by=access.user_name, chain_dag_ids=_chain_dag_ids(runtime, [row.project]))
+        erased = retention.erase(services.database, message_id, by=access.user_name, chain_dag_ids=_chain_dag_ids(services, [row.project]))
     except Exception as error:
         _reraise_store(error)
     return {"id": erased.message_id, "erased": {"at": erased.at, "by": erased.by}, "dag_runs_cleared": erased.dag_runs}
 
 
 @router.post("/messages/{message_id}/runs", status_code=201, summary="Run one job again for a message")
-def run_again(message_id: str, body: RunRequest, request: Request, access: Allowed) -> Response:
-    runtime = runtime_of(request)
-    database = runtime.database
+def run_again(message_id: str, body: RunRequest, request: Request, access: Allowed, services: Services) -> Response:
+    database = services.database
     with database.read() as connection:
         row = search.message_row(connection, message_id, access.restriction)
     if row is None:
         raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
-    inbox_project = runtime.catalog.get(row.project)
+    inbox_project = services.catalog.get(row.project)
     if inbox_project is None:
         raise NotFound("project", row.project, fix="Restore the project folder, or fix its project.yaml (see the DAG import errors).")
     job = _rerunnable(inbox_project.project, row, body.job)
@@ -195,30 +193,29 @@ def run_again(message_id: str, body: RunRequest, request: Request, access: Allow
             planned = reruns.start_run(connection, database, message_id, row.project, job, "rerun", access.user_name)
     except Exception as error:
         _reraise_store(error)
-    runtime.ensure_started()
-    runtime.wake_dispatcher()
+    services.ensure_started()
+    services.wake_dispatcher()
     run = {"job": planned.job, "dag_id": planned.dag_id, "run_id": planned.run_id, "state": "pending",
            "queued_at": None, "start_date": None, "end_date": None, "requested_by": access.user_name}  # fmt: skip
     return json_response(run, status=201)
 
 
 @router.post("/projects/{project}/reprocess", status_code=202, summary="Start the matching jobs again for messages")
-def reprocess(project: str, body: ReprocessRequest, request: Request, access: Allowed) -> dict:
-    runtime = runtime_of(request)
-    inbox_project = runtime.catalog.get(project)
+def reprocess(project: str, body: ReprocessRequest, request: Request, access: Allowed, services: Services) -> dict:
+    inbox_project = services.catalog.get(project)
     if inbox_project is None or not access.can_read(project):
         raise NotFound("project", project, fix="GET /openfn/api/projects lists the projects.")
     webhook_dags = [hook.workflow.dag_id for hook in inbox_project.webhooks.values()]
     require_trigger(access.user, [job.dag_id for job in inbox_project.project.message_jobs()] + list(dict.fromkeys(webhook_dags)))
-    database = runtime.database
+    database = services.database
     try:
         with database.write() as connection:
             started, errors = reruns.reprocess(connection, database, inbox_project, body.ids, access.user_name,
-                                               runtime.protection.large_body_bytes)
+                                               services.protection.large_body_bytes)
     except Exception as error:
         _reraise_store(error)
-    runtime.ensure_started()
-    runtime.wake_dispatcher()
+    services.ensure_started()
+    services.wake_dispatcher()
     return {"data": started, "errors": errors}
 
 
@@ -250,17 +247,15 @@ def _reraise_store(error: Exception):
 
 def inbox_url(request: Request, token: str) -> str:
     from openfn.inbox import urls
-
     return urls.inbox_url(token, request.headers, request.url.scheme)
 
 
 @router.get("/projects", summary="Projects, their jobs and triggers, and their inbox URLs")
-def projects(request: Request, access: Allowed) -> dict:
+def projects(request: Request, access: Allowed, services: Services) -> dict:
     """The projects the user may read; ``inbox_url`` is null unless the user may see the project's token;
     broken projects (``errors``) only for users who may read every DAG."""
-    runtime = runtime_of(request)
-    snapshot = runtime.catalog.snapshot()
-    tokens = runtime.tokens.tokens(snapshot.inboxes)
+    snapshot = services.catalog.snapshot()
+    tokens = services.tokens.tokens(snapshot.inboxes)
     listed = []
     for name, inbox_project in sorted(snapshot.projects.items()):
         if not access.can_read(name):

@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import Future
 
-from openfn.inbox.db import Database
+from openfn.inbox.store.database import Database
 from openfn.inbox.store.messages import NewMessage, store_messages
 
 log = logging.getLogger("openfn.inbox.writer")

@@ -13,15 +13,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from openfn.errors import InvalidBody, TooManyAttempts, UnknownInbox
-from openfn.inbox import intake
-from openfn.inbox.guard import credential_digest
-from openfn.inbox.redaction import hide_token
-from openfn.inbox.runtime import InboxRuntime
+from openfn.inbox.intake import receive as intake
+from openfn.inbox.intake.guard import credential_digest
+from openfn.inbox.intake.redaction import hide_token
+from openfn.inbox.services import services_of
 from openfn.inbox.urls import inbox_url
-
-
-def runtime_of(request: Request) -> InboxRuntime:
-    return request.app.state.openfn_runtime()
 
 
 def client_of(request: Request) -> str:
@@ -54,7 +50,7 @@ async def post_message(request: Request) -> Response:
     token = request.path_params["token"]
     hide_token(request.scope)  # from here on, whatever logs the path shows ***
     headers = request.headers
-    reply = await intake.receive(runtime_of(request), token, headers, headers.items(), request.stream(), client_of(request),
+    reply = await intake.receive(services_of(request), token, headers, headers.items(), request.stream(), client_of(request),
                                  result_url=result_urls(request, token), disconnected=disconnection(request))  # fmt: skip
     return response(reply)
 
@@ -65,16 +61,16 @@ async def get_result(request: Request) -> Response:
     while it runs."""
     token, message_id = request.path_params["token"], request.path_params["message_id"]
     hide_token(request.scope)
-    runtime = runtime_of(request)
-    target = await intake.admit_limited(runtime, token, request.headers, client_of(request))
-    limit = runtime.inbox_settings.reply_timeout_seconds
+    services = services_of(request)
+    target = await intake.admit_limited(services, token, request.headers, client_of(request))
+    limit = services.inbox_settings.reply_timeout_seconds
     raw = request.query_params.get("wait")
     try:
         wait = intake.preferred_wait(request.headers) if raw is None else max(0.0, float(raw))
     except ValueError:
         raise InvalidBody("invalid_wait", f"wait must be a number of seconds from 0 to {limit:g}", fix="Send ?wait=10, or leave it out.") from None
-    stored = await run_in_threadpool(intake.stored_reply, runtime, target, message_id)
-    reply = await intake.answer_after_completion(runtime, message_id, stored, result_urls(request, token)(message_id), wait=wait,
+    stored = await run_in_threadpool(intake.stored_reply, services, target, message_id)
+    reply = await intake.answer_after_completion(services, message_id, stored, result_urls(request, token)(message_id), wait=wait,
                                                  disconnected=disconnection(request))  # fmt: skip
     return response(reply)
 
@@ -83,15 +79,15 @@ async def ping(request: Request) -> Response:
     """Check an inbox URL (webhook test ping)."""
     token = request.path_params["token"]
     hide_token(request.scope)
-    runtime = runtime_of(request)
+    services = services_of(request)
     client = client_of(request)
-    wait = runtime.limiter.retry_after(client)
-    if wait and not runtime.limiter.known(client, credential_digest(token, request.headers)):
+    wait = services.limiter.retry_after(client)
+    if wait and not services.limiter.known(client, credential_digest(token, request.headers)):
         raise TooManyAttempts(wait)
     try:
-        target = await run_in_threadpool(intake.find_target, runtime, token)
+        target = await run_in_threadpool(intake.find_target, services, token)
     except UnknownInbox:
-        runtime.limiter.failed(client)
+        services.limiter.failed(client)
         raise
     if target.webhook is not None:
         workflow = target.webhook.workflow

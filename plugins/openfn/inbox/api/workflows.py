@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from openfn.errors import Forbidden, InvalidRequest, NotFound
-from openfn.inbox import search
+from openfn.inbox.store import search
 from openfn.inbox.store import workflow_runs
-from openfn.inbox.access import Access, project_access
-from openfn.inbox.login import require_user
-from openfn.inbox.routes_inbox import runtime_of
+from openfn.inbox.api.access import Access, project_access
+from openfn.inbox.api.login import require_user
+from openfn.inbox.services import Services
 from openfn.model.workflow import Workflow
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
@@ -46,9 +46,9 @@ def workflow_listing(project, urls: dict[str, str] | None) -> list[dict]:
     return listed
 
 
-def steps_for(connection, runtime, project: str, runs: list[dict]) -> None:
+def steps_for(connection, services, project: str, runs: list[dict]) -> None:
     """Add each workflow run's ``steps`` (its task instances) to the receipt's ``runs``."""
-    found = runtime.catalog.get(project)
+    found = services.catalog.get(project)
     workflow_dags = {w.dag_id for w in found.project.workflows.values()} if found else set()
     keys = [(run["dag_id"], run["run_id"]) for run in runs if run["dag_id"] in workflow_dags]
     steps = workflow_runs.steps_of_runs(connection, keys)
@@ -57,8 +57,8 @@ def steps_for(connection, runtime, project: str, runs: list[dict]) -> None:
             run["steps"] = steps.get((run["dag_id"], run["run_id"]), [])
 
 
-def workflow_of(runtime, project: str, workflow_key: str) -> Workflow:
-    found = runtime.catalog.get(project)
+def workflow_of(services, project: str, workflow_key: str) -> Workflow:
+    found = services.catalog.get(project)
     workflow = found.project.workflows.get(workflow_key) if found else None
     if workflow is None:
         raise NotFound("workflow", workflow_key, fix="GET /openfn/api/projects lists each project's workflows.")
@@ -66,15 +66,14 @@ def workflow_of(runtime, project: str, workflow_key: str) -> Workflow:
 
 
 @router.post("/messages/{message_id}/runs/{run_id}/retry", summary="Run a workflow again from one of its steps")
-def retry_from_step(message_id: str, run_id: str, body: RetryRequest, request: Request, access: Allowed) -> dict:
+def retry_from_step(message_id: str, run_id: str, body: RetryRequest, request: Request, access: Allowed, services: Services) -> dict:
     """Airflow's clear of the step, the steps after it and ``openfn_result`` in that run: the step runs
     again from the input it had, and what follows is decided again. Needs permission to clear the DAG's
     task instances."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
-    runtime = runtime_of(request)
-    with runtime.database.read() as connection:
+    with services.database.read() as connection:
         row = search.message_row(connection, message_id, access.restriction)
         views = {} if row is None else {v["run_id"]: v for v in _runs(connection, message_id)}
     if row is None:
@@ -82,18 +81,18 @@ def retry_from_step(message_id: str, run_id: str, body: RetryRequest, request: R
     run = views.get(run_id)
     if run is None:
         raise NotFound("run", run_id, fix="Take a run id from the message's receipt.")
-    workflow = workflow_of(runtime, row.project, run["job"])
+    workflow = workflow_of(services, row.project, run["job"])
     if run["dag_id"] != workflow.dag_id:
         raise InvalidRequest(f"Run {run_id} is not a run of a workflow", fix="Re-run a job with POST /openfn/api/messages/<id>/runs.")
     manager = get_auth_manager()
     if not manager.is_authorized_dag(method="PUT", user=access.user, access_entity=DagAccessEntity.TASK_INSTANCE, details=DagDetails(id=workflow.dag_id)):
         raise Forbidden(f"You may not clear tasks of DAG {workflow.dag_id}", fix="Ask an Airflow admin for the permission to edit its task instances.")
-    with runtime.database.session() as session:
+    with services.database.session() as session:
         cleared = workflow_runs.clear_from_step(session, workflow, run_id, body.step)
     return {"dag_id": workflow.dag_id, "run_id": run_id, "step": body.step, "cleared": cleared, "requested_by": access.user_name}
 
 
 def _runs(connection, message_id: str) -> list[dict]:
-    from openfn.inbox.receipts import inbox_runs
+    from openfn.inbox.store.receipts import inbox_runs
 
     return [view.as_dict() for view in inbox_runs(connection, [message_id]).get(message_id, [])]

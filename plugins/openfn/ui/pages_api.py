@@ -7,7 +7,7 @@
 * ``POST /ui/api/jobs/<dag_id>/runs``: run a cron job now, as ``airflow dags trigger`` does (it starts from
   its saved state). Message jobs are re-run per message instead (``POST /openfn/api/messages/<id>/runs``).
 
-Like the management API, each route sees only the projects the user may read (openfn.inbox.access).
+Like the management API, each route sees only the projects the user may read (openfn.inbox.api.access).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from openfn.errors import Conflict, InvalidRequest, NotFound
-from openfn.inbox import search
-from openfn.inbox.access import Access, project_access, require_trigger
-from openfn.inbox.jobstates import STATES
-from openfn.inbox.login import require_user
-from openfn.inbox.routes_inbox import runtime_of
-from openfn.ui.listing import Filters, list_page
+from openfn.inbox.store import search
+from openfn.inbox.api.access import Access, project_access, require_trigger
+from openfn.inbox.store.job_states import STATES
+from openfn.inbox.api.login import require_user
+from openfn.inbox.services import Services
+from openfn.inbox.store.message_pages import Filters, list_page
 
 router = APIRouter(prefix="/ui/api", tags=["ui"], dependencies=[Depends(require_user)])
 Allowed = Annotated[Access, Depends(project_access)]
@@ -57,6 +57,7 @@ def _day(value: str | None, name: str, days: int = 0) -> datetime.datetime | Non
 def messages_page(
     request: Request,
     access: Allowed,
+    services: Services,
     project: str | None = None,
     job: str | None = None,
     state: str | None = None,
@@ -66,20 +67,19 @@ def messages_page(
     before: Annotated[str | None, Query(description="continue after this message id (next_before)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict:
-    runtime = runtime_of(request)
     filters = Filters(
         project=project or None, job=job or None, state=_job_state(state), q=q,
         since=_day(since, "since"), until=_day(until, "until", days=1), projects=access.restriction,
     )  # fmt: skip
-    database = runtime.database
+    database = services.database
     with database.read() as connection:
         before_seq = None
         if before:
             before_seq = search.seq_of(connection, before, access.restriction)
             if before_seq is None:
                 raise NotFound("message", before, fix="Pass a message id from a previous reply's next_before.")
-        page = list_page(connection, database, runtime.catalog, filters, before_seq=before_seq, limit=limit,
-                         large_bytes=runtime.protection.large_body_bytes)
+        page = list_page(connection, database, services.catalog, filters, before_seq=before_seq, limit=limit,
+                         large_bytes=services.protection.large_body_bytes)
     return {"messages": page.messages, "next_before": page.next_before, "scanned": page.scanned}
 
 
@@ -125,11 +125,10 @@ def next_cron_run(cron: str, timezone: str, now: datetime.datetime | None = None
 
 
 @router.get("/projects", summary="Cron jobs: next run, paused, saved state size")
-def projects_extra(request: Request, access: Allowed) -> dict:
+def projects_extra(request: Request, access: Allowed, services: Services) -> dict:
     from openfn.runtime.state import MAX_BYTES, WARN_BYTES
 
-    runtime = runtime_of(request)
-    readable = [p for name, p in runtime.catalog.snapshot().projects.items() if access.can_read(name)]
+    readable = [p for name, p in services.catalog.snapshot().projects.items() if access.can_read(name)]
     cron_jobs = [job for p in readable for job in p.project.jobs.values() if job.trigger.kind == "cron"]
     dag_ids = [job.dag_id for job in cron_jobs]
     sizes = _saved_state_sizes(dag_ids)
@@ -145,14 +144,13 @@ def projects_extra(request: Request, access: Allowed) -> dict:
 
 
 @router.post("/jobs/{dag_id}/runs", status_code=201, summary="Run a cron job now, from its saved state")
-def run_now(dag_id: str, request: Request, access: Allowed) -> dict:
+def run_now(dag_id: str, request: Request, access: Allowed, services: Services) -> dict:
     from airflow.api.common.trigger_dag import trigger_dag
     from airflow.exceptions import DagNotFound
     from airflow.utils.types import DagRunTriggeredByType
 
-    runtime = runtime_of(request)
     project, _, key = dag_id.partition(".")
-    found = runtime.catalog.get(project) if access.can_read(project) else None
+    found = services.catalog.get(project) if access.can_read(project) else None
     job = found.project.jobs.get(key) if found else None
     if job is None:
         raise NotFound("job", dag_id, fix="Look the job up in GET /openfn/api/projects (a DAG id is <project>.<job>).")

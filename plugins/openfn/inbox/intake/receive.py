@@ -31,17 +31,17 @@ from openfn.errors import (
     UnknownInbox,
     UnknownResult,
 )
-from openfn.inbox.body import read_limited
-from openfn.inbox.guard import credential_digest
+from openfn.inbox.intake.body_reader import read_limited
+from openfn.inbox.intake.guard import credential_digest
 from openfn.inbox.catalog import InboxProject, Webhook
-from openfn.inbox.jsonbody import parse_message
+from openfn.inbox.bodies.json_parsing import parse_message
 from openfn.runs import message_run_id, new_message_id, utc_now_iso
 from openfn.inbox.reply_answers import timeout_answer
-from openfn.inbox.runtime import InboxRuntime
-from openfn.inbox.shape import Shape
-from openfn.inbox.senders import check_sender
+from openfn.inbox.services import InboxServices
+from openfn.inbox.bodies.filter_shape import Shape
+from openfn.inbox.intake.senders import check_sender
 from openfn.inbox.store.messages import NewMessage, PlannedRun
-from openfn.inbox.tokens import STALE
+from openfn.inbox.store.tokens import STALE
 
 log = logging.getLogger("openfn.inbox")
 
@@ -79,42 +79,42 @@ class Target:
         return self.project.replies_after_completion
 
 
-def find_target(runtime: InboxRuntime, token: str) -> Target:
-    snapshot = runtime.catalog.snapshot()
-    name = runtime.tokens.find(token, snapshot.inboxes)
+def find_target(services: InboxServices, token: str) -> Target:
+    snapshot = services.catalog.snapshot()
+    name = services.tokens.find(token, snapshot.inboxes)
     if name is None:
         raise UnknownInbox()
     return Target(*snapshot.inboxes[name])
 
 
-def _accept(target: Target, headers: Mapping[str, str], runtime: InboxRuntime) -> Target:
-    check_sender(target.project.project, headers, runtime.secrets)  # the project's sender auth, for all its inboxes
+def _accept(target: Target, headers: Mapping[str, str], services: InboxServices) -> Target:
+    check_sender(target.project.project, headers, services.secrets)  # the project's sender auth, for all its inboxes
     if target.webhook is not None and not target.webhook.trigger.enabled:
         raise TriggerDisabled(target.webhook.name)
     return target
 
 
-def admit(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> Target:
+def admit(services: InboxServices, token: str, headers: Mapping[str, str]) -> Target:
     """Where this request may post (may read tokens and secrets from the database)."""
-    target = _accept(find_target(runtime, token), headers, runtime)
-    runtime.ensure_started()
+    target = _accept(find_target(services, token), headers, services)
+    services.ensure_started()
     return target
 
 
-def admit_from_memory(runtime: InboxRuntime, token: str, headers: Mapping[str, str]) -> Target | None:
+def admit_from_memory(services: InboxServices, token: str, headers: Mapping[str, str]) -> Target | None:
     """``admit`` when everything it needs is cached; None when it must run in a worker thread."""
-    if not runtime.started or not runtime.catalog.fresh():
+    if not services.started or not services.catalog.fresh():
         return None  # (re)loading projects reads files: not on the event loop
-    snapshot = runtime.catalog.snapshot()
-    name = runtime.tokens.cached(token, snapshot.inboxes)
+    snapshot = services.catalog.snapshot()
+    name = services.tokens.cached(token, snapshot.inboxes)
     if name is STALE:
         return None
     if name is None:
         raise UnknownInbox()
     target = Target(*snapshot.inboxes[name])
-    if not runtime.secrets.ready_for(target.project.project):
+    if not services.secrets.ready_for(target.project.project):
         return None
-    return _accept(target, headers, runtime)
+    return _accept(target, headers, services)
 
 
 def idempotency_key(headers: Mapping[str, str]) -> str | None:
@@ -132,12 +132,12 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def plan_message(runtime: InboxRuntime, target: Target, raw: bytes | bytearray, headers: dict[str, str], key: str | None) -> NewMessage:
+def plan_message(services: InboxServices, target: Target, raw: bytes | bytearray, headers: dict[str, str], key: str | None) -> NewMessage:
     """Check the body and decide its runs: everything a 202 promises, before anything is stored. A large
     body is not parsed whole: only what the project's filters look at is kept (see shape.py)."""
     webhook = target.webhook
     shape = NOTHING if webhook is not None else target.project.shape  # a webhook matches nothing: it starts its workflow
-    body, text = parse_message(raw, max_depth=runtime.settings.max_depth, shape=shape, large_bytes=runtime.protection.large_body_bytes)
+    body, text = parse_message(raw, max_depth=services.settings.max_depth, shape=shape, large_bytes=services.protection.large_body_bytes)
     message_id = new_message_id()
     reply_job, reply_flow = None, False
     if webhook is not None:
@@ -166,24 +166,24 @@ def plan_message(runtime: InboxRuntime, target: Target, raw: bytes | bytearray, 
     )
 
 
-async def admit_limited(runtime: InboxRuntime, token: str, headers: Mapping[str, str], client: str) -> Target:
+async def admit_limited(services: InboxServices, token: str, headers: Mapping[str, str], client: str) -> Target:
     """``admit``, under the failed-attempts budget of ``client`` (see guard.py)."""
     digest = credential_digest(token, headers)
-    wait = runtime.limiter.retry_after(client)
-    if wait and not runtime.limiter.known(client, digest):
+    wait = services.limiter.retry_after(client)
+    if wait and not services.limiter.known(client, digest):
         raise TooManyAttempts(wait)
     try:
-        target = admit_from_memory(runtime, token, headers)
+        target = admit_from_memory(services, token, headers)
         if target is None:
-            target = await run_in_threadpool(admit, runtime, token, headers)
+            target = await run_in_threadpool(admit, services, token, headers)
     except UnknownInbox:
-        runtime.limiter.failed(client)
+        services.limiter.failed(client)
         raise
-    runtime.limiter.succeeded(client, digest)
+    services.limiter.succeeded(client, digest)
     return target
 
 
-async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
+async def receive(services: InboxServices, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
                   client: str = "", result_url: Callable[[str], str] = lambda message_id: "",
                   disconnected: Callable[[], Awaitable[None]] | None = None) -> Reply:
     """Handle one POST. Raises an InboxError subclass for anything the sender must fix.
@@ -191,25 +191,25 @@ async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str],
     ``result_url(message_id)``: where the sender of a message answered after completion gets its result
     later, should the run not finish in time; ``disconnected()`` returns when the sender has gone (it then
     no longer waits for the result)."""
-    target = await admit_limited(runtime, token, headers, client)
+    target = await admit_limited(services, token, headers, client)
     key = idempotency_key(headers)
-    slot = runtime.body_slots.slot()
+    slot = services.body_slots.slot()
     try:
-        seconds = runtime.protection.body_timeout_seconds
+        seconds = services.protection.body_timeout_seconds
         try:
             async with asyncio.timeout(seconds):  # reading, and waiting for a large-body slot
-                raw = await read_limited(chunks, headers, runtime.settings.max_body_bytes, inline=INLINE_BYTES, take_slot=slot.take)
+                raw = await read_limited(chunks, headers, services.settings.max_body_bytes, inline=INLINE_BYTES, take_slot=slot.take)
         except TimeoutError:
             raise (InboxBusy() if slot.waiting else BodyTimeout(seconds)) from None
-        stored_headers = runtime.header_policy.storable(raw_headers)
+        stored_headers = services.header_policy.storable(raw_headers)
         if not slot.held:
-            message = plan_message(runtime, target, raw, stored_headers, key)
+            message = plan_message(services, target, raw, stored_headers, key)
         else:
-            message = await run_in_threadpool(plan_message, runtime, target, raw, stored_headers, key)
+            message = await run_in_threadpool(plan_message, services, target, raw, stored_headers, key)
         del raw  # the text in the message is all that is kept
         reply_text = json.dumps(message.reply(), separators=(",", ":"))
         try:
-            first = await asyncio.wrap_future(runtime.writer.submit(message, reply_text))
+            first = await asyncio.wrap_future(services.writer.submit(message, reply_text))
         except SQLAlchemyError:
             raise StoreUnavailable() from None
     finally:
@@ -223,7 +223,7 @@ async def receive(runtime: InboxRuntime, token: str, headers: Mapping[str, str],
         if not target.replies_after_completion:
             return Reply(202, reply_text)
         message_id = json.loads(first)["meta"]["message_id"]
-    return await answer_after_completion(runtime, message_id, reply_text, result_url(message_id), wait=preferred_wait(headers),
+    return await answer_after_completion(services, message_id, reply_text, result_url(message_id), wait=preferred_wait(headers),
                                          disconnected=disconnected)  # fmt: skip
 
 
@@ -240,13 +240,13 @@ def preferred_wait(headers: Mapping[str, str]) -> float | None:
     return None
 
 
-def stored_reply(runtime: InboxRuntime, target: Target, message_id: str) -> str:
+def stored_reply(services: InboxServices, target: Target, message_id: str) -> str:
     """The stored 202 of a message this inbox took and answers after completion (reads the database)."""
     import sqlalchemy as sa
 
-    from openfn.inbox.schema import messages
+    from openfn.inbox.store.schema import messages
 
-    with runtime.database.read() as connection:
+    with services.database.read() as connection:
         row = connection.execute(
             sa.select(messages.c.project, messages.c.trigger, messages.c.reply, messages.c.reply_job, messages.c.erased_at)
             .where(messages.c.id == message_id)
@@ -259,14 +259,14 @@ def stored_reply(runtime: InboxRuntime, target: Target, message_id: str) -> str:
     return row.reply
 
 
-async def answer_after_completion(runtime: InboxRuntime, message_id: str, stored_reply: str, result_url: str,
+async def answer_after_completion(services: InboxServices, message_id: str, stored_reply: str, result_url: str,
                                   wait: float | None = None, disconnected: Callable[[], Awaitable[None]] | None = None) -> Reply:
     """The result of the message's run once it has finished, or, past the limit, its 202 and how to follow it.
     Waiting holds neither a thread nor a database connection (replies.py), and ends when the sender leaves."""
-    limit = runtime.inbox_settings.reply_timeout_seconds
+    limit = services.inbox_settings.reply_timeout_seconds
     if wait is not None:
         limit = min(limit, wait)
-    waiting = asyncio.ensure_future(runtime.replies.wait(message_id, limit))
+    waiting = asyncio.ensure_future(services.replies.wait(message_id, limit))
     if disconnected is not None:
         gone = asyncio.ensure_future(disconnected())
         try:
