@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from openfn.inbox.workers.dispatcher import Dispatcher
+from openfn.inbox.store import dispatch_queries
 from openfn.inbox.store.schema import runs
 from tests.inbox.conftest import dag_runs
 
@@ -57,22 +58,22 @@ def test_a_batch_that_dies_half_way_commits_nothing_and_the_next_one_does_it_all
     for case in range(3):
         any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})
     dispatcher = any_inbox.runtime.dispatcher
-    original = Dispatcher._mark
+    original = dispatch_queries.mark_run
     calls = []
 
-    def crash_on_third(self, session, row_id, status, now, error=None):
+    def crash_on_third(session, row_id, status, now, error=None):
         calls.append(row_id)
         if len(calls) == 3:
             raise KeyboardInterrupt("the api-server dies here")
-        return original(self, session, row_id, status, now, error)
+        return original(session, row_id, status, now, error)
 
-    monkeypatch.setattr(Dispatcher, "_mark", crash_on_third)
+    monkeypatch.setattr(dispatch_queries, "mark_run", crash_on_third)
     with pytest.raises(KeyboardInterrupt, match="^the api-server dies here$"):
         dispatcher.dispatch_batch()
     database = any_inbox.runtime.database
     assert [r for r in dag_runs(database) if r.dag_id.startswith("clinic.")] == []
     assert {s[1] for s in _statuses(database)} == {"pending"}
-    monkeypatch.setattr(Dispatcher, "_mark", original)
+    monkeypatch.setattr(dispatch_queries, "mark_run", original)
     assert any_inbox.dispatch() == 6
     run_ids = [r.run_id for r in dag_runs(database) if r.dag_id.startswith("clinic.")]
     assert len(run_ids) == 6 == len(set(run_ids))

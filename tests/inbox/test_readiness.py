@@ -16,7 +16,7 @@ def test_ready_warms_the_inbox_up_and_then_answers_200(sqlite_database, inbox_da
         runtime = client.runtime
         assert runtime.started and runtime.catalog.fresh()
         assert sorted(runtime.tokens.tokens(PROJECTS)) == PROJECTS  # loaded by the warm-up
-        assert runtime.writer._thread is not None and runtime.writer._thread.is_alive()
+        assert runtime.writer.running
     finally:
         client.runtime.stop()
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
 from openfn.inbox.store import reruns
-from openfn.inbox.workers import retention
+from openfn.inbox.store import retention
 from openfn.inbox.store import search
 from openfn.inbox.api.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.store.job_states import STATES, job_states

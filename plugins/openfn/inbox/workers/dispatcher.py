@@ -24,18 +24,18 @@ import datetime
 import json
 import logging
 import re
-import threading
 import time
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from openfn.inbox.store.database import Database, RawValue
 from openfn.errors import InvalidBody
 from openfn.inbox.bodies.json_parsing import MAX_PYTHON_DIGITS, walk
 from openfn.runs import run_conf, workflow_run_conf
-from openfn.inbox.store.schema import CREATED, FAILED, PENDING, ensure_schema, messages, runs
+from openfn.inbox.workers.loop import BackgroundLoop
+from openfn.inbox.store import dispatch_queries as queries
+from openfn.inbox.store.schema import CREATED, FAILED, ensure_schema
 
 log = logging.getLogger("openfn.inbox.dispatcher")
 
@@ -60,7 +60,11 @@ class BatchResult:
     deferred: int = 0  # due rows left for the next batch (the batch's bodies reached MAX_BATCH_BYTES)
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
+    thread_name = "openfn-dispatcher"
+    failure_message = "Dispatching inbox runs failed; retrying in %s s"
+    log = log
+
     # SQLite lets one writer in at a time and Airflow's connections wait by polling (at most 100 ms
     # apart): a pause longer than that between batches lets them in, so they never time out.
     SQLITE_PAUSE = 0.15
@@ -71,6 +75,7 @@ class Dispatcher:
                  run_after_lead: float = 1.0) -> None:
         from airflow.models.dagbag import DBDagBag
 
+        super().__init__()
         self.database = database
         self.intake_busy = intake_busy or (lambda: False)
         self.batch_size = batch_size or (20 if database.is_sqlite else 100)  # short SQLite write locks
@@ -81,41 +86,22 @@ class Dispatcher:
         # scheduler's transaction, so a run made "now" would wait up to a second, or a loop, to be looked at.
         self.run_after_lead = datetime.timedelta(seconds=run_after_lead)
         self._dag_bag = DBDagBag(load_op_links=False)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # -- the background loop ---------------------------------------------------------------------------
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="openfn-dispatcher", daemon=True)
-        self._thread.start()
-        log.info("OpenFn inbox dispatcher started (batches of %d, sweep every %g s)", self.batch_size, self.sweep_seconds)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
+    # -- the background loop (BackgroundLoop) ------------------------------------------------------------
     @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def retry_seconds(self) -> float:
+        return self.sweep_seconds
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self.drain()
-            except Exception:
-                log.exception("Dispatching inbox runs failed; retrying in %s s", self.sweep_seconds)
-            self._wake.wait(self.sweep_seconds)
+    def start(self) -> bool:
+        started = super().start()
+        if started:
+            log.info("OpenFn inbox dispatcher started (batches of %d, sweep every %g s)", self.batch_size, self.sweep_seconds)
+        return started
+
+    def tick(self) -> float:
+        self._wake.clear()  # a wake during the drain means new rows: the next round comes at once
+        self.drain()
+        return self.sweep_seconds
 
     def drain(self) -> int:
         """Dispatch until no pending row is due; returns the number of DAG runs created."""
@@ -140,21 +126,13 @@ class Dispatcher:
         ensure_schema(self.database)
         result = BatchResult()
         with self.database.session() as session:
-            now = session.execute(sa.select(self.database.now())).scalar_one()
-            due = (
-                sa.select(runs.c.id, runs.c.message_id, runs.c.project, runs.c.dag_id, runs.c.run_id,
-                          runs.c.created_at, runs.c.attempts, runs.c.requested_by)
-                .where(runs.c.status == PENDING, runs.c.next_attempt_at <= now)
-                .order_by(runs.c.id)
-                .limit(limit or self.batch_size)
-                .with_for_update(skip_locked=True)
-            )  # fmt: skip
-            rows = session.execute(due).all()
+            now = queries.database_now(session, self.database)
+            rows = queries.take_due_runs(session, now, limit or self.batch_size)
             result.taken = len(rows)
             if not rows:
                 return result
-            existing = self._existing_runs(session, rows)
-            message_rows: dict[str, sa.Row | None] = {}
+            existing = queries.existing_dag_runs(session, {(row.dag_id, row.run_id) for row in rows})
+            message_rows: dict = {}  # message id -> its row (None: gone)
             size = 0
             for row in rows:
                 if row.message_id not in message_rows and (row.dag_id, row.run_id) not in existing:
@@ -162,31 +140,14 @@ class Dispatcher:
                         result.taken -= 1
                         result.deferred += 1
                         continue
-                    message = message_rows[row.message_id] = self._message(session, row.message_id)
+                    message = message_rows[row.message_id] = queries.message_for_run(session, row.message_id)
                     size += len(message.body) if message is not None else 0
                 self._dispatch_one(session, row, now, existing, message_rows, result)
         return result
 
-    def _existing_runs(self, session: Session, rows) -> set[tuple[str, str]]:
-        from airflow.models.dagrun import DagRun
-
-        found = session.execute(
-            sa.select(DagRun.dag_id, DagRun.run_id).where(
-                sa.tuple_(DagRun.dag_id, DagRun.run_id).in_({(row.dag_id, row.run_id) for row in rows})
-            )
-        )
-        return {(dag_id, run_id) for dag_id, run_id in found}
-
-    def _message(self, session: Session, message_id: str) -> sa.Row | None:
-        return session.execute(
-            sa.select(messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers, messages.c.trigger,
-                      sa.cast(messages.c.body, sa.Text).label("body"))
-            .where(messages.c.id == message_id)
-        ).first()  # fmt: skip
-
     def _dispatch_one(self, session: Session, row, now: float, existing, message_rows, result: BatchResult) -> None:
         if (row.dag_id, row.run_id) in existing:
-            self._mark(session, row.id, CREATED, now)
+            queries.mark_run(session, row.id, CREATED, now)
             result.created += 1
             return
         try:
@@ -194,32 +155,23 @@ class Dispatcher:
                 self._create_dag_run(session, row, message_rows.get(row.message_id))
         except _Retry as reason:
             if now - row.created_at > GIVE_UP_SECONDS:
-                self._mark(session, row.id, FAILED, now, error=f"{reason} (gave up after {GIVE_UP_SECONDS / 3600:.0f} h)")
+                queries.mark_run(session, row.id, FAILED, now, error=f"{reason} (gave up after {GIVE_UP_SECONDS / 3600:.0f} h)")
                 result.failed += 1
                 return
             delay = min(RETRY_CAP_SECONDS, 2.0 ** min(row.attempts, 10))
-            session.execute(
-                sa.update(runs).where(runs.c.id == row.id)
-                .values(attempts=runs.c.attempts + 1, next_attempt_at=now + delay, error=str(reason))
-            )  # fmt: skip
+            queries.postpone_run(session, row.id, now + delay, str(reason))
             result.retried += 1
             log.info("Run %s of %s waits %.0f s: %s", row.run_id, row.dag_id, delay, reason)
             return
         except Exception as error:  # Airflow refused this run: say why in the receipt, keep the others
             log.exception("Cannot create run %s of %s", row.run_id, row.dag_id)
-            self._mark(session, row.id, FAILED, now, error=f"{type(error).__name__}: {error}")
+            queries.mark_run(session, row.id, FAILED, now, error=f"{type(error).__name__}: {error}")
             result.failed += 1
             return
-        self._mark(session, row.id, CREATED, now)
+        queries.mark_run(session, row.id, CREATED, now)
         result.created += 1
 
-    def _mark(self, session: Session, row_id: int, status: str, now: float, error: str | None = None) -> None:
-        session.execute(
-            sa.update(runs).where(runs.c.id == row_id).values(status=status, dispatched_at=now, error=error)
-        )
-
     def _create_dag_run(self, session: Session, row, message) -> None:
-        from airflow.models.dag import DagModel
         from airflow.models.dag_version import DagVersion
         from airflow.utils.state import DagRunState
         from airflow.utils.types import DagRunTriggeredByType, DagRunType
@@ -231,7 +183,7 @@ class Dispatcher:
                 walk(message.body, max_depth=10**6, shape=None)
             except InvalidBody as refused:
                 raise ValueError(f"Airflow could not read this run's conf: {refused}") from None
-        stale = session.scalar(sa.select(DagModel.is_stale).where(DagModel.dag_id == row.dag_id))
+        stale = queries.dag_is_stale(session, row.dag_id)
         version = DagVersion.get_latest_version(row.dag_id, session=session) if stale is False else None
         if version is None:
             raise _Retry(f"DAG {row.dag_id} is not in Airflow's database (yet): is its project loaded?")

@@ -20,20 +20,19 @@ What the sender is answered with, and how: reply_answers.py.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from openfn.inbox.catalog import Catalog
 from openfn.inbox.store.database import Database
 from openfn.runs import FAILED_STATE_KEY, FINAL_STATE_KEY, JOB_TASK, OUTCOME_KEY, RESULT_TASK, downstream_run_id
 from openfn.inbox.reply_answers import ERASED, IMMEDIATE, MISSING, Answer, Plan, Run, build_answer
-from openfn.inbox.store.schema import CREATED, FAILED, PENDING, messages, runs
+from openfn.inbox.store import reply_queries
+from openfn.inbox.store.schema import CREATED, FAILED
+from openfn.inbox.workers.loop import BackgroundLoop
 
 log = logging.getLogger("openfn.inbox.replies")
 
@@ -49,7 +48,11 @@ class _Entry:
     next_look: float = 0.0  # (monotonic) its runs are looked at again from then on
 
 
-class ReplyWatcher:
+class ReplyWatcher(BackgroundLoop):
+    thread_name = "openfn-replies"
+    failure_message = "Looking for the results of waiting requests failed; trying again in 1 s"
+    retry_on_wake = False
+    log = log
     SHARE = 0.1  # of the time the watcher's rounds may take
     # A request is looked at every round at first; once it has waited a while, every tenth of its wait so
     # far, at most MAX_GAP apart: a run that takes T seconds is answered at most T/10 (and 1 s) late, and
@@ -58,14 +61,12 @@ class ReplyWatcher:
     MAX_GAP = 1.0
 
     def __init__(self, database: Database, catalog: Catalog, *, poll_seconds: float = 0.1) -> None:
+        super().__init__()
         self.database = database
         self.catalog = catalog
         self.poll_seconds = poll_seconds
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- the requests' side -----------------------------------------------------------------------------
     async def wait(self, message_id: str, timeout: float) -> Answer | None:
@@ -99,43 +100,21 @@ class ReplyWatcher:
         with self._lock:
             return sum(len(entry.waiters) for entry in self._entries.values())
 
-    # -- the thread ---------------------------------------------------------------------------------------
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
+    # -- the thread (BackgroundLoop) ---------------------------------------------------------------------
+    def tick(self) -> float | None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._stop.clear()
-                self._thread = threading.Thread(target=self._loop, name="openfn-replies", daemon=True)
-                self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            with self._lock:
-                entries = list(self._entries.values())
-            if not entries:
-                self._wake.wait(5.0)
-                self._wake.clear()
-                continue
-            started = time.monotonic()
-            try:
-                self.check(entries)
-            except Exception:  # the database is away: the requests wait on, or get their 202 at the limit
-                log.exception("Looking for the results of waiting requests failed; trying again in 1 s")
-                self._stop.wait(1.0)
-                continue
+            entries = list(self._entries.values())
+        if not entries:
+            self._wake.wait(5.0)
             self._wake.clear()
-            took = time.monotonic() - started
-            # Every poll_seconds, but never more than a tenth of the time: with thousands of requests waiting, a
-            # round takes longer and the rounds space out, so intake keeps its speed.
-            self._wake.wait(max(self.poll_seconds - took, took * (1 - self.SHARE) / self.SHARE))
+            return None
+        started = time.monotonic()
+        self.check(entries)  # raising: the database is away, the requests wait on (or get their 202 at the limit)
+        self._wake.clear()
+        took = time.monotonic() - started
+        # Every poll_seconds, but never more than a tenth of the time: with thousands of requests waiting, a
+        # round takes longer and the rounds space out, so intake keeps its speed.
+        return max(self.poll_seconds - took, took * (1 - self.SHARE) / self.SHARE)
 
     def check(self, entries: list[_Entry]) -> None:
         """One round: plan the new entries, look at their runs, answer those that are done."""
@@ -169,14 +148,8 @@ class ReplyWatcher:
     # -- reading the database --------------------------------------------------------------------------
     def _plan(self, connection, entries: list[_Entry]) -> list[tuple[_Entry, Answer | None]]:
         ids = [entry.message_id for entry in entries]
-        rows = {row.id: row for row in connection.execute(
-            sa.select(messages.c.id, messages.c.project, messages.c.trigger, messages.c.received_at, messages.c.reply_job,
-                      messages.c.reply_flow, messages.c.erased_at).where(messages.c.id.in_(ids))
-        )}  # fmt: skip
-        first_runs = {(row.message_id, row.job): row for row in connection.execute(
-            sa.select(runs.c.message_id, runs.c.job, runs.c.dag_id, runs.c.run_id, runs.c.status, runs.c.error)
-            .where(runs.c.message_id.in_(ids), runs.c.source == "message")
-        )}  # fmt: skip
+        rows = reply_queries.reply_messages(connection, ids)
+        first_runs = reply_queries.first_runs(connection, ids)
         snapshot = self.catalog.snapshot()
         results: list[tuple[_Entry, Answer | None]] = []
         for entry in entries:
@@ -207,8 +180,6 @@ class ReplyWatcher:
         return results
 
     def _look(self, connection, plans: list[Plan]) -> None:
-        from airflow.models.taskinstance import TaskInstance
-
         wanted: dict[tuple[str, str, str], list] = {}
         for plan in plans:
             for run in plan.runs():
@@ -219,18 +190,8 @@ class ReplyWatcher:
         if not wanted:
             self._follow(plans)
             return
-        table = TaskInstance.__table__
-        states: dict[tuple[str, str, str], tuple[str, Any]] = {}
         keys = list(wanted)
-        for chunk in _chunks(keys):
-            query = sa.select(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.state, table.c.end_date).where(
-                table.c.dag_id.in_({k[0] for k in chunk}), table.c.run_id.in_({k[1] for k in chunk}),
-                table.c.task_id.in_({k[2] for k in chunk}), table.c.map_index == -1,
-            )  # (the index on dag_id, run_id finds them; what was not asked for is left out below)
-            for row in connection.execute(query):
-                key = (row.dag_id, row.run_id, row.task_id)
-                if key in wanted:
-                    states[key] = (row.state, row.end_date)
+        states = reply_queries.task_states(connection, keys)
         self._refused(connection, [plan.first for plan in plans
                                    if plan.first.status is None and not plan.first.created and (plan.first.dag_id, plan.first.run_id, plan.first.task_id) not in states])
         done = [(key, states[key]) for key in keys if key in states and states[key][0] in FINISHED]
@@ -251,19 +212,14 @@ class ReplyWatcher:
         if not waiting:
             return
         by_key = {(run.dag_id, run.run_id): run for run in waiting}
-        keys = list(by_key)
-        for chunk in _chunks(keys):
-            query = sa.select(runs.c.dag_id, runs.c.run_id, runs.c.status, runs.c.error).where(
-                runs.c.dag_id.in_({k[0] for k in chunk}), runs.c.run_id.in_({k[1] for k in chunk}), runs.c.status != PENDING
-            )
-            for row in connection.execute(query):
-                run = by_key.get((row.dag_id, row.run_id))
-                if run is None:
-                    continue
-                if row.status == FAILED:
-                    _not_created(run, row.error)
-                else:
-                    run.created = True
+        for row in reply_queries.dispatched_runs(connection, list(by_key)):
+            run = by_key.get((row.dag_id, row.run_id))
+            if run is None:
+                continue
+            if row.status == FAILED:
+                _not_created(run, row.error)
+            else:
+                run.created = True
 
     def _follow(self, plans: list[Plan]) -> None:
         """For a chain: the flow (after a success) or fail (after a failure) jobs of each finished run."""
@@ -280,50 +236,20 @@ class ReplyWatcher:
                 run.pending = [(kind, job) for job in plan.project_model.downstream(run.job, kind) if job.enabled]
 
     def _xcoms(self, connection, done: list[tuple[tuple[str, str, str], str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
-        from airflow.models.xcom import XComModel
-
-        failed_state, final_state, outcome = FAILED_STATE_KEY, FINAL_STATE_KEY, OUTCOME_KEY
+        """The values a finished run's answer needs: a workflow's final state and outcome, a job's return
+        value (or its state at failure)."""
         wanted = set()
         for (dag_id, run_id, task_id), state in done:
             if task_id == RESULT_TASK:
-                wanted.update({(dag_id, run_id, task_id, final_state), (dag_id, run_id, task_id, outcome)})
+                wanted.update({(dag_id, run_id, task_id, FINAL_STATE_KEY), (dag_id, run_id, task_id, OUTCOME_KEY)})
             elif task_id == JOB_TASK:
-                wanted.add((dag_id, run_id, task_id, "return_value" if state == "success" else failed_state))
-        if not wanted:
-            return {}
-        table = XComModel.__table__
-        found: dict[tuple[str, str, str], dict[str, Any]] = {}
-        keys = list(wanted)
-        for chunk in _chunks(keys):
-            query = sa.select(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key, table.c.value).where(
-                sa.tuple_(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key).in_(chunk), table.c.map_index == -1
-            )
-            for row in connection.execute(query):
-                found.setdefault((row.dag_id, row.run_id, row.task_id), {})[row.key] = _value(row)
-        return found
-
-
-def _chunks(keys: list, size: int = 500):
-    """``keys`` a query's ``IN`` list at a time (bounded, so no database refuses it for its length)."""
-    for start in range(0, len(keys), size):
-        yield keys[start:start + size]
+                wanted.add((dag_id, run_id, task_id, "return_value" if state == "success" else FAILED_STATE_KEY))
+        return reply_queries.xcom_values(connection, list(wanted)) if wanted else {}
 
 
 def _resolve(future: asyncio.Future, answer: Answer) -> None:
     if not future.done():
         future.set_result(answer)
-
-
-def _value(row) -> Any:
-    from airflow.models.xcom import XComModel
-
-    value = XComModel.deserialize_value(row)
-    while isinstance(value, str):  # JSON text (SQLite), perhaps of JSON text
-        try:
-            value = json.loads(value)
-        except ValueError:
-            break
-    return value
 
 
 def _codes(project, trigger: str | None, job: str) -> tuple[int | None, int | None]:

@@ -17,14 +17,11 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from openfn.inbox.store.database import Database, RawJson
-from openfn.inbox.store.schema import FAILED, PENDING, message_jobs, messages, runs
+from openfn.inbox.store.database import Database
+from openfn.inbox.store.retention import delete_batch, projects_in_store
 from openfn.inbox.store.search import first_seq_from
+from openfn.inbox.workers.loop import BackgroundLoop
 
 log = logging.getLogger("openfn.inbox.retention")
 DAY = 86400.0
@@ -37,23 +34,6 @@ def retention_days(project, default: int) -> int:
     return default if days is None else days
 
 
-def _projects_in_store(connection: Connection) -> list[str]:
-    return list(connection.execute(sa.select(messages.c.project).distinct()).scalars())
-
-
-def delete_batch(connection: Connection, project: str, below_seq: int, limit: int) -> int:
-    """Delete up to ``limit`` of ``project``'s oldest messages with ``seq < below_seq``; returns how many."""
-    ids = list(connection.execute(
-        sa.select(messages.c.id).where(messages.c.project == project, messages.c.seq < below_seq)
-        .order_by(messages.c.seq).limit(limit)
-    ).scalars())  # fmt: skip
-    if ids:
-        connection.execute(sa.delete(runs).where(runs.c.message_id.in_(ids)))
-        connection.execute(sa.delete(message_jobs).where(message_jobs.c.message_id.in_(ids)))
-        connection.execute(sa.delete(messages).where(messages.c.id.in_(ids)))
-    return len(ids)
-
-
 def sweep(database: Database, projects: dict, *, default_days: int, batch_size: int, now: datetime.datetime | None = None,
           stop: threading.Event | None = None) -> dict[str, int]:
     """Delete every expired message; ``projects`` maps name -> Project (spec) for the projects known now.
@@ -61,7 +41,7 @@ def sweep(database: Database, projects: dict, *, default_days: int, batch_size: 
     now = now or datetime.datetime.now(datetime.timezone.utc)
     deleted: dict[str, int] = {}
     with database.read() as connection:
-        names = sorted(set(_projects_in_store(connection)))
+        names = sorted(set(projects_in_store(connection)))
     for name in names:
         days = retention_days(projects.get(name), default_days)
         if days <= 0:
@@ -83,93 +63,24 @@ def sweep(database: Database, projects: dict, *, default_days: int, batch_size: 
     return deleted
 
 
-class RetentionSweeper:
+class RetentionSweeper(BackgroundLoop):
     """The api-server's thread that runs ``sweep`` every ``interval`` seconds (the first time at start-up)."""
 
+    thread_name = "openfn-retention"
+    failure_message = "Deleting expired inbox messages failed; retrying in %s s"
+    retry_on_wake = False
+    log = log
+
     def __init__(self, database: Database, catalog, *, default_days: int, batch_size: int, interval: float) -> None:
+        super().__init__()
         self.database, self.catalog = database, catalog
         self.default_days, self.batch_size, self.interval = default_days, batch_size, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="openfn-retention", daemon=True)
-        self._thread.start()
+    @property
+    def retry_seconds(self) -> float:
+        return self.interval
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                projects = {name: found.project for name, found in self.catalog.snapshot().projects.items()}
-                sweep(self.database, projects, default_days=self.default_days, batch_size=self.batch_size, stop=self._stop)
-            except Exception:
-                log.exception("Deleting expired inbox messages failed; retrying in %s s", self.interval)
-            self._stop.wait(self.interval)
-
-
-@dataclass(frozen=True)
-class Erased:
-    message_id: str
-    at: str
-    by: str
-    dag_runs: int  # DAG runs whose conf and XCom were cleared
-
-
-def _dag_run() -> sa.Table:
-    from airflow.models.dagrun import DagRun
-
-    return DagRun.__table__
-
-
-def _xcom() -> sa.Table:
-    from airflow.models.xcom import XComModel
-
-    return XComModel.__table__
-
-
-def _message_dag_runs(connection: Connection, message_id: str, chain_dag_ids: list[str]) -> list[tuple[int, dict | None]]:
-    """(dag_run.id, conf) of every DAG run of the message: the inbox's and the flow/fail runs carrying it."""
-    dag_run = _dag_run()
-    own = sa.select(runs.c.dag_id, runs.c.run_id).where(runs.c.message_id == message_id)
-    pairs = {(row.dag_id, row.run_id) for row in connection.execute(own)}
-    conditions = [sa.tuple_(dag_run.c.dag_id, dag_run.c.run_id).in_(pairs)] if pairs else []
-    if chain_dag_ids:
-        for kind in ("flow", "fail"):
-            prefix = f"{kind}__{message_id}__"
-            conditions.append(sa.and_(dag_run.c.dag_id.in_(chain_dag_ids), dag_run.c.run_id >= prefix,
-                                      dag_run.c.run_id < prefix[:-1] + "`"))  # fmt: skip
-    if not conditions:
-        return []
-    return [(row.id, row.conf) for row in connection.execute(sa.select(dag_run.c.id, dag_run.c.conf).where(sa.or_(*conditions)))]
-
-
-def erase(database: Database, message_id: str, *, by: str, chain_dag_ids: list[str]) -> Erased:
-    """Erase one stored message's body and headers, and Airflow's copies of them (see the module doc)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    with database.write() as connection:
-        connection.execute(
-            sa.update(messages).where(messages.c.id == message_id)
-            .values(body=RawJson("null"), headers="{}", erased_at=now.timestamp(), erased_by=by)
-        )  # fmt: skip
-        connection.execute(
-            sa.update(runs).where(runs.c.message_id == message_id, runs.c.status == PENDING)
-            .values(status=FAILED, dispatched_at=now.timestamp(), error=f"the message was erased by {by} before this run was created")
-        )  # fmt: skip
-        found = _message_dag_runs(connection, message_id, chain_dag_ids)
-        dag_run = _dag_run()
-        for pk, conf in found:
-            kept = {"openfn": conf["openfn"]} if isinstance(conf, dict) and "openfn" in conf else {}
-            connection.execute(sa.update(dag_run).where(dag_run.c.id == pk).values(conf={**kept, "erased": {"at": now.isoformat(), "by": by}}))
-        if found:
-            connection.execute(sa.delete(_xcom()).where(_xcom().c.dag_run_id.in_([pk for pk, _ in found])))
-    log.info("Message %s erased by %s (%d DAG runs cleared)", message_id, by, len(found))
-    return Erased(message_id=message_id, at=now.isoformat(), by=by, dag_runs=len(found))
-
+    def tick(self) -> float:
+        projects = {name: found.project for name, found in self.catalog.snapshot().projects.items()}
+        sweep(self.database, projects, default_days=self.default_days, batch_size=self.batch_size, stop=self._stop)
+        return self.interval
