@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from openfn.errors import Conflict, InvalidRequest, NotFound
-from openfn.inbox.store import search
+from openfn.inbox.store import airflow_state, search
 from openfn.inbox.api.access import Access, project_access, require_trigger
 from openfn.inbox.store.job_states import STATES
 from openfn.inbox.api.login import require_user
@@ -85,33 +85,17 @@ def messages_page(
 
 def _saved_state_sizes(dag_ids: list[str]) -> dict[str, int]:
     """dag_id -> bytes of its saved state (compact UTF-8 JSON, as the runtime measures it)."""
-    import sqlalchemy as sa
-    from airflow.models.variable import Variable
-    from airflow.utils.session import create_session
-
     from openfn.runtime.saved_state import variable_key
     from openfn.runtime.state import state_size
 
     keys = {variable_key(dag_id): dag_id for dag_id in dag_ids}
     sizes: dict[str, int] = {}
-    if not keys:
-        return sizes
-    with create_session() as session:
-        for variable in session.scalars(sa.select(Variable).where(Variable.key.in_(list(keys)))):
-            try:
-                sizes[keys[variable.key]] = state_size(json.loads(variable.val))
-            except (TypeError, ValueError):
-                sizes[keys[variable.key]] = len((variable.val or "").encode())  # edited by hand into non-JSON
+    for key, value in airflow_state.variable_values(list(keys)).items():
+        try:
+            sizes[keys[key]] = state_size(json.loads(value))
+        except (TypeError, ValueError):
+            sizes[keys[key]] = len((value or "").encode())  # edited by hand into non-JSON
     return sizes
-
-
-def _paused(dag_ids: list[str]) -> dict[str, bool]:
-    import sqlalchemy as sa
-    from airflow.models.dag import DagModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        return dict(session.execute(sa.select(DagModel.dag_id, DagModel.is_paused).where(DagModel.dag_id.in_(dag_ids))).all())
 
 
 def next_cron_run(cron: str, timezone: str, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -132,7 +116,7 @@ def projects_extra(request: Request, access: Allowed, services: Services) -> dic
     cron_jobs = [job for p in readable for job in p.project.jobs.values() if job.trigger.kind == "cron"]
     dag_ids = [job.dag_id for job in cron_jobs]
     sizes = _saved_state_sizes(dag_ids)
-    paused = _paused(dag_ids)
+    paused = airflow_state.paused_dags(dag_ids)
     jobs = {}
     for job in cron_jobs:
         jobs[job.dag_id] = {

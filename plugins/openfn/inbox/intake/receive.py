@@ -40,7 +40,7 @@ from openfn.inbox.reply_answers import timeout_answer
 from openfn.inbox.services import InboxServices
 from openfn.inbox.bodies.filter_shape import Shape
 from openfn.inbox.intake.senders import check_sender
-from openfn.inbox.store.messages import NewMessage, PlannedRun
+from openfn.inbox.store.messages import NewMessage, PlannedRun, stored_reply_row
 from openfn.inbox.store.tokens import STALE
 
 log = logging.getLogger("openfn.inbox")
@@ -242,15 +242,8 @@ def preferred_wait(headers: Mapping[str, str]) -> float | None:
 
 def stored_reply(services: InboxServices, target: Target, message_id: str) -> str:
     """The stored 202 of a message this inbox took and answers after completion (reads the database)."""
-    import sqlalchemy as sa
-
-    from openfn.inbox.store.schema import messages
-
     with services.database.read() as connection:
-        row = connection.execute(
-            sa.select(messages.c.project, messages.c.trigger, messages.c.reply, messages.c.reply_job, messages.c.erased_at)
-            .where(messages.c.id == message_id)
-        ).first()  # fmt: skip
+        row = stored_reply_row(connection, message_id)
     trigger = target.webhook.name if target.webhook is not None else None
     if row is None or row.project != target.name or row.trigger != trigger or row.reply_job is None:
         raise UnknownResult(message_id)

@@ -129,3 +129,12 @@ def store_messages(connection: Connection, database: Database, batch: list[tuple
         )
     return results
 
+
+
+def stored_reply_row(connection: Connection, message_id: str) -> sa.Row | None:
+    """What answering a sender's ``GET .../messages/<id>`` needs: whose message it is, its stored 202, the job
+    that answers it, whether it was erased."""
+    return connection.execute(
+        sa.select(messages.c.project, messages.c.trigger, messages.c.reply, messages.c.reply_job, messages.c.erased_at)
+        .where(messages.c.id == message_id)
+    ).first()  # fmt: skip
