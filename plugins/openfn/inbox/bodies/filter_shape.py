@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from openfn.match_index import _token_value as token_value
+from openfn.match_index import token_value
 
 
 class _Other(str):
@@ -79,13 +79,14 @@ class Shape:
         return self.scalar(value)
 
 
-def _frozen(value: Any):
+def freeze(value: Any):
+    """A hashable key equal for equal JSON values (jsonb equality: 1 == 1.0), for de-duplicating array items."""
     if value is OTHER:
         return ("x",)
     if isinstance(value, dict):
-        return ("o", tuple(sorted((key, _frozen(item)) for key, item in value.items())))
+        return ("o", tuple(sorted((key, freeze(item)) for key, item in value.items())))
     if isinstance(value, list):
-        return ("a", tuple(_frozen(item) for item in value))
+        return ("a", tuple(freeze(item) for item in value))
     return ("v", type(value) is str, token_value(value))
 
 
@@ -94,7 +95,7 @@ def unique(items: Iterable[Any]) -> list:
     seen: set = set()
     kept = []
     for item in items:
-        key = _frozen(item)
+        key = freeze(item)
         if key not in seen:
             seen.add(key)
             kept.append(item)

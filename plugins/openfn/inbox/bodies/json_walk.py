@@ -15,7 +15,7 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
-from openfn.inbox.bodies.filter_shape import OTHER, Shape, _frozen
+from openfn.inbox.bodies.filter_shape import OTHER, Shape, freeze
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?")
@@ -208,7 +208,7 @@ class Walk:
         if _HAS_OBJECT.match(text, start, end):
             found.append({})
         for item in found:
-            frozen = _frozen(item)
+            frozen = freeze(item)
             if frozen not in seen:
                 seen.add(frozen)
                 kept.append(item)
@@ -234,7 +234,7 @@ class Walk:
             self.path[-1] = index
             item, pos = self.value(pos, depth + 1, shape)
             if kept is not None:
-                frozen = _frozen(item)
+                frozen = freeze(item)
                 if frozen not in seen:
                     seen.add(frozen)
                     kept.append(item)
