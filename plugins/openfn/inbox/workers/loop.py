@@ -81,3 +81,4 @@ class BackgroundLoop:
                 continue
             if pause:
                 self._wake.wait(pause)
+                self._wake.clear()  # one wake, one early round (not a spin until the next clear)
