@@ -114,7 +114,7 @@ def test_large_bodies_beyond_the_slots_wait_and_are_refused_when_time_is_up(sqli
 
 
 def test_gzip_bodies_are_inflated_off_the_event_loop(inbox, monkeypatch):
-    from openfn.inbox.intake.receive import body_reader as module
+    from openfn.inbox.intake import body_reader as module
     on_loop = []
     real = module.inflate
 
