@@ -5,7 +5,7 @@ projects and tokens; a balancer that trusted it would send messages to a server 
 answers 200 only once the inbox has started (tables, dispatcher, projects, tokens, writer: see
 services.py); until then 503, and the probe itself starts the warm-up if the app's lifespan did not.
 It needs no login (balancers have none) and says nothing but whether, how many projects are served and how
-many requests this api-server process holds for their run's result (replies.py).
+many requests this api-server process holds for their run's result (workers/replies.py).
 """
 
 from __future__ import annotations

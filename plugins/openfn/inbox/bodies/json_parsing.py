@@ -169,7 +169,7 @@ def walk(text: str, *, max_depth: int, shape: Shape | None, rules=STRICT) -> Any
 
 def parse_message(raw: bytes | bytearray, *, max_depth: int, shape: Shape, large_bytes: int) -> tuple[Any, str]:
     """What matching needs of a body, and its text: the whole parsed body when it is at most
-    ``large_bytes``, else the body projected on ``shape`` (see shape.py). Raises ``InvalidBody``."""
+    ``large_bytes``, else the body projected on ``shape`` (see bodies/filter_shape.py). Raises ``InvalidBody``."""
     if len(raw) <= large_bytes:
         return parse_body(raw, max_depth=max_depth)
     text = decode(raw)

@@ -3,7 +3,7 @@
 The token names a project's inbox (its message filters decide the runs) or one of its Lightning workflows'
 webhooks (the message is one run of that workflow).
 
-The reply is sent only after the message and its runs are committed (by the group writer, see writer.py);
+The reply is sent only after the message and its runs are committed (by the group writer, see workers/writer.py);
 it is the stored reply, so a sender retrying with the same ``Idempotency-Key`` (or ``webhook-id``) gets
 exactly the same answer. The event loop only does in-memory work: whatever may need the database (a token
 or secret not cached yet) and large bodies go to a worker thread.
@@ -73,7 +73,7 @@ class Target:
 
     @property
     def replies_after_completion(self) -> bool:
-        """Whether some messages here are answered with their run's result (replies.py)."""
+        """Whether some messages here are answered with their run's result (workers/replies.py)."""
         if self.webhook is not None:
             return self.webhook.trigger.reply == AFTER_COMPLETION
         return self.project.replies_after_completion
@@ -134,7 +134,7 @@ def idempotency_key(headers: Mapping[str, str]) -> str | None:
 
 def plan_message(services: InboxServices, target: Target, raw: bytes | bytearray, headers: dict[str, str], key: str | None) -> NewMessage:
     """Check the body and decide its runs: everything a 202 promises, before anything is stored. A large
-    body is not parsed whole: only what the project's filters look at is kept (see shape.py)."""
+    body is not parsed whole: only what the project's filters look at is kept (see bodies/filter_shape.py)."""
     webhook = target.webhook
     shape = NOTHING if webhook is not None else target.project.shape  # a webhook matches nothing: it starts its workflow
     body, text = parse_message(raw, max_depth=services.settings.max_depth, shape=shape, large_bytes=services.protection.large_body_bytes)
@@ -255,7 +255,7 @@ def stored_reply(services: InboxServices, target: Target, message_id: str) -> st
 async def answer_after_completion(services: InboxServices, message_id: str, stored_reply: str, result_url: str,
                                   wait: float | None = None, disconnected: Callable[[], Awaitable[None]] | None = None) -> Reply:
     """The result of the message's run once it has finished, or, past the limit, its 202 and how to follow it.
-    Waiting holds neither a thread nor a database connection (replies.py), and ends when the sender leaves."""
+    Waiting holds neither a thread nor a database connection (workers/replies.py), and ends when the sender leaves."""
     limit = services.inbox_settings.reply_timeout_seconds
     if wait is not None:
         limit = min(limit, wait)

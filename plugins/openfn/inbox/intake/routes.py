@@ -1,8 +1,8 @@
 """The inbox endpoints (SPEC §6), open to senders: they have no Airflow user, the token is their key.
 
 They are plain Starlette routes rather than FastAPI ones: they take no parameters FastAPI could validate
-(the body is read and checked by intake.py), and skipping FastAPI's dependency resolution makes every
-message cheaper to accept. The management API (routes_api.py) is FastAPI.
+(the body is read and checked by receive.py), and skipping FastAPI's dependency resolution makes every
+message cheaper to accept. The management API (api/management.py) is FastAPI.
 """
 
 from __future__ import annotations

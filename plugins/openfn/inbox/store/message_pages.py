@@ -1,7 +1,7 @@
 """The inbox page's query: the management API's message scan, bounded by dates, with body previews.
 
 It composes the inbox's own pieces (``search.Scan`` for the newest-first keyset scan on ``seq``,
-``receipts.all_runs`` and ``jobstates.job_states`` for the chips) and adds what the page needs on top:
+``receipts.all_runs`` and ``job_states.job_states`` for the chips) and adds what the page needs on top:
 
 * dates: ``received_at`` is stamped just before the row is inserted, so it grows with ``seq`` (up to the
   milliseconds two concurrent requests overlap). A date therefore becomes a ``seq`` bound by binary search
@@ -101,7 +101,7 @@ class Filters:
     q: str | None = None
     since: datetime.datetime | None = None  # inclusive
     until: datetime.datetime | None = None  # exclusive
-    projects: frozenset[str] | None = None  # the projects the user may read; None: all (access.py)
+    projects: frozenset[str] | None = None  # the projects the user may read; None: all (api/access.py)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Storing a message: the message, one pending run per matched job and the 10-second-rule rows, in one
 transaction, so a 202 always means all of it is on disk and a crash before commit means none of it is.
-Many messages can share that transaction (see writer.py): each is still all-or-nothing."""
+Many messages can share that transaction (see workers/writer.py): each is still all-or-nothing."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class NewMessage:
     idempotency_key: str | None
     runs: tuple[PlannedRun, ...]
     trigger: str | None = None  # '<workflow>/<trigger>' when a workflow's webhook received it
-    reply_job: str | None = None  # the job (or workflow) whose run's result answers the sender (replies.py)
+    reply_job: str | None = None  # the job (or workflow) whose run's result answers the sender (workers/replies.py)
     reply_flow: bool = False  # ... once the flow and fail runs it starts have finished too
 
     def reply(self) -> dict:

@@ -4,7 +4,7 @@
 PostgreSQL that is SQL ``body @> q`` on the GIN index) or text (a message id, or a case-insensitive
 substring of the body).
 
-``Query.projects`` restricts every query to the projects a user may read (see access.py). The body
+``Query.projects`` restricts every query to the projects a user may read (see api/access.py). The body
 conditions are then guarded (``CASE WHEN project IN (...) THEN <body condition> END``), so the database
 never compares a hidden message's body with the search, and how long a search takes says nothing about
 what hidden messages hold. (On PostgreSQL that also means a restricted user's JSON search does not use the

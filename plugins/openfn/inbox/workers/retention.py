@@ -25,7 +25,7 @@ from openfn.inbox.workers.loop import BackgroundLoop
 
 log = logging.getLogger("openfn.inbox.retention")
 DAY = 86400.0
-SQLITE_PAUSE = 0.15  # between batches, so Airflow's own writers get SQLite's lock (see dispatcher.py)
+SQLITE_PAUSE = 0.15  # between batches, so Airflow's own writers get SQLite's lock (see workers/dispatcher.py)
 
 
 def retention_days(project, default: int) -> int:
