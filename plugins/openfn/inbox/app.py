@@ -15,12 +15,12 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from openfn.inbox.api.login import require_user
-from openfn.inbox.api.readiness import routes as readiness_routes
-from openfn.inbox.intake.redaction import HideInboxTokens
 from openfn.inbox.api.json_responses import install_error_handlers
+from openfn.inbox.api.login import require_user
 from openfn.inbox.api.management import router as api_router
+from openfn.inbox.api.readiness import routes as readiness_routes
 from openfn.inbox.api.workflows import router as workflow_router
+from openfn.inbox.intake.redaction import HideInboxTokens
 from openfn.inbox.intake.routes import routes as inbox_routes
 from openfn.inbox.services import InboxServices
 

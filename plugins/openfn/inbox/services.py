@@ -23,14 +23,14 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from openfn.inbox.catalog import Catalog
-from openfn.inbox.store.database import Database, get_database
-from openfn.inbox.workers.dispatcher import Dispatcher
 from openfn.inbox.intake.guard import BodySlots, FailureLimiter
+from openfn.inbox.intake.senders import HeaderPolicy, SecretCache
+from openfn.inbox.store.database import Database, get_database
+from openfn.inbox.store.schema import ensure_schema
+from openfn.inbox.store.tokens import TokenTable
+from openfn.inbox.workers.dispatcher import Dispatcher
 from openfn.inbox.workers.replies import ReplyWatcher
 from openfn.inbox.workers.retention import RetentionSweeper
-from openfn.inbox.store.schema import ensure_schema
-from openfn.inbox.intake.senders import HeaderPolicy, SecretCache
-from openfn.inbox.store.tokens import TokenTable
 from openfn.inbox.workers.writer import GroupWriter
 from openfn.settings import (
     InboxSettings,

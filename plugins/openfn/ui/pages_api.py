@@ -19,11 +19,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from openfn.errors import Conflict, InvalidRequest, NotFound
-from openfn.inbox.store import airflow_state, search
 from openfn.inbox.api.access import Access, project_access, require_trigger
-from openfn.inbox.store.job_states import STATES
 from openfn.inbox.api.login import require_user
 from openfn.inbox.services import Services
+from openfn.inbox.store import airflow_state, search
+from openfn.inbox.store.job_states import STATES
 from openfn.inbox.store.message_pages import Filters, list_page
 
 router = APIRouter(prefix="/ui/api", tags=["ui"], dependencies=[Depends(require_user)])

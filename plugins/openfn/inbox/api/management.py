@@ -12,17 +12,17 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
+from openfn.inbox.api.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
+from openfn.inbox.api.json_responses import dumps_exact, json_response, raw_placeholder
+from openfn.inbox.api.login import require_user
+from openfn.inbox.api.workflows import steps_for, workflow_listing
+from openfn.inbox.services import InboxServices, Services
 from openfn.inbox.store import reruns
 from openfn.inbox.store import retention
 from openfn.inbox.store import search
-from openfn.inbox.api.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.store.job_states import STATES, job_states
 from openfn.inbox.store.receipts import all_runs
-from openfn.inbox.api.json_responses import dumps_exact, json_response, raw_placeholder
-from openfn.inbox.api.workflows import steps_for, workflow_listing
-from openfn.inbox.services import InboxServices, Services
 from openfn.inbox.store.tokens import ensure_token, weakness
-from openfn.inbox.api.login import require_user
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
 Allowed = Annotated[Access, Depends(project_access)]

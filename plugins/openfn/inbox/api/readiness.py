@@ -15,12 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from openfn.inbox.services import services_of
+
 STARTING = "This api-server's inbox is starting (or cannot reach the metadata database yet); retry in a moment."
 
 
 async def ready(request: Request) -> JSONResponse:
     """Readiness probe: 200 when this api-server's inbox takes messages, 503 while it starts."""
-    services = request.app.state.openfn_services()
+    services = services_of(request)
     if not services.started:
         await run_in_threadpool(services.ensure_started)
     if not services.started:

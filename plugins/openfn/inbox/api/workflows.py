@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from openfn.errors import Forbidden, InvalidRequest, NotFound
-from openfn.inbox.store import search
-from openfn.inbox.store import workflow_runs
 from openfn.inbox.api.access import Access, project_access
 from openfn.inbox.api.login import require_user
 from openfn.inbox.services import Services
+from openfn.inbox.store import search
+from openfn.inbox.store import workflow_runs
 from openfn.model.workflow import Workflow
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])

@@ -24,8 +24,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from openfn.errors import InvalidBody
-from openfn.inbox.bodies.json_walk import Walk
 from openfn.inbox.bodies.filter_shape import Shape
+from openfn.inbox.bodies.json_walk import Walk
 
 # numeric's limits (src/backend/utils/adt/numeric.c): at most 131072 digits before the decimal point,
 # a display scale of at most 16383 digits, and |exponent| < INT_MAX / 2.

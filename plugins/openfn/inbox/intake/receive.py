@@ -31,17 +31,17 @@ from openfn.errors import (
     UnknownInbox,
     UnknownResult,
 )
+from openfn.inbox.bodies.filter_shape import Shape
+from openfn.inbox.bodies.json_parsing import parse_message
+from openfn.inbox.catalog import InboxProject, Webhook
 from openfn.inbox.intake.body_reader import read_limited
 from openfn.inbox.intake.guard import credential_digest
-from openfn.inbox.catalog import InboxProject, Webhook
-from openfn.inbox.bodies.json_parsing import parse_message
-from openfn.runs import message_run_id, new_message_id, utc_now_iso
+from openfn.inbox.intake.senders import check_sender
 from openfn.inbox.reply_answers import timeout_answer
 from openfn.inbox.services import InboxServices
-from openfn.inbox.bodies.filter_shape import Shape
-from openfn.inbox.intake.senders import check_sender
 from openfn.inbox.store.messages import NewMessage, PlannedRun, stored_reply_row
 from openfn.inbox.store.tokens import STALE
+from openfn.runs import message_run_id, new_message_id, utc_now_iso
 
 log = logging.getLogger("openfn.inbox")
 

@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openfn.inbox.store import search
-from openfn.inbox.store.search import first_seq_from
 from openfn.inbox.store.job_states import RunView, job_states
 from openfn.inbox.store.receipts import inbox_runs
 from openfn.inbox.store.schema import messages
+from openfn.inbox.store.search import first_seq_from
 from openfn.settings import LARGE_BODY_BYTES
 
 PREVIEW_CHARS = 240

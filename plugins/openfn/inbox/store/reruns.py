@@ -15,14 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openfn.errors import TooSoon
+from openfn.inbox.bodies.json_parsing import read_stored
 from openfn.inbox.catalog import InboxProject
 from openfn.inbox.store.database import Database
-from openfn.inbox.bodies.json_parsing import read_stored
-from openfn.runs import message_run_id
-from openfn.inbox.store.schema import message_jobs, messages
 from openfn.inbox.store.messages import PlannedRun, dialect_insert, insert_runs
-from openfn.settings import LARGE_BODY_BYTES
+from openfn.inbox.store.schema import message_jobs, messages
 from openfn.model import Job
+from openfn.runs import message_run_id
+from openfn.settings import LARGE_BODY_BYTES
 
 RUN_INTERVAL_SECONDS = 10.0
 

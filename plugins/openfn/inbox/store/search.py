@@ -21,10 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openfn.inbox.store.database import Database
-from openfn.inbox.bodies.json_parsing import read_stored
-from openfn.inbox.store.schema import messages
 from openfn.inbox.bodies.filter_shape import Shape
+from openfn.inbox.bodies.json_parsing import read_stored
+from openfn.inbox.store.database import Database
+from openfn.inbox.store.schema import messages
 from openfn.matching import contains, parse_filter
 from openfn.settings import LARGE_BODY_BYTES
 

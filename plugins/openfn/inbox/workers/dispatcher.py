@@ -29,13 +29,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from openfn.inbox.store.database import Database, RawValue
 from openfn.errors import InvalidBody
 from openfn.inbox.bodies.json_parsing import MAX_PYTHON_DIGITS, walk
-from openfn.runs import run_conf, workflow_run_conf
-from openfn.inbox.workers.loop import BackgroundLoop
 from openfn.inbox.store import dispatch_queries as queries
+from openfn.inbox.store.database import Database, RawValue
 from openfn.inbox.store.schema import CREATED, FAILED, ensure_schema
+from openfn.inbox.workers.loop import BackgroundLoop
+from openfn.runs import run_conf, workflow_run_conf
 
 log = logging.getLogger("openfn.inbox.dispatcher")
 

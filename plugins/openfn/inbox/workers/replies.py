@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openfn.inbox.catalog import Catalog
-from openfn.inbox.store.database import Database
-from openfn.runs import FAILED_STATE_KEY, FINAL_STATE_KEY, JOB_TASK, OUTCOME_KEY, RESULT_TASK, downstream_run_id
 from openfn.inbox.reply_answers import ERASED, IMMEDIATE, MISSING, Answer, Plan, Run, build_answer
 from openfn.inbox.store import reply_queries
+from openfn.inbox.store.database import Database
 from openfn.inbox.store.schema import CREATED, FAILED
 from openfn.inbox.workers.loop import BackgroundLoop
+from openfn.runs import FAILED_STATE_KEY, FINAL_STATE_KEY, JOB_TASK, OUTCOME_KEY, RESULT_TASK, downstream_run_id
 
 log = logging.getLogger("openfn.inbox.replies")
 
