@@ -1,6 +1,6 @@
 """Bodies are accepted exactly when PostgreSQL's jsonb accepts them (within the depth limit) and Python's
 json module, with which Airflow reads run confs, reads their numbers back as they are; they are parsed with
-exact numbers. Compared with a real PostgreSQL server. Large bodies take another path (jsonbody.walk),
+exact numbers. Compared with a real PostgreSQL server. Large bodies take another path (json_parsing.walk),
 which must accept and refuse exactly the same bodies, with the same error codes."""
 
 from __future__ import annotations

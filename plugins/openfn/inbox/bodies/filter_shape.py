@@ -46,7 +46,7 @@ class Shape:
     def __init__(self) -> None:
         self.keys: dict[str, Shape] = {}
         self.scalars: set = set()
-        self.runs: dict = {}  # compiled member runs (jsonstream.member_run), by allow_empty
+        self.runs: dict = {}  # compiled member runs (json_walk.member_run), by allow_empty
 
     @classmethod
     def of(cls, filters: Iterable[Any]) -> Shape:

@@ -11,7 +11,7 @@ into infinity (or zero). Such numbers are refused too, so a message the inbox ac
 dispatched, reprocessed and searched.
 
 Bodies up to ``[openfn] large_body_bytes`` are parsed whole (``parse_body``); larger ones are walked once
-(``jsonstream.Walk``) and only the parts the project's filters look at are kept (``shape.Shape``).
+(``json_walk.Walk``) and only the parts the project's filters look at are kept (``filter_shape.Shape``).
 """
 
 from __future__ import annotations

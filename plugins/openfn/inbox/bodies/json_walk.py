@@ -1,5 +1,5 @@
 """Checking a large body without building it: one pass over the JSON text that applies every rule of
-``jsonbody.parse_body`` and keeps only what the filters can look at (``shape.Shape``).
+``json_parsing.parse_body`` and keeps only what the filters can look at (``filter_shape.Shape``).
 
 ``json.loads`` turns a dense body into Python objects worth up to about 50 times its size; this walk keeps
 the current path and the projected parts only, so its memory does not grow with the body. Where nothing
@@ -69,7 +69,7 @@ class _Error(Exception):
 
 
 class Walk:
-    """One pass over ``text``. ``checks`` holds jsonbody's rules: ``parse_int``, ``parse_float``,
+    """One pass over ``text``. ``checks`` holds json_parsing's rules: ``parse_int``, ``parse_float``,
     ``reject_constant``, ``check_string`` and ``too_deep``, as ``json.loads`` hooks would apply them."""
 
     def __init__(self, text: str, max_depth: int, check_strings: bool, checks) -> None:
