@@ -157,9 +157,10 @@ def measure_memory(root: Path) -> list[tuple]:
 # --- intake rate, with and without the new checks ---------------------------------------------------------
 def without_checks(runtime, app) -> None:
     """The inbox as it was before these protections (for the comparison only)."""
-    from openfn.inbox import intake, routes_inbox
-    from openfn.inbox.redaction import HideInboxTokens
-    from openfn.inbox.senders import HeaderPolicy
+    from openfn.inbox.intake import receive as intake
+    from openfn.inbox.intake import routes as routes_inbox
+    from openfn.inbox.intake.redaction import HideInboxTokens
+    from openfn.inbox.intake.senders import HeaderPolicy
 
     runtime.header_policy = HeaderPolicy(drop=())
 
@@ -223,12 +224,12 @@ def measure_rate(root: Path, rounds: int, requests: int) -> dict[str, list[float
     from fastapi import FastAPI
 
     from openfn.inbox.app import create_app
-    from openfn.inbox.runtime import InboxRuntime
-    from openfn.inbox.tokens import ensure_token
+    from openfn.inbox.services import InboxServices
+    from openfn.inbox.store.tokens import ensure_token
     from openfn.settings import InboxSettings, get_settings
 
     def build(checks: bool):
-        runtime = InboxRuntime(settings=replace(get_settings(), jobs_dir=root / "jobs"),
+        runtime = InboxServices(settings=replace(get_settings(), jobs_dir=root / "jobs"),
                                inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=3600, dispatch_batch_size=0))  # fmt: skip
         app = create_app(lambda: runtime)
         root_app = FastAPI()
@@ -240,8 +241,8 @@ def measure_rate(root: Path, rounds: int, requests: int) -> dict[str, list[float
     path = f"/openfn/inbox/{ensure_token('bench')}"
     body = typical(KIB)
     rates: dict[str, list[float]] = {"with": [], "without": []}
-    from openfn.inbox import intake, routes_inbox
-
+    from openfn.inbox.intake import receive as intake
+    from openfn.inbox.intake import routes as routes_inbox
     shipped = (intake.admit_limited, routes_inbox.hide_token)
     for _ in range(rounds):
         for checks in (True, False):

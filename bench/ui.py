@@ -141,18 +141,17 @@ def measure(backend: str, db_uri: str, messages: int, rounds: int) -> dict:
     from airflow.api_fastapi.app import init_auth_manager
 
     from openfn.inbox.app import create_app
-    from openfn.inbox.db import Database
-    from openfn.inbox.runtime import InboxRuntime
-    from openfn.inbox.schema import ensure_schema
+    from openfn.inbox.store.database import Database
+    from openfn.inbox.services import InboxServices
+    from openfn.inbox.store.schema import ensure_schema
     from openfn.settings import InboxSettings
     from openfn.ui import install
-
     database = Database(db_uri)
     ensure_schema(database)
     started = time.perf_counter()
     stats = load_store(database, messages)
     load_seconds = time.perf_counter() - started
-    runtime = InboxRuntime(inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0), database=database)
+    runtime = InboxServices(inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0), database=database)
     root = FastAPI()
     root.mount("/openfn", install(create_app(lambda: runtime)))
     init_auth_manager(root)
@@ -200,7 +199,7 @@ def load_store(database, count: int) -> dict:
     import sqlalchemy as sa
     from airflow.models.dagrun import DagRun
 
-    from openfn.inbox.schema import CREATED, message_jobs, messages, runs
+    from openfn.inbox.store.schema import CREATED, message_jobs, messages, runs
 
     rng = random.Random(7)
     dag_run = DagRun.__table__

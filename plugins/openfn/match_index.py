@@ -39,7 +39,7 @@ class _Bool:
 _TRUE, _FALSE = _Bool("true"), _Bool("false")
 
 
-def _token_value(value: Any) -> Hashable:
+def token_value(value: Any) -> Hashable:
     """Equal jsonb scalars give equal, equally hashed token values: 1, 1.0 and Decimal("1.00") hash alike."""
     kind = type(value)
     if kind is str or kind is int or value is None:
@@ -63,7 +63,7 @@ def _leaf_tokens(fragment: Any, path: Path, out: dict[Token, None]) -> None:
         for item in fragment:
             _leaf_tokens(item, path, out)
     else:
-        out[(path, _token_value(fragment))] = None
+        out[(path, token_value(fragment))] = None
 
 
 def leaf_tokens(fragment: Any) -> list[Token]:
@@ -89,7 +89,7 @@ def _collect(value: Any, node: _Node, found: set[int]) -> None:
     kind = type(value)
     if kind in _SCALAR_TYPES:
         if node.filed:
-            positions = node.filed.get(_token_value(value))
+            positions = node.filed.get(token_value(value))
             if positions:
                 found.update(positions)
     elif kind is list or kind is tuple:
@@ -110,7 +110,7 @@ def _collect(value: Any, node: _Node, found: set[int]) -> None:
         for item in value:
             _collect(item, node, found)
     elif node.filed:  # a subclass of a scalar type, e.g. a str enum
-        positions = node.filed.get(_token_value(value))
+        positions = node.filed.get(token_value(value))
         if positions:
             found.update(positions)
 

@@ -49,8 +49,8 @@ def _reserialize(env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def pg_database(pg_airflow_url):
-    from openfn.inbox.db import Database
-    from openfn.inbox.schema import ensure_schema
+    from openfn.inbox.store.database import Database
+    from openfn.inbox.store.schema import ensure_schema
 
     database = Database(pg_airflow_url)
     ensure_schema(database)
@@ -62,7 +62,7 @@ def clear_inbox(database) -> None:
     """Empty the inbox's tables and delete the DAG runs of the fixture projects."""
     from airflow.models.dagrun import DagRun
 
-    from openfn.inbox.schema import message_jobs, messages, runs
+    from openfn.inbox.store.schema import message_jobs, messages, runs
 
     projects = [folder.name for folder in JOBS_DIR.iterdir() if (folder / "project.yaml").exists()]
     with database.write() as connection:
@@ -72,10 +72,10 @@ def clear_inbox(database) -> None:
 
 
 def make_runtime(database, protection: dict | None = None, **settings):
-    from openfn.inbox.runtime import InboxRuntime
+    from openfn.inbox.services import InboxServices
     from openfn.settings import InboxSettings, get_protection_settings, get_settings
 
-    return InboxRuntime(
+    return InboxServices(
         settings=replace(get_settings(), **{"jobs_dir": JOBS_DIR, **settings}),
         inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0),
         database=database,
@@ -92,7 +92,7 @@ class InboxClient:
         self._jwt: str | None = None
 
     def token(self, project: str) -> str:
-        from openfn.inbox.tokens import ensure_token
+        from openfn.inbox.store.tokens import ensure_token
 
         return ensure_token(project)
 

@@ -2,7 +2,7 @@
 on SQLite or on the test PostgreSQL server: what permission tests need (SimpleAuthManager's roles cover
 every DAG alike, so it cannot express "this user may read the clinic project only").
 
-Used by the API tests (tests/inbox/test_permissions.py, on both databases) and the browser tests
+Used by the API tests (tests/inbox/api/test_permissions.py, on both databases) and the browser tests
 (tests/ui/test_browser_permissions.py). No scheduler runs: the tests look at what the plugin stores and
 at the DAG runs the dispatcher creates, not at task results.
 

@@ -126,8 +126,8 @@ def sqlite_database(airflow_db):
     """The inbox's ``Database`` over the session's SQLite metadata DB, with its tables created."""
     from airflow import settings
 
-    from openfn.inbox.db import Database
-    from openfn.inbox.schema import ensure_schema
+    from openfn.inbox.store.database import Database
+    from openfn.inbox.store.schema import ensure_schema
 
     database = Database(settings.SQL_ALCHEMY_CONN)
     ensure_schema(database)

@@ -31,7 +31,7 @@ def clear(database) -> None:
     from airflow.models.dagrun import DagRun
     from airflow.models.variable import Variable
 
-    from openfn.inbox.schema import message_jobs, messages, runs
+    from openfn.inbox.store.schema import message_jobs, messages, runs
 
     with database.write() as connection:
         for table in (runs, message_jobs, messages):
@@ -66,7 +66,7 @@ class UiClient:
         self.http.cookies.set("_token", self.jwt())
 
     def send(self, body: dict) -> dict:
-        from openfn.inbox.tokens import ensure_token
+        from openfn.inbox.store.tokens import ensure_token
 
         reply = self.http.post(f"/openfn/inbox/{ensure_token(PROJECT)}", json=body)
         assert reply.status_code == 202, reply.text
@@ -82,11 +82,10 @@ def build_client(database) -> UiClient:
     from fastapi.testclient import TestClient
 
     from openfn.inbox.app import create_app
-    from openfn.inbox.runtime import InboxRuntime
+    from openfn.inbox.services import InboxServices
     from openfn.settings import InboxSettings, get_settings
     from openfn.ui import install
-
-    runtime = InboxRuntime(
+    runtime = InboxServices(
         settings=replace(get_settings(), jobs_dir=JOBS_DIR),
         inbox_settings=InboxSettings(dispatcher=False, dispatch_sweep_seconds=60, dispatch_batch_size=0),
         database=database,

@@ -15,23 +15,23 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from openfn.inbox.login import require_user
-from openfn.inbox.readiness import routes as readiness_routes
-from openfn.inbox.redaction import HideInboxTokens
-from openfn.inbox.responses import install_error_handlers
-from openfn.inbox.routes_api import router as api_router
-from openfn.inbox.routes_workflows import router as workflow_router
-from openfn.inbox.routes_inbox import routes as inbox_routes
-from openfn.inbox.runtime import InboxRuntime
+from openfn.inbox.api.json_responses import install_error_handlers
+from openfn.inbox.api.login import require_user
+from openfn.inbox.api.management import router as api_router
+from openfn.inbox.api.readiness import routes as readiness_routes
+from openfn.inbox.api.workflows import router as workflow_router
+from openfn.inbox.intake.redaction import HideInboxTokens
+from openfn.inbox.intake.routes import routes as inbox_routes
+from openfn.inbox.services import InboxServices
 
 URL_PREFIX = "/openfn"
 
 
-def _lazy(factory: Callable[[], InboxRuntime]) -> Callable[[], InboxRuntime]:
+def _lazy(factory: Callable[[], InboxServices]) -> Callable[[], InboxServices]:
     lock = threading.Lock()
-    made: list[InboxRuntime] = []
+    made: list[InboxServices] = []
 
-    def get() -> InboxRuntime:
+    def get() -> InboxServices:
         if not made:
             with lock:
                 if not made:
@@ -42,18 +42,18 @@ def _lazy(factory: Callable[[], InboxRuntime]) -> Callable[[], InboxRuntime]:
     return get
 
 
-def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> FastAPI:
+def create_app(services_factory: Callable[[], InboxServices] = InboxServices) -> FastAPI:
     """Build the app. Nothing touches the database or starts a thread until the app is started or used."""
-    runtime = _lazy(runtime_factory)
+    services = _lazy(services_factory)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        await run_in_threadpool(lambda: runtime().start())
+        await run_in_threadpool(lambda: services().start())
         try:
             yield
         finally:
-            if runtime.created():  # type: ignore[attr-defined]
-                await run_in_threadpool(lambda: runtime().stop())
+            if services.created():  # type: ignore[attr-defined]
+                await run_in_threadpool(lambda: services().stop())
 
     app = FastAPI(
         title="OpenFn inbox",
@@ -64,7 +64,7 @@ def create_app(runtime_factory: Callable[[], InboxRuntime] = InboxRuntime) -> Fa
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.openfn_runtime = runtime
+    app.state.openfn_services = services
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_user)])
     async def openapi_document() -> JSONResponse:

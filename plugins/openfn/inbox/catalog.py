@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openfn.errors import ProjectError
-from openfn.inbox.shape import Shape
+from openfn.inbox.bodies.filter_shape import Shape
 from openfn.match_index import FilterIndex
 from openfn.model import Job, Project
+from openfn.model.workflow import WebhookTrigger, Workflow
 from openfn.readers import load_projects
 from openfn.readers.loader import files_signature
-from openfn.model.workflow import WebhookTrigger, Workflow
 
 
 @dataclass(frozen=True)

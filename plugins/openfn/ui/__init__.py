@@ -24,10 +24,10 @@ EXTERNAL_VIEW = {
 
 
 def install(app: FastAPI) -> FastAPI:
-    from openfn.ui import api_extra, pages
+    from openfn.ui import pages, pages_api
     from openfn.ui.csrf import CsrfMiddleware
 
     app.include_router(pages.router)
-    app.include_router(api_extra.router)
+    app.include_router(pages_api.router)
     app.add_middleware(CsrfMiddleware)
     return app

@@ -49,7 +49,7 @@ def _read(name: str) -> bytes:
 
 
 async def _user_or_none(request: Request):
-    from openfn.inbox.login import require_user
+    from openfn.inbox.api.login import require_user
 
     try:
         return await require_user(request)
