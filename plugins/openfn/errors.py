@@ -188,6 +188,20 @@ class InvalidRequest(InboxError):
     status, code = 400, "invalid_request"
 
 
+class IdempotencyKeyReused(InboxError):
+    """An ``Idempotency-Key`` sent again with another body or to another inbox URL (422): the key already
+    stands for the first request, so this one is not stored, and not answered as if it were the first."""
+
+    status, code = 422, "idempotency_key_reused"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"The Idempotency-Key {key!r} was already used for another request (a different body, or another inbox URL); "
+            "nothing was stored for this one",
+            fix="Send a new message with a new Idempotency-Key; a retry must repeat the first request exactly (same URL, same body)",
+        )
+
+
 class NotFound(InboxError):
     """A message, project or job the management API does not know (404)."""
 

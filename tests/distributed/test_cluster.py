@@ -116,5 +116,8 @@ def test_a_result_is_answered_by_any_api_server_and_the_balancer(cluster):
 
     later = httpx.get(meta["result_url"], params={"wait": 30}, timeout=60)
     assert (later.status_code, later.json()["data"]) == (201, body["data"])
+    # The same key with another enrolment, at the other api-server: refused, not answered with the first's id.
+    other = httpx.post(f"{cluster.api_servers[1]}/openfn/inbox/{inbox}", json={**form, "name": "grace hopper"}, headers=key, timeout=30)
+    assert (other.status_code, other.json()["error"]) == (422, "idempotency_key_reused")
     runs = rows(cluster, "SELECT count(*) FROM openfn_run WHERE message_id = %s", (meta["message_id"],))
     assert runs == [(1,)]

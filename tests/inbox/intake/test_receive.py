@@ -94,7 +94,7 @@ def test_get_explains_the_inbox(inbox):
 
 def test_same_idempotency_key_replays_the_first_reply_and_stores_one_message(inbox):
     first = inbox.post("forms", MESSAGE_A, headers={"Idempotency-Key": "k-1"})
-    again = inbox.post("forms", MESSAGE_C, headers={"Idempotency-Key": "k-1"})
+    again = inbox.post("forms", MESSAGE_A, headers={"Idempotency-Key": "k-1"})
     assert again.status_code == 202
     assert again.content == first.content
     other = inbox.post("forms", MESSAGE_A, headers={"webhook-id": "msg_2"})
@@ -102,6 +102,38 @@ def test_same_idempotency_key_replays_the_first_reply_and_stores_one_message(inb
     with inbox.runtime.database.read() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 2
         assert connection.execute(sa.select(sa.func.count()).select_from(runs)).scalar() == 2
+
+
+REUSED = ("The Idempotency-Key 'k-2' was already used for another request (a different body, or another inbox URL); "
+          "nothing was stored for this one; send a new message with a new Idempotency-Key; a retry must repeat the "
+          "first request exactly (same URL, same body)")
+
+
+def test_a_reused_idempotency_key_with_another_body_is_422_and_stores_nothing(any_inbox):
+    first = any_inbox.post("forms", MESSAGE_A, headers={"Idempotency-Key": "k-2"})
+    other = any_inbox.post("forms", MESSAGE_C, headers={"Idempotency-Key": "k-2"})
+    assert other.status_code == 422
+    assert other.json() == {"error": "idempotency_key_reused", "message": REUSED}
+    again = any_inbox.post("forms", MESSAGE_A, headers={"Idempotency-Key": "k-2"})
+    assert (again.status_code, again.content) == (202, first.content)  # the first request's retry still works
+    with any_inbox.runtime.database.read() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 1
+        assert connection.execute(sa.select(sa.func.count()).select_from(runs)).scalar() == 1
+
+
+def test_the_same_body_with_other_whitespace_is_another_request(inbox):
+    inbox.post("forms", MESSAGE_A, headers={"Idempotency-Key": "k-2"})
+    spaced = inbox.http.post(f"/openfn/inbox/{inbox.token('forms')}", content=json.dumps(MESSAGE_A, indent=2),
+                             headers={"Content-Type": "application/json", "Idempotency-Key": "k-2"})  # fmt: skip
+    assert (spaced.status_code, spaced.json()["error"]) == (422, "idempotency_key_reused")
+
+
+def test_a_key_stored_before_digests_were_kept_replays_its_reply_for_any_body(inbox):
+    first = inbox.post("forms", MESSAGE_A, headers={"Idempotency-Key": "k-3"})
+    with inbox.runtime.database.write() as connection:
+        connection.execute(sa.update(messages).values(request_digest=None))
+    again = inbox.post("forms", MESSAGE_C, headers={"Idempotency-Key": "k-3"})
+    assert (again.status_code, again.content) == (202, first.content)
 
 
 def test_stored_headers_leave_out_credentials(inbox):

@@ -97,6 +97,16 @@ def test_the_same_idempotency_key_gets_the_first_reply_again(hooks):
     assert hooks.dispatch() == 1
 
 
+def test_a_key_used_at_the_webhook_is_refused_with_another_body_or_at_the_project_inbox(hooks):
+    url = webhook_url(hooks, "referrals")
+    hooks.http.post(url, json={"patient": "bo"}, headers={"Idempotency-Key": "k-78"})
+    other_body = hooks.http.post(url, json={"patient": "di"}, headers={"Idempotency-Key": "k-78"})
+    other_inbox = hooks.post("referrals", {"patient": "bo"}, headers={"Idempotency-Key": "k-78"})
+    assert (other_body.status_code, other_body.json()["error"]) == (422, "idempotency_key_reused")
+    assert (other_inbox.status_code, other_inbox.json()["error"]) == (422, "idempotency_key_reused")
+    assert hooks.dispatch() == 1
+
+
 def test_a_webhook_message_reruns_and_is_reprocessed_through_its_workflow(hooks):
     reply = hooks.http.post(webhook_url(hooks, "referrals"), json={"patient": "cy"})
     message_id = reply.json()["meta"]["message_id"]

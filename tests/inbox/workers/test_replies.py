@@ -151,6 +151,14 @@ def test_the_same_key_again_waits_for_the_same_run_and_returns_its_result(sync):
     assert len(dag_runs(sync.runtime.database, "sync.lookup")) == 1
 
 
+def test_the_same_key_with_another_body_is_refused_not_answered_with_the_first_result(sync):
+    first = sync.post("sync", {"ask": "lookup", "n": 1}, headers={"Idempotency-Key": "k-5", "Prefer": "wait=0"})
+    finish(sync.runtime.database, "sync.lookup", the_run(sync, "sync.lookup"), "success", {"return_value": {"data": {"n": 1}}})
+    other = sync.post("sync", {"ask": "lookup", "n": 2}, headers={"Idempotency-Key": "k-5"})
+    assert (other.status_code, other.json()["error"]) == (422, "idempotency_key_reused")
+    assert first.status_code == 202 and len(dag_runs(sync.runtime.database, "sync.lookup")) == 1
+
+
 def test_a_chain_is_answered_after_its_flow_job(sync):
     from openfn.runs import downstream_run_id
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openfn.runs import message_run_id, new_message_id
 from openfn.inbox.store.schema import messages, runs
-from openfn.inbox.store.messages import NewMessage, PlannedRun
+from openfn.inbox.store.messages import NewMessage, PlannedRun, Replay
 from openfn.inbox.workers.writer import GroupWriter
 
 import pytest
@@ -42,7 +42,7 @@ def test_the_same_idempotency_key_twice_in_one_batch_stores_the_first_only(any_i
     writer = GroupWriter(database)
     first, second = _message(key="k"), _message(key="k")
     futures = [writer.submit(first, "FIRST"), writer.submit(second, "SECOND")]
-    assert [future.result(30) for future in futures] == [None, "FIRST"]
+    assert [future.result(30) for future in futures] == [None, Replay("FIRST", None)]
     writer.stop()
     with database.read() as connection:
         assert list(connection.execute(sa.select(messages.c.id)).scalars()) == [first.id]

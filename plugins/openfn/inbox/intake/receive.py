@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from openfn.errors import (
     BodyTimeout,
+    IdempotencyKeyReused,
     InboxBusy,
     InvalidBody,
     ResultErased,
@@ -39,7 +40,7 @@ from openfn.inbox.intake.guard import credential_digest
 from openfn.inbox.intake.senders import check_sender
 from openfn.inbox.reply_answers import timeout_answer
 from openfn.inbox.services import InboxServices
-from openfn.inbox.store.messages import NewMessage, PlannedRun, stored_reply_row
+from openfn.inbox.store.messages import NewMessage, PlannedRun, request_digest, stored_reply_row
 from openfn.inbox.store.tokens import STALE
 from openfn.runs import message_run_id, new_message_id, utc_now_iso
 
@@ -163,6 +164,7 @@ def plan_message(services: InboxServices, target: Target, raw: bytes | bytearray
         trigger=webhook.name if webhook is not None else None,
         reply_job=reply_job,
         reply_flow=reply_flow,
+        request_digest=request_digest(target.name, webhook.name if webhook is not None else None, raw) if key is not None else None,
     )
 
 
@@ -219,10 +221,12 @@ async def receive(services: InboxServices, token: str, headers: Mapping[str, str
             return Reply(202, reply_text)
         message_id = message.id
     else:  # the same Idempotency-Key again: the first message's reply, or its result
-        reply_text = first
+        if not first.matches(message.request_digest):
+            raise IdempotencyKeyReused(key)  # another request under a used key: nothing was stored for it
+        reply_text = first.reply
         if not target.replies_after_completion:
             return Reply(202, reply_text)
-        message_id = json.loads(first)["meta"]["message_id"]
+        message_id = json.loads(reply_text)["meta"]["message_id"]
     return await answer_after_completion(services, message_id, reply_text, result_url(message_id), wait=preferred_wait(headers),
                                          disconnected=disconnected)  # fmt: skip
 

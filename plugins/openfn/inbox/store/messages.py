@@ -4,6 +4,7 @@ Many messages can share that transaction (see workers/writer.py): each is still 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ class NewMessage:
     trigger: str | None = None  # '<workflow>/<trigger>' when a workflow's webhook received it
     reply_job: str | None = None  # the job (or workflow) whose run's result answers the sender (workers/replies.py)
     reply_flow: bool = False  # ... once the flow and fail runs it starts have finished too
+    request_digest: str | None = None  # with an Idempotency-Key: what the key stands for (see request_digest())
 
     def reply(self) -> dict:
         """The 202 reply of SPEC §6 (stored, so a retry with the same Idempotency-Key gets it again)."""
@@ -42,6 +44,25 @@ class NewMessage:
             "data": [{"job": r.job, "dag_id": r.dag_id, "run_id": r.run_id} for r in self.runs],
             "errors": [],
         }
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What an Idempotency-Key already stands for: the first request's reply, and its digest (None for a
+    message stored before digests were kept: then any request with the key is taken as the same)."""
+
+    reply: str
+    digest: str | None
+
+    def matches(self, digest: str | None) -> bool:
+        return self.digest is None or digest is None or self.digest == digest
+
+
+def request_digest(project: str, trigger: str | None, body: bytes | bytearray) -> str:
+    """Identifies a request for its Idempotency-Key: the inbox it was sent to and the bytes of its body."""
+    digest = hashlib.sha256(f"{project}\0{trigger or ''}\0".encode())
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def dialect_insert(database: Database, table: sa.Table):
@@ -71,6 +92,7 @@ def _row(message: NewMessage, reply_text: str) -> dict:
         "headers": json.dumps(message.headers, ensure_ascii=False),
         "body": RawJson(message.body_text),
         "idempotency_key": message.idempotency_key,
+        "request_digest": message.request_digest,
         "trigger": message.trigger,
         "reply": reply_text,
         "reply_job": message.reply_job,
@@ -78,7 +100,7 @@ def _row(message: NewMessage, reply_text: str) -> dict:
     }
 
 
-def _insert_keyed(connection: Connection, database: Database, message: NewMessage, reply_text: str) -> str | None:
+def _insert_keyed(connection: Connection, database: Database, message: NewMessage, reply_text: str) -> Replay | None:
     statement = (
         dialect_insert(database, messages)
         .values(**_row(message, reply_text))
@@ -87,20 +109,22 @@ def _insert_keyed(connection: Connection, database: Database, message: NewMessag
     )
     if connection.execute(statement).first() is not None:
         return None
-    return connection.execute(
-        sa.select(messages.c.reply).where(
+    first = connection.execute(
+        sa.select(messages.c.reply, messages.c.request_digest).where(
             messages.c.project == message.project, messages.c.idempotency_key == message.idempotency_key
         )
-    ).scalar_one()
+    ).one()
+    return Replay(first.reply, first.request_digest)
 
 
-def store_messages(connection: Connection, database: Database, batch: list[tuple[NewMessage, str]]) -> list[str | None]:
+def store_messages(connection: Connection, database: Database, batch: list[tuple[NewMessage, str]]) -> list[Replay | None]:
     """Insert each message with its runs, in the caller's transaction, with one multi-row insert per table.
 
     Returns, per message, None (stored) or -- when its Idempotency-Key was used before, in an earlier
-    transaction or earlier in this batch -- the first reply's text, having stored nothing for it.
+    transaction or earlier in this batch -- what the key already stands for (``Replay``), having stored
+    nothing for it.
     """
-    results: list[str | None] = []
+    results: list[Replay | None] = []
     plain: list[dict] = []
     for message, reply_text in batch:  # in arrival order: plain rows are flushed before each keyed one
         if message.idempotency_key is None:

@@ -32,6 +32,8 @@ messages = sa.Table(
     sa.Column("headers", sa.Text(), nullable=False),
     sa.Column("body", sa.Text().with_variant(JSONB(), "postgresql"), nullable=False),
     sa.Column("idempotency_key", sa.String(255)),
+    # SHA-256 of the inbox URL's target and the body's bytes: a reused Idempotency-Key with another request is refused
+    sa.Column("request_digest", sa.String(64)),
     sa.Column("reply", sa.Text(), nullable=False),
     sa.Column("trigger", sa.String(500)),  # '<workflow>/<trigger>': came through a workflow's webhook (None: the project inbox)
     # The run whose result the sender is answered with (a reply after completion): the job's key, or the
@@ -102,7 +104,7 @@ def ensure_schema(database: Database) -> None:
 
 # Columns added after the first release: tables created before lack them (create_all adds no columns).
 _ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by"), (messages, "trigger"),
-                  (messages, "reply_job"), (messages, "reply_flow")]
+                  (messages, "reply_job"), (messages, "reply_flow"), (messages, "request_digest")]
 
 
 def _add_missing_columns(connection) -> None:

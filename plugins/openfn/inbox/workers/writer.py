@@ -40,7 +40,8 @@ class GroupWriter(BackgroundLoop):
         return time.monotonic() - self.last_commit < within
 
     def submit(self, message: NewMessage, reply_text: str) -> Future:
-        """Queue a message; the future resolves to None (stored) or the first reply of its Idempotency-Key.
+        """Queue a message; the future resolves to None (stored) or, when its Idempotency-Key was used
+        before, what the key stands for (``store.messages.Replay``: the first reply, the first request's digest).
         The first call starts the writer thread (``start`` does it ahead of traffic)."""
         self.start()
         future: Future = Future()
