@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from airflow.sdk import CronTriggerTimetable, TriggerRule
 
-from openfn.dagbuild import build_dag
+from openfn.builder import build_dag
 from openfn.operators.chain import OpenFnTriggerOperator
-from openfn.operators.job import OpenFnJobOperator
-from openfn.operators.result import JobFailedOperator
+from openfn.operators.result import OpenFnResultOperator
+from openfn.operators.step import OpenFnStepOperator
 from openfn.readers import load_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def test_dag_ids_tags_and_run_task(demo):
     dag = dags["share-record"]
     assert set(dag.tags) == {"openfn", "project:demo", "trigger:message"}
     assert [t.task_id for t in dag.tasks] == ["run"]
-    assert isinstance(dag.get_task("run"), OpenFnJobOperator)
+    assert isinstance(dag.get_task("run"), OpenFnStepOperator)
     assert dag.schedule is None
 
 
@@ -63,7 +63,7 @@ def test_upstream_with_flow_and_fail_jobs_chains_both_and_keeps_the_run_failed(d
     assert isinstance(flow, OpenFnTriggerOperator) and isinstance(fail, OpenFnTriggerOperator)
     assert (flow.kind, flow.trigger_dag_id, flow.trigger_rule) == ("flow", "demo.confirm-registration", TriggerRule.ALL_SUCCESS)
     assert (fail.kind, fail.trigger_dag_id, fail.trigger_rule) == ("fail", "demo.registration-failed", TriggerRule.ALL_FAILED)
-    assert isinstance(failed, JobFailedOperator)
+    assert isinstance(failed, OpenFnResultOperator)
     assert (failed.trigger_rule, failed.retries) == (TriggerRule.ONE_FAILED, 0)
 
 

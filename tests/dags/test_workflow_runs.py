@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from openfn.dagbuild import build_workflow_dag
+from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES
 
@@ -19,7 +19,7 @@ def referrals(sync_dags):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_ANA_EXAMPLE.ORG-PATIENTS-API", json.dumps({"conn_type": "http", "host": "https://patients.example.org", "password": SECRET}))
         project = load_project(FIXTURES / "lightning" / "referrals")
-        yield sync_dags(build_workflow_dag(project, workflow) for workflow in project.workflows.values())
+        yield sync_dags(build_dag(project, workflow) for workflow in project.workflows.values())
 
 
 def webhook(body: dict) -> dict:
@@ -118,7 +118,7 @@ def diamond(sync_dags, tmp_path_factory):
     folder.mkdir()
     (folder / "project.yaml").write_text(DIAMOND)
     project = load_project(folder)
-    return sync_dags([build_workflow_dag(project, project.workflows["diamond"])])["shapes.diamond"]
+    return sync_dags([build_dag(project, project.workflows["diamond"])])["shapes.diamond"]
 
 
 def test_a_step_reached_from_two_upstreams_runs_twice_and_both_are_leaves(diamond, db):

@@ -28,7 +28,7 @@ class Reader:
 
     def __init__(self, file: Path, *, compile_only: str | None = None) -> None:
         self.file = file
-        # At a task start only the job about to run needs its code checked (see dagbuild.build_dags).
+        # At a task start only the job about to run needs its code checked (see builder.dags.build_dags).
         self.compile_only = compile_only
         self.errors: list[ProjectError] = []
         self.broken: set[str] = set()

@@ -18,7 +18,7 @@ from openfn.readers._triggers import parse_cron, reply_mode, response_codes
 from openfn.model.project import CronTrigger, Credential
 from openfn.model.workflow import CONDITIONS, Edge, Step, WebhookTrigger, Workflow
 
-RESERVED_TASKS = ("openfn_result",)  # the task that decides the run's outcome (dagbuild)
+RESERVED_TASKS = ("openfn_result",)  # the task that decides the run's outcome (builder/graph.py)
 REPLIES = ("before_start", "after_completion", "custom")
 
 

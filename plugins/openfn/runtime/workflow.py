@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from openfn.runs import WEBHOOK_RESPONSE
+from openfn.runtime.runner import CRASH, FAILURE, SUCCESS
 
-SUCCESS, FAILURE, CRASH = "success", "failure", "crash"
+__all__ = ["CRASH", "FAILURE", "SUCCESS", "Input", "Outcome", "execution_id", "halted", "inputs_for", "outcome", "recorded"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,6 @@ def inputs_for(step: str, *, trigger: str | None, trigger_edges: dict[str, Any],
 def halted(upstream: dict[str, list[dict] | None]) -> bool:
     """Whether a crash before this step ended the run (recorded by the step that crashed or passed on)."""
     return any(execution.get("status") == CRASH or execution.get("halted") for executions in upstream.values() for execution in executions or [])
-
-
 
 
 @dataclass(frozen=True)

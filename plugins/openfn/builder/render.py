@@ -1,0 +1,75 @@
+"""``DagGraph`` -> an Airflow DAG: the only place that instantiates operators.
+
+Operator modules are imported when a task of their kind is rendered (the trigger operator's module pulls
+in Airflow's slow TriggerDagRunOperator), and the Airflow values a graph leaves neutral (timetable,
+trigger rules, timedeltas, retry policy, notifier) are made here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+
+from openfn.builder.graph import RESULT, STEP, DagGraph, Task
+
+OPERATORS = {
+    STEP: "openfn.operators.step:OpenFnStepOperator",
+    RESULT: "openfn.operators.result:OpenFnResultOperator",
+    "trigger": "openfn.operators.chain:OpenFnTriggerOperator",
+}
+
+
+def _operator(kind: str):
+    module, _, name = OPERATORS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def render(graph: DagGraph):
+    from airflow.sdk import DAG
+
+    notifier = None
+    if graph.notify is not None:
+        from openfn.notify import OpenFnNotifier
+
+        project, job, recipients = graph.notify
+        notifier = OpenFnNotifier(project=project, job=job, recipients=recipients)
+    with DAG(
+        dag_id=graph.dag_id, schedule=_schedule(graph), catchup=False, max_active_runs=graph.max_active_runs,
+        tags=list(graph.tags), doc_md=graph.doc_md,
+        **({} if graph.paused is None else {"is_paused_upon_creation": graph.paused}),
+    ) as dag:  # fmt: skip
+        operators = {}
+        for task in graph.tasks:
+            operators[task.task_id] = _instantiate(task, notifier)
+            for upstream in task.upstream:
+                if upstream in operators:  # a task start may render only the task it runs
+                    operators[upstream] >> operators[task.task_id]
+    return dag
+
+
+def _schedule(graph: DagGraph):
+    """Cron: the next cron time after the DAG appears (no start_date, so a deploy never fires a missed run at
+    once, as in OpenFn); every other DAG is started by the inbox or its upstream."""
+    if graph.cron is None:
+        return None
+    from airflow.sdk import CronTriggerTimetable
+
+    return CronTriggerTimetable(graph.cron[0], timezone=graph.cron[1])
+
+
+def _instantiate(task: Task, notifier):
+    kwargs = dict(task.args)
+    kwargs.update(task_id=task.task_id, trigger_rule=task.trigger_rule, retries=task.retries.lost)
+    if task.kind in (STEP, RESULT):
+        kwargs["state_notifier"] = notifier
+    if task.notifies_failure:
+        kwargs["on_failure_callback"] = notifier
+    if task.retries.delay is not None:
+        kwargs["retry_delay"] = datetime.timedelta(seconds=task.retries.delay)
+    if task.retries.job is not None:
+        from openfn.operators.retries import JobRetryPolicy
+
+        kwargs["retry_policy"] = JobRetryPolicy(job_retries=task.retries.job, job_retry_delay=datetime.timedelta(seconds=task.retries.job_delay))
+    if task.timeout is not None:
+        kwargs["execution_timeout"] = datetime.timedelta(seconds=task.timeout)
+    return _operator(task.kind)(**kwargs)
