@@ -121,3 +121,18 @@ def test_notify_recipients_become_the_failure_callback(make_project):
     (callback,) = run.on_failure_callback
     assert (callback.project, callback.job, callback.recipients) == ("demo", "a", ["ops@example.org"])
     assert run.state_notifier is callback
+
+
+def test_a_workflow_with_a_python_and_a_javascript_step_renders_one_step_operator_per_step():
+    from tests.dags.conftest import FIXTURES
+
+    project = load_project(FIXTURES / "lightning" / "mixed")
+    dag = build_dag(project, project.workflows["intake"])
+    assert [t.task_id for t in dag.topological_sort()][0] == "tidy-name" and dag.task_ids[-1] == "openfn_result"
+    tidy, greet, report, result = (dag.get_task(t) for t in ("tidy-name", "greet", "report-problem", "openfn_result"))
+    assert all(isinstance(task, OpenFnStepOperator) for task in (tidy, greet, report)) and isinstance(result, OpenFnResultOperator)
+    assert (tidy.code.language, greet.code.language, report.code.language) == ("python", "javascript", "python")
+    assert greet.upstream_task_ids == report.upstream_task_ids == {"tidy-name"}
+    assert result.upstream_task_ids == {"tidy-name", "greet", "report-problem"}
+    assert (greet.trigger_rule, result.trigger_rule, tidy.execution_timeout) == (TriggerRule.ALL_DONE, TriggerRule.ALL_DONE, datetime.timedelta(seconds=300))
+    assert (dag.dag_id, dag.schedule, sorted(dag.tags)) == ("mixed.intake", None, ["lightning", "openfn", "project:mixed", "trigger:webhook"])

@@ -12,7 +12,7 @@ from openfn.errors import ProjectError
 from openfn.node import install
 from openfn.node.check import CheckRequest, check
 from openfn.readers._jobs import python_adaptor_exists
-from openfn.model.project import Job
+from openfn.model.workflow import Step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +32,7 @@ def _problem(file: Path, key: str, problem: str, fix: str) -> ProjectError:
     return ProjectError(str(file), key, problem, fix=fix)
 
 
-def resolve_adaptors(file: Path, jobs: dict[str, Job], toolchain: Toolchain) -> tuple[dict[str, Job], list[ProjectError]]:
+def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) -> tuple[dict[str, Step], list[ProjectError]]:
     """Each JavaScript job with its installed adaptor version, or with the problem (and the fix)."""
     problems: list[ProjectError] = []
     resolved = dict(jobs)
@@ -56,11 +56,11 @@ def resolve_adaptors(file: Path, jobs: dict[str, Job], toolchain: Toolchain) -> 
     return resolved, problems
 
 
-def source_of(job: Job) -> str:
+def source_of(job: Step) -> str:
     return job.expression if job.expression is not None else job.expression_file.read_text(encoding="utf-8")
 
 
-def check_compiles(projects: list[tuple[Path, dict[str, Job]]], toolchain: Toolchain) -> list[tuple[dict[str, Job], list[ProjectError]]]:
+def check_compiles(projects: list[tuple[Path, dict[str, Step]]], toolchain: Toolchain) -> list[tuple[dict[str, Step], list[ProjectError]]]:
     """Compile every runnable JavaScript job of ``projects`` (one Node process for all those not cached)."""
     requests = []
     for index, (_file, jobs) in enumerate(projects):

@@ -16,6 +16,7 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.readers import _javascript
 from openfn.readers._cache import cached_yaml
+from openfn.readers._cycles import find_cycle
 from openfn.readers._credentials import parse_credentials, value_problems
 from openfn.readers._lightning_project import (
     CLI_FILE,
@@ -30,7 +31,8 @@ from openfn.readers._jobs import parse_jobs
 from openfn.readers._reader import PROJECT_NAME, Reader
 from openfn.readers._triggers import parse_triggers
 from openfn.readers._yaml import YamlProblem, load_yaml
-from openfn.model.project import InboxConfig, Job, Project
+from openfn.model.project import InboxConfig, Project
+from openfn.model.workflow import Step
 
 log = logging.getLogger("openfn.readers")
 
@@ -185,7 +187,7 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
         triggers = parse_triggers(reader, top.get("triggers"))
     with reader.guard():
         credentials = parse_credentials(reader, top.get("credentials"))
-    jobs: dict[str, Job] = {}
+    jobs: dict[str, Step] = {}
     with reader.guard():
         jobs = parse_jobs(reader, top.get("jobs"), str(name), triggers, credentials, timeout=_default_timeout())
     if not reader.errors:
@@ -221,28 +223,18 @@ def _default_timeout() -> float:
     return get_settings().job_timeout_seconds
 
 
-def _check_cycles(reader: Reader, jobs: dict[str, Job]) -> None:
+def _check_cycles(reader: Reader, jobs: dict[str, Step]) -> None:
     """Flow/fail triggers form a graph upstream -> job; a cycle would chain runs forever."""
-    children: dict[str, list[Job]] = {}
+    children: dict[str, list[str]] = {}
     for job in jobs.values():
         upstream = getattr(job.trigger, "upstream", None)
         if upstream is not None:
-            children.setdefault(upstream, []).append(job)
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(key: str, path: list[str]) -> None:
-        state[key] = 1
-        for job in children.get(key, ()):
-            if state.get(job.key) == 1:
-                cycle = path[path.index(job.key):] + [job.key]
-                raise reader.error(f"jobs.{job.key}.trigger", f"makes a cycle of flow/fail triggers ({' -> '.join(cycle)})", value=job.trigger.key, fix="break the cycle: a job cannot (indirectly) start itself.")
-            if job.key not in state:
-                visit(job.key, path + [job.key])
-        state[key] = 2
-
-    for key in jobs:
-        if key not in state:
-            visit(key, [key])
+            children.setdefault(upstream, []).append(job.key)
+    cycle = find_cycle(children, jobs)
+    if cycle:
+        job = jobs[cycle[-1]]
+        raise reader.error(f"jobs.{job.key}.trigger", f"makes a cycle of flow/fail triggers ({' -> '.join(cycle)})", value=job.trigger.key,
+                           fix="break the cycle: a job cannot (indirectly) start itself.")  # fmt: skip
 
 
 def _inbox(reader: Reader, raw, project: str) -> InboxConfig:
