@@ -39,7 +39,7 @@ def parse_jobs(
                 reader.broken.add(f"jobs.{key}")
     for key, trigger in triggers.items():
         upstream = getattr(trigger, "upstream", None)
-        if upstream is not None and upstream not in jobs and f"jobs.{upstream}" not in reader.broken:
+        if upstream is not None and upstream not in jobs and f"jobs.{upstream}" not in reader.broken and not reader.partial:
             field = "success" if trigger.kind == "flow" else "failure"
             with reader.guard():
                 raise reader.error(f"triggers.{key}.{field}", "names an unknown job", value=upstream, fix=_one_of("job", jobs))

@@ -30,6 +30,7 @@ class Reader:
         self.file = file
         # At a task start only the job about to run needs its code checked (see builder.dags.build_dags).
         self.compile_only = compile_only
+        self.partial = False  # only part of the file is read (a task start): references out of it are not checked
         self.errors: list[ProjectError] = []
         self.broken: set[str] = set()
 

@@ -178,6 +178,8 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
                            fix="put the OpenFn project export here, or move this file out of the projects folder.")  # fmt: skip
     with reader.guard():
         reader.check_keys(top, "", TOP_KEYS)
+    if compile_only is not None:
+        top = _what_a_task_start_needs(reader, top, compile_only)
     name = top.get("name", folder.name)
     with reader.guard():
         reader.string(name, "name", fix="use lower-case letters, digits, '-' and '_' (or rename the folder).", pattern=PROJECT_NAME)
@@ -215,6 +217,24 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
         name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
         inbox=inbox, notify_email=notify, problems=tuple(held + problems + workflow_problems + step_problems),
     )  # fmt: skip
+
+
+def _what_a_task_start_needs(reader: Reader, top: dict, job: str) -> dict:
+    """At a task start only ``job``'s DAG is built: its entry, its trigger and the flow/fail jobs it starts
+    (its DAG's trigger tasks) are read, not the rest of a large project (every full parse checks that)."""
+    jobs, triggers = top.get("jobs"), top.get("triggers")
+    if not isinstance(jobs, dict) or not isinstance(triggers, dict) or not isinstance(jobs.get(job), dict):
+        return top  # not a job of this v1 project (a workflow, or a broken file): read it all
+
+    def trigger_of(entry) -> dict:
+        name = entry.get("trigger") if isinstance(entry, dict) else None
+        found = triggers.get(name) if isinstance(name, str) else None
+        return found if isinstance(found, dict) else {}
+
+    kept = {key: entry for key, entry in jobs.items() if key == job or job in (trigger_of(entry).get("success"), trigger_of(entry).get("failure"))}
+    names = {entry.get("trigger") for entry in kept.values()}
+    reader.partial = True  # the jobs a kept trigger follows may be left out: not an unknown job
+    return {**top, "jobs": kept, "triggers": {key: value for key, value in triggers.items() if key in names}}
 
 
 def _default_timeout() -> float:
