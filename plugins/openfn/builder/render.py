@@ -8,6 +8,7 @@ trigger rules, timedeltas, retry policy, notifier) are made here.
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib
 
 from openfn.builder.graph import RESULT, STEP, DagGraph, Task
@@ -19,6 +20,7 @@ OPERATORS = {
 }
 
 
+@functools.cache
 def _operator(kind: str):
     module, _, name = OPERATORS[kind].partition(":")
     return getattr(importlib.import_module(module), name)

@@ -31,6 +31,20 @@ REMOVED = ("configuration", "response")
 class OpenFnStepOperator(BaseOperator):
     template_fields = ()
     ui_color = "#e8f0fe"
+    # A workflow step's settings, left at these class defaults for a v1 job's task: every attribute an
+    # operator sets costs at each parse of a large project.
+    workflow_step = False
+    sources: tuple[str, ...] = ()
+    trigger_edges: dict[str, Any] = {}
+    next_edges: dict[str, Any] = {}
+    default_trigger: str | None = None
+    cron_trigger: str | None = None
+    conn_id: str | None = None
+    problem: str | None = None
+    carries_state = False  # a cron job's final state, or a workflow's cursor step's output
+    enabled = True
+    state_notifier: Any = None
+    _runner = None
 
     def __init__(self, *, code: JobCode, conn_id: str | None = None, problem: str | None = None, carries_state: bool = False,
                  enabled: bool = True, workflow_step: bool = False, sources: tuple[str, ...] = (), trigger_edges: dict[str, Any] | None = None,
@@ -42,20 +56,22 @@ class OpenFnStepOperator(BaseOperator):
         if code.language == "python" and not code.expression_file and problem is None:
             raise ValueError(f"the Python step {code.key!r} needs expression_file")
         self.code = code
-        self.project = code.project
-        self.job = code.key
-        self.conn_id = conn_id
-        self.problem = problem
-        self.carries_state = carries_state  # a cron job's final state, or a workflow's cursor step's output
-        self.enabled = enabled
-        self.workflow_step = workflow_step
-        self.sources = tuple(sources)
-        self.trigger_edges = dict(trigger_edges or {})
-        self.next_edges = dict(next_edges or {})
-        self.default_trigger = default_trigger
-        self.cron_trigger = cron_trigger
-        self.state_notifier = state_notifier
-        self._runner = None
+        given = {
+            "conn_id": conn_id, "problem": problem, "carries_state": carries_state, "enabled": enabled, "workflow_step": workflow_step,
+            "sources": tuple(sources), "trigger_edges": dict(trigger_edges or {}), "next_edges": dict(next_edges or {}),
+            "default_trigger": default_trigger, "cron_trigger": cron_trigger, "state_notifier": state_notifier,
+        }  # fmt: skip
+        for key, value in given.items():
+            if value != getattr(OpenFnStepOperator, key):
+                setattr(self, key, value)
+
+    @property
+    def project(self) -> str:
+        return self.code.project
+
+    @property
+    def job(self) -> str:
+        return self.code.key
 
     def execute(self, context) -> Any:
         return self._run_step(context) if self.workflow_step else self._run_job(context)
