@@ -67,11 +67,22 @@ def _instantiate(task: Task, notifier):
     if task.notifies_failure:
         kwargs["on_failure_callback"] = notifier
     if task.retries.delay is not None:
-        kwargs["retry_delay"] = datetime.timedelta(seconds=task.retries.delay)
+        kwargs["retry_delay"] = _seconds(task.retries.delay)
     if task.retries.job is not None:
-        from openfn.operators.retries import JobRetryPolicy
-
-        kwargs["retry_policy"] = JobRetryPolicy(job_retries=task.retries.job, job_retry_delay=datetime.timedelta(seconds=task.retries.job_delay))
+        kwargs["retry_policy"] = _retry_policy(task.retries.job, task.retries.job_delay)
     if task.timeout is not None:
-        kwargs["execution_timeout"] = datetime.timedelta(seconds=task.timeout)
+        kwargs["execution_timeout"] = _seconds(task.timeout)
     return _operator(task.kind)(**kwargs)
+
+
+# Immutable values shared by every task that has the same: a large project has few distinct ones.
+@functools.lru_cache(maxsize=256)
+def _seconds(seconds: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=seconds)
+
+
+@functools.lru_cache(maxsize=256)
+def _retry_policy(retries: int, delay: float):
+    from openfn.operators.retries import JobRetryPolicy
+
+    return JobRetryPolicy(job_retries=retries, job_retry_delay=_seconds(delay))

@@ -16,6 +16,7 @@ log = logging.getLogger("openfn.readers")
 
 JOB_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 PROJECT_NAME = re.compile(r"^[a-z0-9_-]+$")
+CLI_FILE = "openfn.yaml"  # the CLI's checked-out project folder (workflows/ beside it)
 
 
 class Reader:
