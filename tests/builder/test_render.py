@@ -1,4 +1,4 @@
-"""DAG structure, built from projects without a database: ids, tasks, trigger rules, schedules."""
+"""DAG structure as render.py builds it from projects, without a database: ids, tasks, trigger rules, schedules."""
 
 from __future__ import annotations
 
