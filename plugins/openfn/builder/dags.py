@@ -52,7 +52,7 @@ def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) 
     """Every job's and workflow's DAG, keyed by dag_id. ``only_dag_id``: build just that DAG (a task start);
     and when the starting task is ``run``, just that task (the task runner only looks the task up, and the
     trigger tasks' operator module is slow to import)."""
-    from openfn.builder.render import render
+    from openfn.builder.render import airflow_defaults, render
     from openfn.readers import load_projects
 
     settings = get_settings()
@@ -64,12 +64,13 @@ def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) 
     if settings.strict_mode and (report.errors or report.problems):
         raise (report.errors or report.problems)[0]
     dags = {}
+    defaults = airflow_defaults()
     for project in report.projects:
         for item in [*project.jobs.values(), *project.workflows.values()]:
             if only_dag_id is not None and item.dag_id != only_dag_id:
                 continue
             try:
-                dags[item.dag_id] = render(graph_of(project, item, only_task=JOB_TASK if only_task_id == JOB_TASK else None, lost=lost))
+                dags[item.dag_id] = render(graph_of(project, item, only_task=JOB_TASK if only_task_id == JOB_TASK else None, lost=lost), defaults)
             except Exception:  # one DAG that Airflow refuses must not hide the others
                 log.exception("Cannot build the DAG %s (project %s)", item.dag_id, project.file)
                 if settings.strict_mode:
