@@ -4,6 +4,6 @@ Airflow shows that failure under "DAG import errors" with every broken project's
 fix, while openfn_projects.py keeps loading all the projects that are fine.
 """
 
-from openfn.dagbuild import raise_project_errors
+from openfn.builder import raise_project_errors
 
 raise_project_errors()

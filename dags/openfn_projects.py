@@ -3,6 +3,6 @@
 When a task starts, Airflow's parsing context names its DAG and only that DAG is built.
 """
 
-from openfn.dagbuild import dags_for_this_parse
+from openfn.builder import dags_for_this_parse
 
 globals().update(dags_for_this_parse())

@@ -1,15 +1,22 @@
-"""The private per-user directory where parse results are kept between processes (see spec/_cache.py and
+"""The private per-user directory where parse results are kept between processes (see readers/_cache.py and
 node/check.py). Never trusted when anyone else could write to it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
 
 
 def cache_dir() -> Path | None:
-    folder = Path(tempfile.gettempdir()) / f"openfn-parse-cache-{os.getuid()}"
+    return _checked(tempfile.gettempdir(), os.getuid())
+
+
+@functools.lru_cache(maxsize=8)
+def _checked(tempdir: str, uid: int) -> Path | None:
+    """Checked once per process: only its owner (us) can make a folder that was ours alone writable by others."""
+    folder = Path(tempdir) / f"openfn-parse-cache-{uid}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         info = folder.stat()

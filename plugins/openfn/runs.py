@@ -1,6 +1,10 @@
 """The run contract, shared by the inbox and the task side (neither imports the other): message ids, run
-ids and the run conf (SPEC §7), everything a run is known by before it exists, and the task ids and XCom
-keys a run's result is read from."""
+ids and the run conf (SPEC §7), everything a run is known by before it exists, and the result: the task
+ids and XCom keys it is read from and the outcome a workflow run records.
+
+Where a run's result is: a v1 job's DAG in task ``run`` (``return_value`` = the final state,
+``failed_state`` on failure); a workflow's DAG in task ``openfn_result`` (``return_value`` on success,
+``final_state`` and ``outcome`` = ``Outcome.summary()`` always)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import hashlib
 import os
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 MESSAGE_RUN_PREFIX = "message"
@@ -24,6 +29,28 @@ OUTCOME_KEY = "outcome"  # status, detail, error type and webhookResponse: what 
 EXECUTIONS_KEY = "executions"  # what a workflow step task recorded: one entry per execution of the step
 STARTED_KEY = "started"  # pushed first: a step task that started and recorded no executions was lost
 WEBHOOK_RESPONSE = "webhookResponse"  # the state key a step shapes a webhook's reply with
+
+
+def result_task(workflow: bool) -> str:
+    """The task a run's result is read from."""
+    return RESULT_TASK if workflow else JOB_TASK
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a workflow run ended, as ``openfn_result`` records it (XCom ``outcome``: ``summary()``)."""
+
+    status: str  # success | failed | crashed, as Lightning names a run's final state
+    detail: str
+    final: Any
+    error_type: str | None = None  # of the execution that failed or crashed the run
+    keyed: bool = False  # ``final`` holds several leaves' states, by execution id
+    webhook_response: Any = None  # the last ``state.webhookResponse`` a step set
+
+    def summary(self) -> dict:
+        """What a reply after completion needs besides the final state (XCom ``outcome``)."""
+        return {"status": self.status, "detail": self.detail, "error_type": self.error_type, "keyed": self.keyed,
+                "webhook_response": self.webhook_response}  # fmt: skip
 
 
 def new_message_id() -> str:

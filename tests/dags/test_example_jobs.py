@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from openfn.dagbuild import build_dag
+from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.adaptors.fake_apis import DHIS2_PAT, OPENMRS_PASSWORD, OPENMRS_USER, Dhis2, OpenMrs, basic
 from tests.adaptors.servers import ApiServer, json_answer

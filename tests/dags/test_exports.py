@@ -8,9 +8,11 @@ import shutil
 
 import pytest
 
-from openfn.dagbuild import build_dag, job_code
+from openfn.builder import build_dag
+from openfn.builder.graph import code_of
 from openfn.errors import JobFailed
 from openfn.runtime.javascript import JavaScriptRunner
+from openfn.runtime.runner import run_job
 from openfn.readers import load_project
 from openfn.tools.credentials import move
 from tests.adaptors.servers import ApiServer, Received, json_answer
@@ -51,10 +53,10 @@ def test_after_moving_its_credentials_the_exports_jobs_run_as_on_openfn(exported
     project = load_project(folder)
     assert project.problems == ()
     form = {"form": {"@xmlns": "http://openrosa.org/formdesigner/case-registration", "case": {"@case_id": "c-81"}}}
-    final = JavaScriptRunner().run(job_code(project.jobs["register-case"]), {"data": form, "references": []}, {})
+    final = run_job(JavaScriptRunner(), code_of(project.name, project.jobs["register-case"]), {"data": form, "references": []}, {})
     assert final["data"]["caseId"] == "c-81"
     with pytest.raises(JobFailed, match=r"^Job 'draft-job' failed: RuntimeCrash: ReferenceError: none is not defined"):
-        JavaScriptRunner().run(job_code(project.jobs["draft-job"]), {"data": {}}, {})
+        run_job(JavaScriptRunner(), code_of(project.name, project.jobs["draft-job"]), {"data": {}}, {})
 
 
 def test_a_microservice_project_with_file_uris_runs_after_its_credential_file_is_moved(exported, airflow_db, sync_dags, db):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from openfn.dagbuild import build_dag
+from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.adaptors.servers import ApiServer, Received, json_answer
 from tests.dags.conftest import FIXTURES

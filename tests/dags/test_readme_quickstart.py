@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from openfn.dagbuild import build_dag
+from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.dags.conftest import REPO
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from openfn.dagbuild import build_dag
+from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from openfn.dagbuild import build_workflow_dag
+from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES
 
@@ -19,7 +19,7 @@ def referrals(sync_dags):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_ANA_EXAMPLE.ORG-PATIENTS-API", json.dumps({"conn_type": "http", "host": "https://patients.example.org", "password": SECRET}))
         project = load_project(FIXTURES / "lightning" / "referrals")
-        yield sync_dags(build_workflow_dag(project, workflow) for workflow in project.workflows.values())
+        yield sync_dags(build_dag(project, workflow) for workflow in project.workflows.values())
 
 
 def webhook(body: dict) -> dict:
@@ -118,7 +118,7 @@ def diamond(sync_dags, tmp_path_factory):
     folder.mkdir()
     (folder / "project.yaml").write_text(DIAMOND)
     project = load_project(folder)
-    return sync_dags([build_workflow_dag(project, project.workflows["diamond"])])["shapes.diamond"]
+    return sync_dags([build_dag(project, project.workflows["diamond"])])["shapes.diamond"]
 
 
 def test_a_step_reached_from_two_upstreams_runs_twice_and_both_are_leaves(diamond, db):
@@ -138,3 +138,30 @@ def test_a_crash_ends_the_run_and_the_steps_after_it_do_not_run(diamond, db):
     (crashed,) = db.xcom("shapes.diamond", run.run_id, task_id="crash", key="executions")
     assert (crashed["status"], crashed["error_type"]) == ("crash", "RuntimeCrash")
     assert "ReferenceError: nope is not defined" in crashed["reason"]
+
+
+@pytest.fixture(scope="module")
+def mixed(sync_dags):
+    project = load_project(FIXTURES / "lightning" / "mixed")
+    return sync_dags([build_dag(project, project.workflows["intake"])])["mixed.intake"]
+
+
+def mixed_webhook(body: dict) -> dict:
+    return {"openfn": {"project": "mixed", "workflow": "intake", "trigger": "webhook"}, "state": {"data": body, "request": {"method": "POST"}}}
+
+
+def test_a_python_step_hands_its_output_to_a_javascript_step(mixed, db):
+    run = mixed.test(run_conf=mixed_webhook({"name": "  ana lima "}))
+    assert run.state == "success"
+    assert run_states(db, "mixed.intake", run.run_id) == {"tidy-name": "success", "greet": "success", "report-problem": "skipped", "openfn_result": "success"}
+    final = db.xcom("mixed.intake", run.run_id, task_id="openfn_result")
+    assert final == {"data": {"name": "Ana Lima", "greeting": "Hello, Ana Lima"}, "references": [], "request": {"method": "POST"}}
+
+
+def test_a_failed_python_step_takes_its_on_job_failure_edge_to_a_python_step(mixed, db):
+    run = mixed.test(run_conf=mixed_webhook({}))
+    assert run.state == "success"  # handled by report-problem, as on Lightning
+    assert run_states(db, "mixed.intake", run.run_id) == {"tidy-name": "failed", "greet": "skipped", "report-problem": "success", "openfn_result": "success"}
+    final = db.xcom("mixed.intake", run.run_id, task_id="openfn_result")
+    assert final["data"] == {"reported": ["tidy-name"]}
+    assert final["errors"]["tidy-name"]["type"] == "KeyError"

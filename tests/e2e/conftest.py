@@ -41,6 +41,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "replies", jobs / "replies")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
+    shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "mixed", jobs / "mixed")
     deployment = AirflowDeployment(
         root / "home",
         jobs_dir=jobs,
@@ -59,6 +60,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
+            "mixed.intake",
         ])  # fmt: skip
         yield deployment
     finally:

@@ -83,3 +83,14 @@ def test_a_cron_workflow_carries_its_cursor(airflow):
         run_id = trigger(airflow, "referrals.Nightly-Count")
         assert airflow.wait_for_run_state("referrals.Nightly-Count", run_id)["state"] == "success"
         assert airflow.variable("openfn.state.referrals.Nightly-Count") == {"data": {"counted": expected}}
+
+
+def test_a_workflow_with_a_python_step_and_a_javascript_step_runs_end_to_end(airflow):
+    reply = httpx.post(webhook_url(airflow, "mixed", "intake"), json={"name": "  ana lima "}, timeout=30)
+    assert reply.status_code == 202, reply.text
+    (run,) = finished(airflow, reply.json()["meta"]["message_id"])["runs"]
+    assert (run["dag_id"], run["state"]) == ("mixed.intake", "success")
+    assert step_states(run) == {"tidy-name": "success", "greet": "success", "report-problem": "skipped", "openfn_result": "success"}
+    final = airflow.api("GET", f"/api/v2/dags/mixed.intake/dagRuns/{run['run_id']}/taskInstances/openfn_result/xcomEntries/return_value").json()
+    assert final["value"]["data"] == {"name": "Ana Lima", "greeting": "Hello, Ana Lima"}
+    assert "configuration" not in final["value"]

@@ -18,7 +18,7 @@ JOBS_DIR = REPO / "tests" / "fixtures" / "inbox"
 @pytest.fixture(scope="session")
 def inbox_dags(sync_dags):
     """The fixture projects' DAGs, serialized into the session database as the DAG processor would."""
-    from openfn.dagbuild import build_dag
+    from openfn.builder import build_dag
     from openfn.readers import load_projects
 
     report = load_projects(JOBS_DIR)

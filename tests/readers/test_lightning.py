@@ -182,3 +182,50 @@ def test_the_project_id_is_the_folder_name(make_project):
     folder = make_project(project_text(JOB.format(key="a", name="a")), folder="Clinic Referrals")
     with pytest.raises(ProjectError, match=r": must match \^\[a-z0-9_-\]\+\$ \(got 'Clinic Referrals'\)\. Fix: rename the project folder"):
         load_project(folder)
+
+
+PY_JOB = "      {key}: {{name: '{key}', adaptor: '{adaptor}', body: '{body}'}}"
+
+
+@pytest.mark.parametrize("body", ["tidy.py", "file://tidy.py", "{path: tidy.py}"])
+def test_a_step_whose_body_names_a_py_file_is_a_python_step_of_the_adaptor_it_names(make_project, body):
+    jobs = PY_JOB.format(key="tidy", adaptor="@openfn/language-http@7.2.10", body=body)
+    if body.startswith("{"):
+        jobs = "      tidy: {name: tidy, adaptor: '@openfn/language-http@7.2.10', body: {path: tidy.py}}"
+    folder = make_project(project_text(jobs), files={"tidy.py": "operations = []\n"})
+    (workflow,) = load_project(folder).workflows.values()
+    step = workflow.steps["tidy"]
+    assert (step.language, step.adaptor, step.expression_file, step.expression, step.problem) == ("python", "http", folder / "tidy.py", None, None)
+    assert step.dag_id == "demo.wf"
+
+
+def test_a_python_steps_adaptor_must_be_a_python_adaptor(make_project):
+    jobs = PY_JOB.format(key="tidy", adaptor="@openfn/language-nosuch@1.0.0", body="tidy.py")
+    with pytest.raises(ProjectError, match=r"workflows\.wf\.jobs\.tidy\.adaptor: names an adaptor this deployment does not have"):
+        load_project(make_project(project_text(jobs), files={"tidy.py": "operations = []\n"}))
+
+
+def test_a_python_step_with_a_syntax_error_is_refused_naming_the_line(make_project):
+    jobs = PY_JOB.format(key="tidy", adaptor="common", body="tidy.py")
+    with pytest.raises(ProjectError, match=r"workflows\.wf\.jobs\.tidy\.body: has a Python syntax error at line 2"):
+        load_project(make_project(project_text(jobs), files={"tidy.py": "x = 1\ndef (\n"}))
+
+
+def test_a_javascript_condition_on_a_python_steps_edge_is_refused_with_the_fix(make_project):
+    jobs = PY_JOB.format(key="tidy", adaptor="common", body="tidy.py") + "\n" + JOB.format(key="greet", name="greet")
+    edges = "      t: {source_trigger: webhook, target_job: tidy, condition_type: always}\n" \
+            "      e: {source_job: tidy, target_job: greet, condition_type: js_expression, condition_expression: 'state.data.ok'}"  # fmt: skip
+    with pytest.raises(ProjectError) as info:
+        load_project(make_project(project_text(jobs, edges=edges), files={"tidy.py": "operations = []\n"}))
+    assert (info.value.key, info.value.problem, info.value.fix) == (
+        "workflows.wf.edges.e",
+        "is a JavaScript condition on an edge of the Python step 'tidy', which evaluates its edges without JavaScript",
+        "use always, on_job_success or on_job_failure on this edge, or write that step in JavaScript.",
+    )
+
+
+def test_a_javascript_condition_into_a_python_step_from_a_javascript_step_is_fine(make_project):
+    jobs = JOB.format(key="fetch", name="fetch") + "\n" + PY_JOB.format(key="tidy", adaptor="common", body="tidy.py")
+    edges = "      e: {source_job: fetch, target_job: tidy, condition_type: js_expression, condition_expression: 'state.data.ok'}"
+    (workflow,) = load_project(make_project(project_text(jobs, edges=edges), files={"tidy.py": "operations = []\n"})).workflows.values()
+    assert [(e.source, e.target, e.condition) for e in workflow.edges] == [("fetch", "tidy", "js_expression")]

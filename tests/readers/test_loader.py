@@ -164,3 +164,13 @@ def test_a_message_trigger_may_answer_with_the_result(make_project):
 def test_reply_settings_that_cannot_be_honoured_are_project_errors(make_project, lines, message):
     with pytest.raises(ProjectError, match=message):
         load_project(make_project(REPLYING + lines))
+
+
+@pytest.mark.parametrize(("job", "read"), [
+    ("register-patient", ["register-patient", "confirm-registration", "registration-failed"]),  # it and the jobs it starts
+    ("confirm-registration", ["confirm-registration"]),  # its trigger follows a job left out: not an unknown job
+])
+def test_a_task_start_reads_only_its_job_and_the_jobs_its_dag_starts(job, read):
+    report = load_projects(REPO / "include" / "jobs", only="demo", only_job=job)
+    (project,) = [p for p in report.projects if p.name == "demo"]
+    assert (list(project.jobs), report.errors) == (read, [])

@@ -13,7 +13,7 @@ import pytest
 from openfn.errors import JobFailed
 from openfn.runtime import javascript
 from openfn.runtime.javascript import JavaScriptRunner
-from openfn.runtime.runner import JobCode
+from openfn.runtime.runner import JobCode, run_job
 from tests.adaptors.servers import ApiServer, Received, json_answer
 
 COMMON = ("@openfn/language-common", "3.3.4")
@@ -26,7 +26,7 @@ def code(expression: str, adaptor=COMMON, timeout: float = 60.0, key: str = "job
 
 
 def run(expression: str, state: dict | None = None, configuration: dict | None = None, **kwargs) -> dict:
-    return JavaScriptRunner().run(code(expression, **kwargs), state or {"data": {}, "references": []}, configuration)
+    return run_job(JavaScriptRunner(), code(expression, **kwargs), state or {"data": {}, "references": []}, configuration)
 
 
 def test_the_final_state_comes_back_without_configuration():
@@ -74,7 +74,7 @@ def test_a_job_that_never_yields_is_killed_with_its_process_group(monkeypatch):
     monkeypatch.setattr(javascript, "KILL_AFTER_SECONDS", 1.0)
     runner = JavaScriptRunner()
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: the job ran for more than 1 s and was stopped$") as info:
-        runner.run(code("fn(state => { while (true) {} });", timeout=1), {"data": {}}, None)
+        run_job(runner, code("fn(state => { while (true) {} });", timeout=1), {"data": {}}, None)
     assert info.value.error_type == "TimeoutError"
     with pytest.raises(ProcessLookupError):
         os.killpg(runner.process.process.pid, 0)
@@ -84,7 +84,7 @@ def test_kill_stops_a_run_in_progress():
     runner = JavaScriptRunner()
     threading.Timer(1.0, runner.kill).start()
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: Node\.js exited with status -15 without a result"):
-        runner.run(code("fn(state => { while (true) {} });"), {"data": {}}, None)
+        run_job(runner, code("fn(state => { while (true) {} });"), {"data": {}}, None)
     with pytest.raises(ProcessLookupError):
         os.killpg(runner.process.process.pid, 0)
 
@@ -105,7 +105,7 @@ def test_logs_reach_the_task_log_as_they_happen(caplog):
 
     threading.Thread(target=watch).start()
     with pytest.raises(JobFailed):
-        runner.run(code("fn(state => { console.log('first', { a: 1 }); console.warn('careful'); return state; });\n"
+        run_job(runner, code("fn(state => { console.log('first', { a: 1 }); console.warn('careful'); return state; });\n"
                         "fn(state => new Promise(done => setTimeout(() => done(state), 120000)));"), {"data": {}}, None)  # fmt: skip
     assert still_running == [True]  # streamed while the job ran, not collected at its end
     messages = [(r.levelno, r.getMessage()) for r in caplog.records]
@@ -129,7 +129,7 @@ def test_credentials_are_never_in_the_arguments_or_environment_of_node(caplog):
 
     threading.Thread(target=inspect).start()
     with pytest.raises(JobFailed):
-        runner.run(code("fn(state => { console.log('waiting'); return new Promise(done => setTimeout(() => done(state), 120000)); });"),
+        run_job(runner, code("fn(state => { console.log('waiting'); return new Promise(done => setTimeout(() => done(state), 120000)); });"),
                    {"data": {}}, {"password": "pw-91f3e"})  # fmt: skip
     assert found and b"pw-91f3e" not in found["cmdline"] and b"pw-91f3e" not in found["environ"]
     assert b"AIRFLOW" not in found["environ"]

@@ -97,7 +97,7 @@ operations = [copy]
 
 
 def test_a_run_after_the_move_sees_the_fields_as_openfn_named_them(project, sync_dags, db):
-    from openfn.dagbuild import build_dag
+    from openfn.builder import build_dag
 
     (project / "job.py").write_text(COPY_CONFIGURATION)
     move(project)

@@ -59,3 +59,17 @@ def test_the_lightning_format_is_lightnings_own(capsys):
 def test_a_v1_project_is_refused_with_the_reason():
     with pytest.raises(SystemExit, match=r"a v1 project \(jobs and triggers\), not a Lightning one"):
         export(FIXTURES / "exports" / "v1-platform")
+
+
+@pytest.mark.parametrize("fmt", ["lightning", "portability"])
+def test_a_python_step_is_written_back_as_the_name_of_its_file(fmt, tmp_path):
+    import shutil
+
+    folder = tmp_path / "mixed"
+    shutil.copytree(FIXTURES / "lightning" / "mixed", folder)
+    written = export(FIXTURES / "lightning" / "mixed", fmt)
+    (folder / "project.yaml").write_text(written)
+    again = load_project(folder)
+    assert "tidy_name.py" in written and again.problems == ()
+    assert comparable(again) == comparable(load_project(FIXTURES / "lightning" / "mixed"))
+    assert again.workflows["intake"].steps["tidy-name"].language == "python"

@@ -19,7 +19,7 @@ PROJECT = "demo"
 @pytest.fixture(scope="session")
 def demo_dags(sync_dags):
     """The demo project's DAGs, serialized into the session database as the DAG processor would."""
-    from openfn.dagbuild import build_dag
+    from openfn.builder import build_dag
     from openfn.readers import load_project
 
     project = load_project(JOBS_DIR / PROJECT)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from openfn.runs import JOB_TASK, RESULT_TASK, WEBHOOK_RESPONSE
+from openfn.runs import WEBHOOK_RESPONSE, result_task
 
 SUCCESS_CODE, ERROR_CODE = 201, 502
 MAX_ERROR_CHARS = 1000
@@ -58,7 +58,7 @@ class Run:
 
     @property
     def task_id(self) -> str:
-        return RESULT_TASK if self.workflow else JOB_TASK
+        return result_task(bool(self.workflow))
 
 
 @dataclass

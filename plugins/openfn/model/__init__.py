@@ -1,14 +1,21 @@
-"""The typed model of a project, as every reader produces it: frozen objects, every reference checked."""
+"""The typed model of a project, as every reader produces it: frozen objects, every reference checked.
+
+One model for both formats: a workflow of steps. A v1 job is a ``Step`` that is the one step of its own
+workflow, with the trigger that links its DAG to others (``Project.jobs``)."""
 
 from openfn.model.project import (
     CronTrigger,
     Credential,
     FailTrigger,
     FlowTrigger,
-    Job,
     MessageTrigger,
     Project,
     Trigger,
 )
+from openfn.model.workflow import Edge, Step, WebhookTrigger, Workflow
 
-__all__ = ["CronTrigger", "Credential", "FailTrigger", "FlowTrigger", "Job", "MessageTrigger", "Project", "Trigger"]
+# The inbox still calls a v1 job's step a Job (its modules move in their own change); the same class.
+Job = Step
+
+__all__ = ["CronTrigger", "Credential", "Edge", "FailTrigger", "FlowTrigger", "Job", "MessageTrigger", "Project", "Step",
+           "Trigger", "WebhookTrigger", "Workflow"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 from openfn.errors import ProjectError
-from openfn.model.workflow import Workflow
+from openfn.model.workflow import Step, Workflow
 
 
 @dataclass(frozen=True)
@@ -83,36 +83,6 @@ class Credential:
 
 
 @dataclass(frozen=True)
-class Job:
-    project: str
-    key: str
-    adaptor: str  # normalised: '@openfn/language-http@1.2' -> 'http'
-    adaptor_version: str | None
-    trigger: Trigger
-    language: Literal["python", "javascript"]
-    expression_file: Path | None  # None for inline (JavaScript) expressions
-    credential: Credential | None = None
-    autoprocess: bool = True
-    enabled: bool = True
-    retries: int = 0
-    retry_delay_seconds: float = 300.0
-    expression: str | None = None  # the inline JavaScript source, as OpenFn exports carry it
-    timeout: float = 300.0  # seconds; the run is stopped after this long
-    adaptor_package: str | None = None  # JavaScript: the npm package, e.g. '@openfn/language-http'
-    adaptor_installed: str | None = None  # JavaScript: the installed version the job runs with
-    problem: str | None = None  # why the job cannot run, with the fix: its runs fail at once saying so
-
-    @property
-    def dag_id(self) -> str:
-        return f"{self.project}.{self.key}"
-
-    @property
-    def where(self) -> str:
-        """Its key path in project.yaml, for messages."""
-        return f"jobs.{self.key}"
-
-
-@dataclass(frozen=True)
 class InboxConfig:
     """Optional sender authentication; the secrets live in Airflow (Variables / Connections), not here."""
 
@@ -127,30 +97,30 @@ class Project:
     name: str
     folder: Path
     file: Path
-    jobs: dict[str, Job]
+    jobs: dict[str, Step]  # v1 jobs: each the one step of its own workflow, linked to others by its trigger
     triggers: dict[str, Trigger]
     credentials: dict[str, Credential]
     inbox: InboxConfig = field(default_factory=InboxConfig)
     notify_email: tuple[str, ...] = ()
     # Problems that stop some jobs from running, not the project from loading (shown with import errors).
     problems: tuple[ProjectError, ...] = ()
-    # A Lightning project: its workflows (one DAG each) instead of jobs and triggers.
+    # Lightning workflows (one DAG each): a Lightning project's only content; a v1 project may hold some too.
     workflows: dict[str, Workflow] = field(default_factory=dict)
     kind: Literal["v1", "lightning"] = "v1"
     title: str | None = None  # Lightning's display name of the project
     description: str | None = None
 
-    def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Job]:
+    def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Step]:
         """Jobs started by ``job_key``'s success (``flow``) or failure (``fail``), in file order."""
         return self._chains.get((job_key, kind), [])
 
     @functools.cached_property
-    def _chains(self) -> dict[tuple[str, str], list[Job]]:
-        chains: dict[tuple[str, str], list[Job]] = {}
+    def _chains(self) -> dict[tuple[str, str], list[Step]]:
+        chains: dict[tuple[str, str], list[Step]] = {}
         for job in self.jobs.values():
             if job.trigger.kind in ("flow", "fail"):
                 chains.setdefault((job.trigger.upstream, job.trigger.kind), []).append(job)  # type: ignore[union-attr]
         return chains
 
-    def message_jobs(self) -> list[Job]:
+    def message_jobs(self) -> list[Step]:
         return [job for job in self.jobs.values() if job.trigger.kind == "message"]

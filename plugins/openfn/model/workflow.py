@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from openfn.model.project import CronTrigger, Credential
+    from openfn.model.project import CronTrigger, Credential, Trigger
 
 CONDITIONS = ("always", "on_job_success", "on_job_failure", "js_expression")
 
@@ -56,23 +56,37 @@ class Edge:
 
 @dataclass(frozen=True)
 class Step:
-    """One job of a workflow: one task of the workflow's DAG (task id = ``key``). Always JavaScript."""
+    """One unit of code: a step of a Lightning workflow (one task of the workflow's DAG, task id = ``key``), or
+    a v1 job, which is the one step of its own workflow (``workflow == key``; its DAG's task is ``run``) and
+    carries what links its DAG to others: its ``trigger`` (message, cron, flow or fail), ``autoprocess``,
+    ``enabled`` and its own retries."""
 
     workflow: str
     key: str
     name: str
     adaptor: str  # normalised: '@openfn/language-http@7.2.10' -> 'http'
     adaptor_version: str | None
-    expression: str | None = None  # inline source
-    expression_file: Path | None = None  # or a file next to the workflow
+    expression: str | None = None  # inline source (JavaScript)
+    expression_file: Path | None = None  # or a file next to the project file (.js, or .py: a Python step)
     credential: Credential | None = None
-    timeout: float = 300.0
-    adaptor_package: str | None = None  # resolved as for JavaScript jobs (spec/_javascript.py)
-    adaptor_installed: str | None = None
-    problem: str | None = None
-    where: str = ""  # its key path in the file, for messages (e.g. workflows.intake.jobs.fetch-case)
+    timeout: float = 300.0  # seconds; the run is stopped after this long
+    adaptor_package: str | None = None  # JavaScript: the npm package, resolved as readers/_javascript.py says
+    adaptor_installed: str | None = None  # JavaScript: the installed version it runs with
+    problem: str | None = None  # why it cannot run, with the fix: its runs fail at once saying so
+    where: str = ""  # its key path in the file, for messages (e.g. workflows.intake.jobs.fetch-case, jobs.register)
     source_key: str = ""  # its key in the file, as written (kept to write the project back)
-    language: Literal["javascript"] = "javascript"
+    language: Literal["python", "javascript"] = "javascript"
+    project: str = ""
+    # A v1 job's own settings (a Lightning step has no trigger of its own: its workflow's edges start it).
+    trigger: Trigger | None = None
+    autoprocess: bool = True
+    enabled: bool = True
+    retries: int = 0
+    retry_delay_seconds: float = 300.0
+
+    @property
+    def dag_id(self) -> str:
+        return f"{self.project}.{self.workflow}"
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,7 @@ class Workflow:
     triggers: dict[str, WebhookTrigger | CronTrigger]
     edges: tuple[Edge, ...]
     source_key: str = ""  # its key in the file, as written
+
     @property
     def dag_id(self) -> str:
         return f"{self.project}.{self.key}"

@@ -1,5 +1,7 @@
-"""Thin Airflow operators: they assemble state and delegate to openfn.runtime.
+"""Thin Airflow operators: they assemble a step's input and delegate to openfn.runtime.
 
-Import them from their modules (``openfn.operators.job``, ``.chain``, ``.result``): the chain module
-pulls in Airflow's TriggerDagRunOperator, which is slow to import and not needed by every task.
+``step.OpenFnStepOperator`` runs every step (a v1 job's ``run`` task, each workflow step task),
+``result.OpenFnResultOperator`` makes the DAG run's state the run's result, ``chain.OpenFnTriggerOperator``
+starts a flow/fail job. Import them from their modules: the chain module pulls in Airflow's
+TriggerDagRunOperator, which is slow to import and not needed by every task.
 """

@@ -1,10 +1,13 @@
-"""``OpenFnStepOperator``: one step of a Lightning workflow, one task of the workflow's DAG.
+"""``OpenFnStepOperator``: every task that runs code, the ``run`` task of a v1 job's DAG and each step task of
+a workflow's DAG. It assembles the step's input (run conf, saved cron state, credential), hands it to the
+runner of the step's language (openfn.runtime.runner) and records what happened:
 
-It gathers the inputs that reach its step (openfn.runtime.workflow), runs the step once per input with
-the JavaScript runner, and records each execution (XCom ``executions``: state, the edges that held,
-status) for the steps after it and for the ``openfn_result`` task. A failed step fails its task (red in
-the UI), yet the steps its ``on_job_failure`` edges lead to still run (they wait for it with trigger rule
-``all_done``); whether the run failed is decided at the end, as Lightning decides it.
+* a v1 job (``workflow_step=False``): XCom ``return_value`` is the final state; on failure ``failed_state``
+  (the state at failure, with ``errors``) for its fail triggers; a cron job saves its final state.
+* a workflow step: it runs once per input that reaches it (openfn.runtime.workflow) and records each
+  execution (XCom ``executions``: state, the edges that held, status) for the steps after it and for the
+  ``openfn_result`` task. A failed step fails its task, yet the steps its ``on_job_failure`` edges lead to
+  still run (trigger rule ``all_done``); whether the run failed is decided at the end, as Lightning does.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from openfn.errors import JobFailed
+from openfn.runs import EXECUTIONS_KEY, FAILED_STATE_KEY, STARTED_KEY
 from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
-from openfn.runtime.runner import JobCode
+from openfn.runtime.runner import CRASH, FAILURE, SKIPPED, Edges, JobCode, StepInput, run_job, runner_for
 from openfn.runtime.state import initial_state, public_state
-from openfn.runs import EXECUTIONS_KEY, STARTED_KEY
-from openfn.runtime.workflow import CRASH, FAILURE, execution_id, halted, inputs_for
+from openfn.runtime.workflow import execution_id, halted, inputs_for
 
 # Lightning's worker never hands these on from one step to the next.
 REMOVED = ("configuration", "response")
@@ -27,24 +31,100 @@ REMOVED = ("configuration", "response")
 class OpenFnStepOperator(BaseOperator):
     template_fields = ()
     ui_color = "#e8f0fe"
+    # A workflow step's settings, left at these class defaults for a v1 job's task: every attribute an
+    # operator sets costs at each parse of a large project.
+    workflow_step = False
+    sources: tuple[str, ...] = ()
+    trigger_edges: dict[str, Any] = {}
+    next_edges: dict[str, Any] = {}
+    default_trigger: str | None = None
+    cron_trigger: str | None = None
+    conn_id: str | None = None
+    problem: str | None = None
+    carries_state = False  # a cron job's final state, or a workflow's cursor step's output
+    enabled = True
+    state_notifier: Any = None
+    _runner = None
 
-    def __init__(self, *, code: JobCode, sources: tuple[str, ...] = (), trigger_edges: dict[str, Any] | None = None,
+    def __init__(self, *, code: JobCode, conn_id: str | None = None, problem: str | None = None, carries_state: bool = False,
+                 enabled: bool = True, workflow_step: bool = False, sources: tuple[str, ...] = (), trigger_edges: dict[str, Any] | None = None,
                  next_edges: dict[str, Any] | None = None, default_trigger: str | None = None, cron_trigger: str | None = None,
-                 conn_id: str | None = None, problem: str | None = None, cursor: bool = False, state_notifier: Any = None, **kwargs) -> None:  # fmt: skip
+                 state_notifier: Any = None, **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
+        if code.language not in ("python", "javascript"):
+            raise ValueError(f"language must be 'python' or 'javascript', got {code.language!r}")
+        if code.language == "python" and not code.expression_file and problem is None:
+            raise ValueError(f"the Python step {code.key!r} needs expression_file")
         self.code = code
-        self.sources = tuple(sources)
-        self.trigger_edges = dict(trigger_edges or {})
-        self.next_edges = dict(next_edges or {})
-        self.default_trigger = default_trigger
-        self.cron_trigger = cron_trigger
-        self.conn_id = conn_id
-        self.problem = problem
-        self.cursor = cursor
-        self.state_notifier = state_notifier
-        self._runner = None
+        given = {
+            "conn_id": conn_id, "problem": problem, "carries_state": carries_state, "enabled": enabled, "workflow_step": workflow_step,
+            "sources": tuple(sources), "trigger_edges": dict(trigger_edges or {}), "next_edges": dict(next_edges or {}),
+            "default_trigger": default_trigger, "cron_trigger": cron_trigger, "state_notifier": state_notifier,
+        }  # fmt: skip
+        for key, value in given.items():
+            if value != getattr(OpenFnStepOperator, key):
+                setattr(self, key, value)
+
+    @property
+    def project(self) -> str:
+        return self.code.project
+
+    @property
+    def job(self) -> str:
+        return self.code.key
 
     def execute(self, context) -> Any:
+        return self._run_step(context) if self.workflow_step else self._run_job(context)
+
+    def on_kill(self) -> None:
+        if self._runner is not None:
+            self._runner.kill()
+
+    # --- a v1 job: one run, its final state ---------------------------------------------------------------
+
+    def _run_job(self, context) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        if not self.enabled:
+            raise AirflowSkipException(f"Job {self.job!r} is disabled in project.yaml (enabled: false); nothing ran.")
+        dag_run = context["dag_run"]
+        conf = dag_run.conf or {}
+        state = initial_state(conf, saved_state.load(self.dag_id) if self.carries_state and not conf else None)
+        if self.problem is not None:  # nothing to retry: the project must change first
+            self._push_failed(context, state, "JobNotRunnable", self.problem)
+            raise AirflowFailException(f"Job {self.job!r} cannot run: {self.problem}")
+        try:
+            config = self._configuration() if self.conn_id else None
+            self._runner = runner_for(self.code.language)
+            final = public_state(run_job(self._runner, self.code, state, config))
+        except JobFailed as error:
+            self._push_failed(context, error.state if error.state is not None else state, error.error_type, str(error))
+            raise
+        if self.carries_state:
+            saved_state.carry(self.dag_id, final, run_id=dag_run.run_id, notifier=self.state_notifier)
+        return final
+
+    def _configuration(self) -> dict:
+        try:
+            return configuration(self.conn_id, self.code.adaptor)
+        except Exception as error:  # a missing or unreadable Connection: the job's failure, said plainly
+            raise JobFailed(
+                self.job, None, None,
+                f"the Airflow Connection {self.conn_id!r} of its credential cannot be read ({type(error).__name__}: {error}); "
+                "create it under Admin > Connections",
+                error_type="CredentialError",
+            ) from error
+
+    def _push_failed(self, context, state: dict, error_type: str, message: str) -> None:
+        failed = public_state(state)
+        errors = failed.get("errors") if isinstance(failed.get("errors"), dict) else {}
+        reported = errors.get(self.job) if isinstance(errors.get(self.job), dict) else {}
+        failed["errors"] = {**errors, self.job: {**reported, "type": error_type, "message": message}}
+        context["ti"].xcom_push(key=FAILED_STATE_KEY, value=failed)
+
+    # --- a workflow step: one execution per input that reaches it ---------------------------------------
+
+    def _run_step(self, context) -> Any:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         ti = context["ti"]
@@ -65,16 +145,14 @@ class OpenFnStepOperator(BaseOperator):
         ti.xcom_push(key=EXECUTIONS_KEY, value=executions)
         if not executions:
             raise AirflowSkipException("The trigger's edge into this step did not hold: it does not run in this run.")
-        self._save_cursor(context, executions)
+        succeeded = [e for e in executions if e["status"] == "success"]
+        if self.carries_state and succeeded:  # the cron trigger's cursor step: its last output starts the next cron run
+            saved_state.carry(self.dag_id, succeeded[-1]["state"], run_id=context["dag_run"].run_id, notifier=self.state_notifier)
         bad = next((e for e in executions if e["status"] in (CRASH, FAILURE)), None)
         if bad is not None:
             kind = "crashed" if bad["status"] == CRASH else "failed"
             raise AirflowFailException(f"Step {bad['id']!r} {kind}: {bad['reason']}")
         return executions[-1]["state"]
-
-    def on_kill(self) -> None:
-        if self._runner is not None:
-            self._runner.kill()
 
     def _start(self, context) -> tuple[str | None, dict | None]:
         """The trigger that started this run, and the run's input (only steps after a trigger need it)."""
@@ -90,15 +168,13 @@ class OpenFnStepOperator(BaseOperator):
         return trigger, initial_state(conf, saved)
 
     def _run_all(self, inputs) -> list[dict]:
-        from openfn.runtime.javascript import JavaScriptRunner
-
         config = configuration(self.conn_id, self.code.adaptor) if self.conn_id else None
         executions: list[dict] = []
         for step_input in inputs:
-            self._runner = JavaScriptRunner()
-            outcome = self._runner.run_step(self.code, dict(step_input.state), config, trigger_edge=step_input.trigger_edge,
-                                            next_edges=self.next_edges or None, remove=REMOVED)  # fmt: skip
-            if outcome.status == "skipped":
+            self._runner = runner_for(self.code.language)
+            outcome = self._runner.run_step(self.code, StepInput(state=dict(step_input.state), configuration=config, remove=REMOVED),
+                                            Edges(trigger=step_input.trigger_edge, next=self.next_edges))  # fmt: skip
+            if outcome.status == SKIPPED:
                 continue
             executions.append({
                 "id": execution_id(self.code.key, len(executions)), "step": self.code.key, "status": outcome.status,
@@ -112,12 +188,3 @@ class OpenFnStepOperator(BaseOperator):
     def _crash(self, reason: str, error_type: str) -> dict:
         return {"id": self.code.key, "step": self.code.key, "status": CRASH, "state": None, "next": [],
                 "reason": reason, "error_type": error_type}  # fmt: skip
-
-    def _save_cursor(self, context, executions: list[dict]) -> None:
-        """The cron trigger's chosen step: its last successful output starts the next cron run."""
-        succeeded = [e for e in executions if e["status"] == "success"]
-        if not self.cursor or not succeeded:
-            return
-        outcome = saved_state.save(self.dag_id, succeeded[-1]["state"])
-        if outcome.warned and self.state_notifier is not None:
-            self.state_notifier.state_size_warning(self.dag_id, context["dag_run"].run_id, outcome.size, outcome.saved)

@@ -62,8 +62,9 @@ def _stamp(path: Path, kind: str) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    info = path.stat()
-    key = hashlib.sha256(f"{kind}\0{path.resolve()}\0{info.st_size}\0{info.st_mtime_ns}".encode()).hexdigest()
+    info = os.stat(path)
+    # The absolute path, not the resolved one: a file reached through a symbolic link only misses the cache.
+    key = hashlib.sha256(f"{kind}\0{os.path.abspath(path)}\0{info.st_size}\0{info.st_mtime_ns}".encode()).hexdigest()
     return folder / f"{key}.{kind}"
 
 

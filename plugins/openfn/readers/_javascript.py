@@ -9,10 +9,8 @@ import shutil
 from pathlib import Path
 
 from openfn.errors import ProjectError
-from openfn.node import install
-from openfn.node.check import CheckRequest, check
 from openfn.readers._jobs import python_adaptor_exists
-from openfn.model.project import Job
+from openfn.model.workflow import Step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +30,7 @@ def _problem(file: Path, key: str, problem: str, fix: str) -> ProjectError:
     return ProjectError(str(file), key, problem, fix=fix)
 
 
-def resolve_adaptors(file: Path, jobs: dict[str, Job], toolchain: Toolchain) -> tuple[dict[str, Job], list[ProjectError]]:
+def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) -> tuple[dict[str, Step], list[ProjectError]]:
     """Each JavaScript job with its installed adaptor version, or with the problem (and the fix)."""
     problems: list[ProjectError] = []
     resolved = dict(jobs)
@@ -46,6 +44,8 @@ def resolve_adaptors(file: Path, jobs: dict[str, Job], toolchain: Toolchain) -> 
             error = _problem(file, job.where, f"is a JavaScript job and Node.js ({toolchain.node!r}) is not installed",
                              "install Node.js 20.18 or newer (`make run` and `make test` do it), or set [openfn] node to its path.")  # fmt: skip
         else:
+            from openfn.node import install  # only a project with JavaScript needs Node's tooling
+
             adaptor = install.resolve(toolchain.js_dir, job.adaptor, job.adaptor_version, python_adaptor=python_adaptor_exists(job.adaptor))
             if adaptor.problem is None:
                 resolved[key] = dataclasses.replace(job, adaptor_package=adaptor.package, adaptor_installed=adaptor.version)
@@ -56,12 +56,14 @@ def resolve_adaptors(file: Path, jobs: dict[str, Job], toolchain: Toolchain) -> 
     return resolved, problems
 
 
-def source_of(job: Job) -> str:
+def source_of(job: Step) -> str:
     return job.expression if job.expression is not None else job.expression_file.read_text(encoding="utf-8")
 
 
-def check_compiles(projects: list[tuple[Path, dict[str, Job]]], toolchain: Toolchain) -> list[tuple[dict[str, Job], list[ProjectError]]]:
+def check_compiles(projects: list[tuple[Path, dict[str, Step]]], toolchain: Toolchain) -> list[tuple[dict[str, Step], list[ProjectError]]]:
     """Compile every runnable JavaScript job of ``projects`` (one Node process for all those not cached)."""
+    from openfn.node.check import CheckRequest, check
+
     requests = []
     for index, (_file, jobs) in enumerate(projects):
         for key, job in jobs.items():

@@ -1,5 +1,6 @@
-"""The ``jobs:`` section: trigger and credential references, the expression (Python file, JavaScript file
-or inline JavaScript) and the adaptor it runs with."""
+"""The ``jobs:`` section of a v1 project, each job the one step of its own workflow (openfn.model): its
+trigger and credential references, the expression (Python file, JavaScript file or inline JavaScript) and
+the adaptor it runs with."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 from openfn.readers._cache import compiles
 from openfn.readers._reader import JOB_KEY, Reader
-from openfn.model.project import Credential, Job, Trigger
+from openfn.model.project import Credential, Trigger
+from openfn.model.workflow import Step
 
 ADAPTOR = re.compile(r"(?:@openfn/)?(?:language-)?([a-z0-9][a-z0-9_-]*)(?:@(\S+))?")
 JOB_KEYS = (
@@ -25,7 +27,7 @@ FILE_PREFIX = "file://"  # OpenFn v1's "URI" form of an expression file
 
 def parse_jobs(
     reader: Reader, raw: Any, project: str, triggers: dict[str, Trigger], credentials: dict[str, Credential], *, timeout: float
-) -> dict[str, Job]:
+) -> dict[str, Step]:
     section = reader.mapping(raw, "jobs", fix="list jobs as `job-key: {expression: ..., trigger: ...}` entries.")
     jobs = {}
     for key, value in section.items():
@@ -37,7 +39,7 @@ def parse_jobs(
                 reader.broken.add(f"jobs.{key}")
     for key, trigger in triggers.items():
         upstream = getattr(trigger, "upstream", None)
-        if upstream is not None and upstream not in jobs and f"jobs.{upstream}" not in reader.broken:
+        if upstream is not None and upstream not in jobs and f"jobs.{upstream}" not in reader.broken and not reader.partial:
             field = "success" if trigger.kind == "flow" else "failure"
             with reader.guard():
                 raise reader.error(f"triggers.{key}.{field}", "names an unknown job", value=upstream, fix=_one_of("job", jobs))
@@ -61,7 +63,7 @@ class _AlreadyReported(Exception):
     pass
 
 
-def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, credentials: dict, timeout: float) -> Job:
+def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, credentials: dict, timeout: float) -> Step:
     where = f"jobs.{key}"
     body = reader.mapping(raw, where, fix="give the job an `expression` and a `trigger`.")
     reader.check_keys(body, where, JOB_KEYS)
@@ -69,9 +71,13 @@ def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, crede
     credential = _reference(reader, body, where, "credential", credentials, required=False)
     language, expression_file, expression = _expression(reader, body.get("expression"), f"{where}.expression", check=reader.compile_only in (None, key))
     adaptor, version = _adaptor(reader, body.get("adaptor", body.get("language_pack")), f"{where}.adaptor", language)
-    return Job(
+    return Step(  # a v1 job: the one step of its own workflow
         project=project,
+        workflow=key,
         key=key,
+        name=key,
+        where=where,
+        source_key=key,
         adaptor=adaptor,
         adaptor_version=version,
         trigger=trigger,

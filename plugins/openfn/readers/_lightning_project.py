@@ -13,22 +13,10 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.readers import _javascript, _lightning, _portability
 from openfn.readers._credentials import parse_credential_list, parse_credentials, value_problems, with_aliases
-from openfn.readers._reader import PROJECT_NAME, Reader
+from openfn.readers._reader import CLI_FILE, PROJECT_NAME, Reader
 from openfn.readers._workflows import RawWorkflow, build_workflows
 from openfn.readers._yaml import YamlProblem, load_yaml
 from openfn.model.project import Project
-
-CLI_FILE = "openfn.yaml"
-
-
-def is_lightning(top: dict) -> bool:
-    """A Lightning project (workflows), or one Lightning workflow on its own (its jobs have `body`, or it has
-    `edges` / `steps`)."""
-    if "workflows" in top and "jobs" not in top:
-        return True
-    jobs = top.get("jobs")
-    return "edges" in top or "steps" in top or "workflow" in top or (isinstance(jobs, dict) and any(isinstance(j, dict) and "body" in j for j in jobs.values()))
-
 
 def read_lightning_project(reader: Reader, folder: Path, top: dict, toolchain, *, timeout: float) -> Project:
     if "workflows" not in top:  # a single workflow file: a project of one workflow, named by its folder

@@ -16,6 +16,7 @@ log = logging.getLogger("openfn.readers")
 
 JOB_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 PROJECT_NAME = re.compile(r"^[a-z0-9_-]+$")
+CLI_FILE = "openfn.yaml"  # the CLI's checked-out project folder (workflows/ beside it)
 
 
 class Reader:
@@ -28,8 +29,9 @@ class Reader:
 
     def __init__(self, file: Path, *, compile_only: str | None = None) -> None:
         self.file = file
-        # At a task start only the job about to run needs its code checked (see dagbuild.build_dags).
+        # At a task start only the job about to run needs its code checked (see builder.dags.build_dags).
         self.compile_only = compile_only
+        self.partial = False  # only part of the file is read (a task start): references out of it are not checked
         self.errors: list[ProjectError] = []
         self.broken: set[str] = set()
 

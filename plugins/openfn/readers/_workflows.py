@@ -11,14 +11,16 @@ from typing import Any
 
 from openfn.errors import ProjectError
 from openfn.readers._credentials import conn_id_for
-from openfn.readers._jobs import _adaptor
+from openfn.readers._cycles import find_cycle
+from openfn.readers._cache import compiles
+from openfn.readers._jobs import FILE_PREFIX, _adaptor
 from openfn.readers._names import airflow_id
 from openfn.readers._reader import Reader
 from openfn.readers._triggers import parse_cron, reply_mode, response_codes
 from openfn.model.project import CronTrigger, Credential
 from openfn.model.workflow import CONDITIONS, Edge, Step, WebhookTrigger, Workflow
 
-RESERVED_TASKS = ("openfn_result",)  # the task that decides the run's outcome (dagbuild)
+RESERVED_TASKS = ("openfn_result",)  # the task that decides the run's outcome (builder/graph.py)
 REPLIES = ("before_start", "after_completion", "custom")
 
 
@@ -104,20 +106,22 @@ def _workflow(reader: Reader, project: str, key: str, raw: RawWorkflow, credenti
             if trigger is not None:
                 trigger_ids[raw_trigger.key] = trigger.key
                 triggers[trigger.key] = trigger
-    edges = []
+    edges, wheres = [], []
     for raw_edge in raw.edges:
         with reader.guard():
             edge = _edge(reader, raw_edge, step_ids, trigger_ids, {t.key for t in raw.triggers})
             if edge is not None:
                 edges.append(edge)
+                wheres.append(raw_edge.where)
     if not reader.errors:
         _check_cycles(reader, raw.where, edges)
+        _check_python_edges(reader, steps, zip(wheres, edges))
     return Workflow(project=project, key=key, name=raw.name, steps=steps, triggers=triggers, edges=tuple(edges), source_key=raw.key)
 
 
 def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, credentials: dict, timeout: float) -> Step:
-    adaptor, version = _adaptor(reader, raw.adaptor, f"{raw.where}.adaptor", "javascript")
-    expression, expression_file = _body(reader, raw)
+    language, expression, expression_file = _body(reader, raw)
+    adaptor, version = _adaptor(reader, raw.adaptor, f"{raw.where}.adaptor", language)
     credential = None
     if raw.credential not in (None, ""):
         name = str(raw.credential)
@@ -130,25 +134,35 @@ def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, c
     return Step(
         workflow=workflow, key=key, name=raw.name, adaptor=adaptor, adaptor_version=version, expression=expression,
         expression_file=expression_file, credential=credential, timeout=timeout, where=raw.where, source_key=raw.key,
+        language=language, project=project,
     )  # fmt: skip
 
 
-def _body(reader: Reader, raw: RawStep) -> tuple[str | None, Path | None]:
+def _body(reader: Reader, raw: RawStep) -> tuple[str, str | None, Path | None]:
+    """(language, inline source, file): inline code and .js files are JavaScript, a .py file is a Python step."""
     where = f"{raw.where}.body"
     path = raw.body.get("path") if isinstance(raw.body, dict) else None
-    if path is None and isinstance(raw.body, str) and "\n" not in raw.body.strip() and raw.body.strip().endswith(".js"):
-        path = raw.body.strip()  # the CLI's expanded form: `expression: ./step.js`
+    text = raw.body.strip() if isinstance(raw.body, str) else ""
+    if path is None and "\n" not in text and text.removeprefix(FILE_PREFIX).endswith((".js", ".py")) and " " not in text:
+        path = text  # the CLI's expanded form (`expression: ./step.js`), or a Python step (`body: register.py`)
     if path is None:
         if not isinstance(raw.body, str):
             raise reader.error(where, "must be the job's JavaScript, or {path: <file>.js}", fix="write the job's code there.")
-        return raw.body, None
+        return "javascript", raw.body, None
+    path = str(path).removeprefix(FILE_PREFIX)
     folder = os.path.realpath(reader.file.parent)
-    file = Path(os.path.normpath(os.path.join(raw.base, str(path))))
+    file = Path(os.path.normpath(os.path.join(raw.base, path)))
     if not os.path.isfile(file):
         raise reader.error(where, "names a file that does not exist", value=path, fix=f"create {file} or fix the path.")
     if os.path.commonpath([os.path.realpath(file), folder]) != folder:
         raise reader.error(where, "points outside the project folder", value=path, fix="keep job files inside the project folder.")
-    return None, file
+    if file.suffix != ".py":
+        return "javascript", None, file
+    try:
+        compiles(file)  # parsing only compiles the step; it is imported when its task runs
+    except SyntaxError as exc:
+        raise reader.error(where, f"has a Python syntax error at line {exc.lineno}: {exc.msg}", value=path, fix=f"correct {file.name} line {exc.lineno}.") from None
+    return "python", None, file
 
 
 def _trigger(reader: Reader, raw: RawTrigger, step_ids: dict[str, str], problems: list) -> WebhookTrigger | CronTrigger | None:
@@ -214,18 +228,17 @@ def _check_cycles(reader: Reader, where: str, edges: list[Edge]) -> None:
     for edge in edges:
         if not edge.from_trigger and edge.enabled:
             children.setdefault(edge.source, []).append(edge.target)
-    state: dict[str, int] = {}
+    cycle = find_cycle(children)
+    if cycle:
+        raise reader.error(f"{where}.edges", f"make a cycle ({' -> '.join(cycle)})", fix="remove or disable one of those edges: a workflow must not loop.")
 
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for child in children.get(node, ()):
-            if state.get(child) == 1:
-                cycle = " -> ".join(path[path.index(child):] + [child])
-                raise reader.error(f"{where}.edges", f"make a cycle ({cycle})", fix="remove or disable one of those edges: a workflow must not loop.")
-            if child not in state:
-                visit(child, path + [child])
-        state[node] = 2
 
-    for node in list(children):
-        if node not in state:
-            visit(node, [node])
+def _check_python_edges(reader: Reader, steps: dict[str, Step], edges) -> None:
+    """A Python step evaluates its own edges (its trigger's edge into it, its edges out) without Node.js, so
+    those may not be JavaScript conditions; a JavaScript step evaluates an edge into a Python step."""
+    for where, edge in edges:
+        python = steps[edge.target] if edge.from_trigger else steps[edge.source]
+        if edge.condition == "js_expression" and edge.enabled and python.language == "python":
+            raise reader.error(where, f"is a JavaScript condition on an edge of the Python step {python.key!r}, which "
+                               "evaluates its edges without JavaScript", value=edge.expression,
+                               fix="use always, on_job_success or on_job_failure on this edge, or write that step in JavaScript.")  # fmt: skip

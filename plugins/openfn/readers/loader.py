@@ -16,21 +16,14 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.readers import _javascript
 from openfn.readers._cache import cached_yaml
+from openfn.readers._cycles import find_cycle
 from openfn.readers._credentials import parse_credentials, value_problems
-from openfn.readers._lightning_project import (
-    CLI_FILE,
-    stopped,
-    is_lightning,
-    read_cli_folder,
-    read_lightning_project,
-    resolve_steps,
-    workflows_section,
-)
 from openfn.readers._jobs import parse_jobs
-from openfn.readers._reader import PROJECT_NAME, Reader
+from openfn.readers._reader import CLI_FILE, PROJECT_NAME, Reader
 from openfn.readers._triggers import parse_triggers
 from openfn.readers._yaml import YamlProblem, load_yaml
-from openfn.model.project import InboxConfig, Job, Project
+from openfn.model.project import InboxConfig, Project
+from openfn.model.workflow import Step
 
 log = logging.getLogger("openfn.readers")
 
@@ -168,14 +161,20 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
     raw = _read_yaml(file)
     top = reader.mapping(raw, "", fix="start project.yaml with `jobs:` and `triggers:` mappings.")
     if file.name == CLI_FILE:
+        from openfn.readers._lightning_project import read_cli_folder
+
         return read_cli_folder(reader, folder, top, toolchain, timeout=_default_timeout())
     if is_lightning(top):
+        from openfn.readers._lightning_project import read_lightning_project
+
         return read_lightning_project(reader, folder, top, toolchain, timeout=_default_timeout())
     if top and not set(top) & {"jobs", "triggers", "credentials"}:
         raise reader.error("", f"is not an OpenFn project file: it has no `jobs:` (its keys: {', '.join(map(str, list(top)[:8]))})",
                            fix="put the OpenFn project export here, or move this file out of the projects folder.")  # fmt: skip
     with reader.guard():
         reader.check_keys(top, "", TOP_KEYS)
+    if compile_only is not None:
+        top = _what_a_task_start_needs(reader, top, compile_only)
     name = top.get("name", folder.name)
     with reader.guard():
         reader.string(name, "name", fix="use lower-case letters, digits, '-' and '_' (or rename the folder).", pattern=PROJECT_NAME)
@@ -185,7 +184,7 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
         triggers = parse_triggers(reader, top.get("triggers"))
     with reader.guard():
         credentials = parse_credentials(reader, top.get("credentials"))
-    jobs: dict[str, Job] = {}
+    jobs: dict[str, Step] = {}
     with reader.guard():
         jobs = parse_jobs(reader, top.get("jobs"), str(name), triggers, credentials, timeout=_default_timeout())
     if not reader.errors:
@@ -193,7 +192,9 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
             _check_cycles(reader, jobs)
     workflows: dict = {}
     workflow_problems: list = []
-    if top.get("workflows") is not None:
+    if top.get("workflows") is not None:  # Lightning workflows in a v1 project: their readers are imported only then
+        from openfn.readers._lightning_project import workflows_section
+
         with reader.guard():
             workflows, workflow_problems = workflows_section(reader, top, str(name), credentials, jobs, timeout=_default_timeout())
     inbox = notify = None
@@ -203,16 +204,55 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
         notify = _notify(reader, top.get("notify"))
     if reader.errors:
         raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
-    jobs, problems = _javascript.resolve_adaptors(file, jobs, toolchain)
-    workflows, step_problems = resolve_steps(reader, workflows, toolchain)
+    jobs, workflows, problems = _runnable(reader, jobs, workflows, workflow_problems, credentials, toolchain)
+    return Project(
+        name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
+        inbox=inbox, notify_email=notify, problems=tuple(problems),
+    )  # fmt: skip
+
+
+def _runnable(reader: Reader, jobs: dict, workflows: dict, workflow_problems: list, credentials: dict, toolchain) -> tuple[dict, dict, list]:
+    """The jobs and workflows with what stops each from running (an adaptor not installed, credential values
+    still in the file), and every problem of the project."""
+    jobs, problems = _javascript.resolve_adaptors(reader.file, jobs, toolchain)
+    problems += workflow_problems
+    if workflows:  # Lightning workflows in a v1 project
+        from openfn.readers._lightning_project import resolve_steps, stopped
+
+        workflows, step_problems = resolve_steps(reader, workflows, toolchain)
+        problems += step_problems
     held = value_problems(reader, credentials)
     if held:  # the file still holds credential values: no job of this project runs until they are moved
         jobs = {key: job if job.problem else dataclasses.replace(job, problem=str(held[0])) for key, job in jobs.items()}
         workflows = {key: stopped(workflow, str(held[0])) for key, workflow in workflows.items()}
-    return Project(
-        name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
-        inbox=inbox, notify_email=notify, problems=tuple(held + problems + workflow_problems + step_problems),
-    )  # fmt: skip
+    return jobs, workflows, held + problems
+
+
+def _what_a_task_start_needs(reader: Reader, top: dict, job: str) -> dict:
+    """At a task start only ``job``'s DAG is built: its entry, its trigger and the flow/fail jobs it starts
+    (its DAG's trigger tasks) are read, not the rest of a large project (every full parse checks that)."""
+    jobs, triggers = top.get("jobs"), top.get("triggers")
+    if not isinstance(jobs, dict) or not isinstance(triggers, dict) or not isinstance(jobs.get(job), dict):
+        return top  # not a job of this v1 project (a workflow, or a broken file): read it all
+
+    def trigger_of(entry) -> dict:
+        name = entry.get("trigger") if isinstance(entry, dict) else None
+        found = triggers.get(name) if isinstance(name, str) else None
+        return found if isinstance(found, dict) else {}
+
+    kept = {key: entry for key, entry in jobs.items() if key == job or job in (trigger_of(entry).get("success"), trigger_of(entry).get("failure"))}
+    names = {entry.get("trigger") for entry in kept.values()}
+    reader.partial = True  # the jobs a kept trigger follows may be left out: not an unknown job
+    return {**top, "jobs": kept, "triggers": {key: value for key, value in triggers.items() if key in names}}
+
+
+def is_lightning(top: dict) -> bool:
+    """A Lightning project (workflows), or one Lightning workflow on its own (its jobs have `body`, or it has
+    `edges` / `steps`)."""
+    if "workflows" in top and "jobs" not in top:
+        return True
+    jobs = top.get("jobs")
+    return "edges" in top or "steps" in top or "workflow" in top or (isinstance(jobs, dict) and any(isinstance(j, dict) and "body" in j for j in jobs.values()))
 
 
 def _default_timeout() -> float:
@@ -221,28 +261,18 @@ def _default_timeout() -> float:
     return get_settings().job_timeout_seconds
 
 
-def _check_cycles(reader: Reader, jobs: dict[str, Job]) -> None:
+def _check_cycles(reader: Reader, jobs: dict[str, Step]) -> None:
     """Flow/fail triggers form a graph upstream -> job; a cycle would chain runs forever."""
-    children: dict[str, list[Job]] = {}
+    children: dict[str, list[str]] = {}
     for job in jobs.values():
         upstream = getattr(job.trigger, "upstream", None)
         if upstream is not None:
-            children.setdefault(upstream, []).append(job)
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(key: str, path: list[str]) -> None:
-        state[key] = 1
-        for job in children.get(key, ()):
-            if state.get(job.key) == 1:
-                cycle = path[path.index(job.key):] + [job.key]
-                raise reader.error(f"jobs.{job.key}.trigger", f"makes a cycle of flow/fail triggers ({' -> '.join(cycle)})", value=job.trigger.key, fix="break the cycle: a job cannot (indirectly) start itself.")
-            if job.key not in state:
-                visit(job.key, path + [job.key])
-        state[key] = 2
-
-    for key in jobs:
-        if key not in state:
-            visit(key, [key])
+            children.setdefault(upstream, []).append(job.key)
+    cycle = find_cycle(children, jobs)
+    if cycle:
+        job = jobs[cycle[-1]]
+        raise reader.error(f"jobs.{job.key}.trigger", f"makes a cycle of flow/fail triggers ({' -> '.join(cycle)})", value=job.trigger.key,
+                           fix="break the cycle: a job cannot (indirectly) start itself.")  # fmt: skip
 
 
 def _inbox(reader: Reader, raw, project: str) -> InboxConfig:

@@ -3,36 +3,17 @@ per run. The job's state and its configuration go in on stdin; its logs come bac
 task log (through Airflow's secret masker, like every task log line); the final state, or the state at
 the failure with OpenFn's ``errors``, comes back as one JSON document.
 
-A step of a Lightning workflow runs the same way (``run_step``), with the edges around it: the trigger
-edge to evaluate before it runs, and its outgoing edges, which the runtime evaluates on its output."""
+A v1 job is a step without edges; a step of a Lightning workflow comes with the edges around it: the
+trigger edge to evaluate before it runs, and its outgoing edges, which the runtime evaluates on its output."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from openfn.errors import JobFailed
 from openfn.node.process import NodeProcess
-from openfn.runtime.runner import JobCode
+from openfn.runtime.runner import NO_EDGES, Edges, JobCode, StepInput, StepOutcome
 
 # How long after the job's own timeout (enforced inside Node by @openfn/runtime) the process group is
 # killed from here, should the runtime not stop it.
 KILL_AFTER_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """``status``: success, failure (OpenFn's severity ``fail``), skipped (its trigger edge did not hold),
-    crash (it could not run, or was stopped). ``next``: the targets whose edges held."""
-
-    status: str
-    state: dict | None = None
-    next: tuple[str, ...] = ()
-    error: dict | None = None
-    reason: str = ""
-
-    @property
-    def error_type(self) -> str:
-        return str((self.error or {}).get("type") or ("TimeoutError" if "was stopped" in self.reason else "RuntimeCrash"))
 
 
 def _reason(error: dict) -> str:
@@ -53,16 +34,7 @@ class JavaScriptRunner:
     def __init__(self) -> None:
         self.process: NodeProcess | None = None
 
-    def run(self, code: JobCode, state: dict, configuration: dict | None) -> dict:
-        outcome = self.run_step(code, state, configuration)
-        if outcome.status == "success":
-            return outcome.state or {}
-        failure = JobFailed(code.key, None, None, outcome.reason, error_type=outcome.error_type)
-        failure.state = outcome.state if outcome.state is not None else state
-        raise failure
-
-    def run_step(self, code: JobCode, state: dict, configuration: dict | None, *, trigger_edge: tuple[str, object] | None = None,
-                 next_edges: dict[str, object] | None = None, remove: tuple[str, ...] = ("configuration",)) -> StepOutcome:  # fmt: skip
+    def run_step(self, code: JobCode, input: StepInput, edges: Edges = NO_EDGES) -> StepOutcome:
         from openfn.settings import get_settings
 
         settings = get_settings()
@@ -72,15 +44,15 @@ class JavaScriptRunner:
             "workflow": code.dag_id,
             "expression": source,
             "adaptor": {"name": code.adaptor_package, "version": code.adaptor_version},
-            "state": {key: value for key, value in state.items() if key != "configuration"},
-            "configuration": configuration or {},
+            "state": {key: value for key, value in input.state.items() if key != "configuration"},
+            "configuration": input.configuration or {},
             "timeout_ms": int(code.timeout * 1000),
-            "remove": list(remove),
+            "remove": list(input.remove),
         }
-        if trigger_edge is not None:
-            request["from"] = {"id": trigger_edge[0], "condition": trigger_edge[1]}
-        if next_edges:
-            request["next"] = next_edges
+        if edges.trigger is not None:
+            request["from"] = {"id": edges.trigger[0], "condition": edges.trigger[1]}
+        if edges.next:
+            request["next"] = dict(edges.next)
         self.process = NodeProcess(settings.node, settings.js_dir / "src" / "run.mjs", cwd=settings.js_dir)
         try:
             result = self.process.run(request, timeout=code.timeout + KILL_AFTER_SECONDS)

@@ -55,3 +55,12 @@ def save(dag_id: str, state: dict) -> SaveOutcome:
         return SaveOutcome(size=size, saved=True, warned=True)
     log.info("Final state saved to Variable %s (%d bytes)", variable_key(dag_id), size)
     return SaveOutcome(size=size, saved=True, warned=False)
+
+
+def carry(dag_id: str, state: dict, *, run_id: str, notifier=None) -> SaveOutcome:
+    """Save a cron run's output for the next run, and tell ``notifier`` when it is over a size limit: the one
+    place a job, a cursor step and a workflow's result save the state they carry."""
+    outcome = save(dag_id, state)
+    if outcome.warned and notifier is not None:
+        notifier.state_size_warning(dag_id, run_id, outcome.size, outcome.saved)
+    return outcome

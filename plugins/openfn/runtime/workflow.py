@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from openfn.runs import WEBHOOK_RESPONSE
+from openfn.runs import WEBHOOK_RESPONSE, Outcome
+from openfn.runtime.runner import CRASH, FAILURE, SUCCESS
 
-SUCCESS, FAILURE, CRASH = "success", "failure", "crash"
+__all__ = ["CRASH", "FAILURE", "SUCCESS", "Input", "Outcome", "execution_id", "halted", "inputs_for", "outcome", "recorded"]
 
 
 @dataclass(frozen=True)
@@ -52,23 +53,6 @@ def inputs_for(step: str, *, trigger: str | None, trigger_edges: dict[str, Any],
 def halted(upstream: dict[str, list[dict] | None]) -> bool:
     """Whether a crash before this step ended the run (recorded by the step that crashed or passed on)."""
     return any(execution.get("status") == CRASH or execution.get("halted") for executions in upstream.values() for execution in executions or [])
-
-
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # success | failed | crashed, as Lightning names a run's final state
-    detail: str
-    final: Any
-    error_type: str | None = None  # of the execution that failed or crashed the run
-    keyed: bool = False  # ``final`` holds several leaves' states, by execution id
-    webhook_response: Any = None  # the last ``state.webhookResponse`` a step set
-
-    def summary(self) -> dict:
-        """What a reply after completion needs besides the final state (XCom ``outcome``)."""
-        return {"status": self.status, "detail": self.detail, "error_type": self.error_type, "keyed": self.keyed,
-                "webhook_response": self.webhook_response}  # fmt: skip
 
 
 def recorded(step: str, executions: list[dict] | None, started: bool) -> list[dict] | None:

@@ -31,6 +31,8 @@ def _adaptor(step: Step) -> str:
 
 
 def _body(step: Step) -> str:
+    if step.language == "python":  # Python is not Lightning's: the file stays next to the project file, named
+        return step.expression_file.name
     return step.expression if step.expression is not None else step.expression_file.read_text(encoding="utf-8")
 
 

@@ -18,7 +18,7 @@ WORKFLOW = "referrals.Referral-Intake"
 
 @pytest.fixture(scope="module")
 def lightning_jobs(sync_dags, tmp_path_factory):
-    from openfn.dagbuild import build_workflow_dag
+    from openfn.builder import build_dag
     from openfn.readers import load_projects
 
     jobs = tmp_path_factory.mktemp("webhook-jobs")
@@ -28,7 +28,7 @@ def lightning_jobs(sync_dags, tmp_path_factory):
     (jobs / "paused" / "project.yaml").write_text(text.replace("        type: webhook\n        enabled: true", "        type: webhook\n        enabled: false"))
     report = load_projects(jobs)
     assert not report.errors
-    sync_dags(build_workflow_dag(p, w) for p in report.projects for w in p.workflows.values())
+    sync_dags(build_dag(p, w) for p in report.projects for w in p.workflows.values())
     return jobs
 
 

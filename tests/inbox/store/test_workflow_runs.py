@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from openfn.dagbuild import build_workflow_dag
+from openfn.builder import build_dag
 from openfn.errors import Conflict, NotFound
 from openfn.inbox.store.workflow_runs import clear_from_step, downstream, steps_of_runs
 from openfn.readers import load_project
@@ -19,7 +19,7 @@ def shapes(sync_dags, tmp_path_factory):
     (folder / "project.yaml").write_text(DIAMOND)
     project = load_project(folder)
     workflow = project.workflows["diamond"]
-    return workflow, sync_dags([build_workflow_dag(project, workflow)])["retry.diamond"]
+    return workflow, sync_dags([build_dag(project, workflow)])["retry.diamond"]
 
 
 def test_downstream_follows_enabled_edges_in_workflow_order(shapes):

@@ -1,4 +1,4 @@
-"""DAG structure, built from projects without a database: ids, tasks, trigger rules, schedules."""
+"""DAG structure as render.py builds it from projects, without a database: ids, tasks, trigger rules, schedules."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from airflow.sdk import CronTriggerTimetable, TriggerRule
 
-from openfn.dagbuild import build_dag
+from openfn.builder import build_dag
 from openfn.operators.chain import OpenFnTriggerOperator
-from openfn.operators.job import OpenFnJobOperator
-from openfn.operators.result import JobFailedOperator
+from openfn.operators.result import OpenFnResultOperator
+from openfn.operators.step import OpenFnStepOperator
 from openfn.readers import load_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def test_dag_ids_tags_and_run_task(demo):
     dag = dags["share-record"]
     assert set(dag.tags) == {"openfn", "project:demo", "trigger:message"}
     assert [t.task_id for t in dag.tasks] == ["run"]
-    assert isinstance(dag.get_task("run"), OpenFnJobOperator)
+    assert isinstance(dag.get_task("run"), OpenFnStepOperator)
     assert dag.schedule is None
 
 
@@ -63,7 +63,7 @@ def test_upstream_with_flow_and_fail_jobs_chains_both_and_keeps_the_run_failed(d
     assert isinstance(flow, OpenFnTriggerOperator) and isinstance(fail, OpenFnTriggerOperator)
     assert (flow.kind, flow.trigger_dag_id, flow.trigger_rule) == ("flow", "demo.confirm-registration", TriggerRule.ALL_SUCCESS)
     assert (fail.kind, fail.trigger_dag_id, fail.trigger_rule) == ("fail", "demo.registration-failed", TriggerRule.ALL_FAILED)
-    assert isinstance(failed, JobFailedOperator)
+    assert isinstance(failed, OpenFnResultOperator)
     assert (failed.trigger_rule, failed.retries) == (TriggerRule.ONE_FAILED, 0)
 
 
@@ -121,3 +121,18 @@ def test_notify_recipients_become_the_failure_callback(make_project):
     (callback,) = run.on_failure_callback
     assert (callback.project, callback.job, callback.recipients) == ("demo", "a", ["ops@example.org"])
     assert run.state_notifier is callback
+
+
+def test_a_workflow_with_a_python_and_a_javascript_step_renders_one_step_operator_per_step():
+    from tests.dags.conftest import FIXTURES
+
+    project = load_project(FIXTURES / "lightning" / "mixed")
+    dag = build_dag(project, project.workflows["intake"])
+    assert [t.task_id for t in dag.topological_sort()][0] == "tidy-name" and dag.task_ids[-1] == "openfn_result"
+    tidy, greet, report, result = (dag.get_task(t) for t in ("tidy-name", "greet", "report-problem", "openfn_result"))
+    assert all(isinstance(task, OpenFnStepOperator) for task in (tidy, greet, report)) and isinstance(result, OpenFnResultOperator)
+    assert (tidy.code.language, greet.code.language, report.code.language) == ("python", "javascript", "python")
+    assert greet.upstream_task_ids == report.upstream_task_ids == {"tidy-name"}
+    assert result.upstream_task_ids == {"tidy-name", "greet", "report-problem"}
+    assert (greet.trigger_rule, result.trigger_rule, tidy.execution_timeout) == (TriggerRule.ALL_DONE, TriggerRule.ALL_DONE, datetime.timedelta(seconds=300))
+    assert (dag.dag_id, dag.schedule, sorted(dag.tags)) == ("mixed.intake", None, ["lightning", "openfn", "project:mixed", "trigger:webhook"])
