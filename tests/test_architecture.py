@@ -7,15 +7,17 @@ blocks included (a lazy import is still a dependency). ``from a import b`` count
 
 The task side (package level, because those packages are being reshaped):
 
-* readers -> model -> DAG builder -> operators -> runtime: ``openfn.model`` imports none of the others,
-  ``openfn.readers`` no DAG builder, operators or runtime, ``openfn.operators`` and ``openfn.runtime`` no
-  readers or DAG builder, and ``openfn.runtime`` no operators.
+* readers -> model -> DAG builder -> operators -> runtime -> adaptors: ``openfn.model`` imports none of the
+  others, ``openfn.readers`` no DAG builder, operators or runtime, ``openfn.operators`` and
+  ``openfn.runtime`` no readers or DAG builder, ``openfn.runtime`` no operators, and ``openfn.adaptors`` no
+  readers, DAG builder or operators. The DAG builder (``openfn.builder``) is the exception that proves the
+  direction: it reads project files through the readers and is the one place operators are instantiated.
 * ``openfn.runs`` (run ids, run conf, task ids, XCom keys, outcome) is the contract both sides import: it
   imports neither side.
 * No task-side package (``openfn.operators``, ``openfn.runtime``, ``openfn.model``, ``openfn.readers``,
-  ``openfn.adaptors``, ``openfn.dagbuild``) imports ``openfn.inbox`` or ``openfn.ui``.
+  ``openfn.adaptors``, ``openfn.builder``) imports ``openfn.inbox`` or ``openfn.ui``.
 
-The inbox never imports the task side (``openfn.operators``, ``openfn.runtime``, ``openfn.dagbuild``) nor
+The inbox never imports the task side (``openfn.operators``, ``openfn.runtime``, ``openfn.builder``) nor
 the UI; what it shares with the operators goes through ``openfn.runs``. Inside ``openfn.inbox`` each
 module belongs to one part, and a part imports only the parts its row of ``INBOX_ALLOWED`` lists:
 
@@ -44,21 +46,22 @@ from pathlib import Path
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 
-TASK_SIDE = ("openfn.operators", "openfn.runtime", "openfn.model", "openfn.readers", "openfn.adaptors", "openfn.dagbuild")
+TASK_SIDE = ("openfn.operators", "openfn.runtime", "openfn.model", "openfn.readers", "openfn.adaptors", "openfn.builder")
 
 # (importer prefix, forbidden prefixes, the rule in words)
 PACKAGE_RULES: list[tuple[str, tuple[str, ...], str]] = [
     *[(side, ("openfn.inbox", "openfn.ui"), "the task side never imports the inbox or the UI") for side in TASK_SIDE],
-    ("openfn.model", ("openfn.readers", "openfn.dagbuild", "openfn.operators", "openfn.runtime"),
+    ("openfn.model", ("openfn.readers", "openfn.builder", "openfn.operators", "openfn.runtime"),
      "the model is imported by readers, DAG builder and operators, never the reverse"),
-    ("openfn.readers", ("openfn.dagbuild", "openfn.operators", "openfn.runtime"), "readers -> model only, never later steps"),
-    ("openfn.operators", ("openfn.readers", "openfn.dagbuild"), "operators never reach back to the readers or the DAG builder"),
-    ("openfn.runtime", ("openfn.readers", "openfn.dagbuild", "openfn.operators"), "the runtime never reaches back to operators, DAG builder or readers"),
-    ("openfn.runs", ("openfn.inbox", "openfn.ui", "openfn.operators", "openfn.runtime", "openfn.dagbuild"),
+    ("openfn.readers", ("openfn.builder", "openfn.operators", "openfn.runtime"), "readers -> model only, never later steps"),
+    ("openfn.operators", ("openfn.readers", "openfn.builder"), "operators never reach back to the readers or the DAG builder"),
+    ("openfn.runtime", ("openfn.readers", "openfn.builder", "openfn.operators"), "the runtime never reaches back to operators, DAG builder or readers"),
+    ("openfn.adaptors", ("openfn.readers", "openfn.builder", "openfn.operators"), "adaptors are called by the runtime, never the reverse"),
+    ("openfn.runs", ("openfn.inbox", "openfn.ui", "openfn.operators", "openfn.runtime", "openfn.builder"),
      "openfn.runs is the shared contract: it imports neither the inbox nor the task side"),
-    ("openfn.inbox", ("openfn.operators", "openfn.runtime", "openfn.dagbuild", "openfn.ui"),
+    ("openfn.inbox", ("openfn.operators", "openfn.runtime", "openfn.builder", "openfn.ui"),
      "the inbox never imports the task side (share through openfn.runs) nor the UI"),
-    ("openfn.ui", ("openfn.operators", "openfn.dagbuild", "openfn.inbox.intake", "openfn.inbox.workers"),
+    ("openfn.ui", ("openfn.operators", "openfn.builder", "openfn.inbox.intake", "openfn.inbox.workers"),
      "the UI reads through the store, the api's access checks and the services container"),
 ]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.inbox.bodies.filter_shape import Shape
 from openfn.match_index import FilterIndex
-from openfn.model import Job, Project
+from openfn.model import Project, Step
 from openfn.model.workflow import WebhookTrigger, Workflow
 from openfn.readers import load_projects
 from openfn.readers.loader import files_signature
@@ -50,12 +50,12 @@ class InboxProject:
         """Whether a message trigger of the project answers its senders with the run's result."""
         return any(getattr(job.trigger, "reply", None) == "after_completion" for job in autoprocess_jobs(self.project))
 
-    def matching_jobs(self, body) -> list[Job]:
+    def matching_jobs(self, body) -> list[Step]:
         """The jobs that start a run for this body, in project-file order."""
         return [self.project.jobs[key] for key in self.index.matching(body)]
 
 
-def autoprocess_jobs(project: Project) -> list[Job]:
+def autoprocess_jobs(project: Project) -> list[Step]:
     return [job for job in project.message_jobs() if job.autoprocess and job.enabled]
 
 

@@ -14,8 +14,5 @@ from openfn.model.project import (
 )
 from openfn.model.workflow import Edge, Step, WebhookTrigger, Workflow
 
-# The inbox still calls a v1 job's step a Job (its modules move in their own change); the same class.
-Job = Step
-
-__all__ = ["CronTrigger", "Credential", "Edge", "FailTrigger", "FlowTrigger", "Job", "MessageTrigger", "Project", "Step",
+__all__ = ["CronTrigger", "Credential", "Edge", "FailTrigger", "FlowTrigger", "MessageTrigger", "Project", "Step",
            "Trigger", "WebhookTrigger", "Workflow"]

@@ -20,7 +20,7 @@ from openfn.inbox.catalog import InboxProject
 from openfn.inbox.store.database import Database
 from openfn.inbox.store.messages import PlannedRun, dialect_insert, insert_runs
 from openfn.inbox.store.schema import message_jobs, messages
-from openfn.model import Job
+from openfn.model import Step
 from openfn.runs import message_run_id
 from openfn.settings import LARGE_BODY_BYTES
 
@@ -53,7 +53,7 @@ def claim_run(connection: Connection, database: Database, message_id: str, job: 
     return Claim(nth=None, retry_after=max(1, math.ceil(last + RUN_INTERVAL_SECONDS - now)))
 
 
-def start_run(connection: Connection, database: Database, message_id: str, project: str, job: Job, source: str,
+def start_run(connection: Connection, database: Database, message_id: str, project: str, job: Step, source: str,
               requested_by: str | None = None) -> PlannedRun:
     """Record a new pending run of ``job`` for a stored message, or raise TooSoon (429). ``requested_by``
     (the Airflow user who asked) is kept with the run and becomes its DAG run's triggering user."""
