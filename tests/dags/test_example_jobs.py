@@ -167,7 +167,8 @@ def test_weekly_dhis2_export_keeps_its_cursor_and_publishes(dags, servers, db, c
     assert dhis2.received[0].args["lastUpdated"] == final["lastSync"]
     assert db.xcom("dhis2-export.weekly-export", second.run_id)["data"]["rows"] == []
     logs = task_logs(capfd, caplog)
-    assert "/api/41/dataValueSets - 200 in " in logs
+    # Logged as language-http 7 logs a request: the URL with its query, the status and the time taken.
+    assert re.search(r"GET http://127\.0\.0\.1:\d+/api/41/dataValueSets\?dataSet=pBOMPrpg1QX&\S+ - 200 in \d+ms", logs)
     assert_no_secrets(db.variable(STATE_VARIABLE), flow_run, db.xcom("dhis2-export.publish-export", published.run_id), logs)
     assert_masked(DHIS2_PAT, WAREHOUSE_PASSWORD)
 
