@@ -96,7 +96,7 @@ def _start(path: Path, js_dir: Path, node: str, memory_limit_mb: int) -> None:
                 start_new_session=True,  # outlives the task that started it, and its process group
             )  # fmt: skip
         except OSError as error:
-            raise EngineUnavailable(f"Node.js ({node!r}) could not be started: {error}") from error
+            raise EngineUnavailable(str(error)) from error  # the runner says which Node.js could not start
     log.info("Started the JavaScript engine (%s)", path.name)
 
 
