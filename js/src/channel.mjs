@@ -34,11 +34,16 @@ export function send(message) {
   writeAll(CHANNEL_FD, `${toJson(message)}\n`);
 }
 
-/** An OpenFn logger (same formatting as OpenFn's CLI) whose lines go to the channel. */
-export function channelLogger(name, level) {
+/** An OpenFn logger (same formatting as OpenFn's CLI) whose records go to `sink` (one object each). */
+export function sinkLogger(name, level, sink) {
   const emitter = {};
   for (const [method, python] of Object.entries(LEVELS)) {
-    emitter[method] = (...args) => send({ type: 'log', level: python, message: format(...args) });
+    emitter[method] = (...args) => sink({ type: 'log', level: python, message: format(...args) });
   }
   return createLogger(name, { level, logger: emitter });
+}
+
+/** An OpenFn logger whose lines go to the channel. */
+export function channelLogger(name, level) {
+  return sinkLogger(name, level, send);
 }

@@ -67,6 +67,18 @@ class JobFailed(OpenFnError):
 
 
 # --- Inbox (SPEC §6-7): every refusal becomes {"error": code, "message": sentence with the fix} -------------
+class RunLost(OpenFnError):
+    """The run was lost with what ran it (the JavaScript engine died with the run inside it): not the job's
+    own failure, so it is started again as a run lost with its worker is (``[openfn] lost_run_retries``)."""
+
+    def __init__(self, job: str, detail: str) -> None:
+        self.job = job
+        super().__init__(
+            f"The run of job {job!r} was lost: {detail}.",
+            fix="It is started again while [openfn] lost_run_retries allows; if it keeps being lost, see the engine's log next to its socket.",
+        )
+
+
 class InboxError(OpenFnError):
     """A request the inbox refuses. ``status`` is the HTTP status, ``code`` the stable error code;
     ``str()`` is the reply's message: what is wrong, then the fix."""

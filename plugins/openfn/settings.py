@@ -17,6 +17,10 @@ DEFAULTS = {
     "js_dir": str(REPO_ROOT / "js"),  # package.json + node_modules of the JavaScript runtime and adaptors
     "node": "node",  # the Node.js binary (>= 20.18) that runs JavaScript jobs
     "job_timeout_seconds": "300",  # a job without `timeout:` is stopped after this long (OpenFn's 5 minutes)
+    # warm: JavaScript runs go to one long-lived engine per host (js/src/engine.mjs), each in a thread of its
+    # own; process: one Node.js process per run (slower to start, nothing shared at all).
+    "js_engine": "warm",
+    "run_memory_limit_mb": "500",  # a run above this fails, naming the limit (`memory_limit_mb:` per job/step)
     # A run whose worker died (machine lost, OOM, kill -9) is started again this many times, after this
     # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
     "lost_run_retries": "1",
@@ -35,6 +39,8 @@ class Settings:
     js_dir: Path
     node: str
     job_timeout_seconds: float
+    js_engine: str
+    run_memory_limit_mb: int
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
@@ -44,6 +50,15 @@ def _get(name: str) -> str:
     from airflow.configuration import conf
 
     return conf.get("openfn", name, fallback=DEFAULTS[name])
+
+
+def _engine(value: str) -> str:
+    engine = value.strip().lower()
+    if engine not in ("warm", "process"):
+        from openfn.errors import OpenFnError
+
+        raise OpenFnError(f"[openfn] js_engine must be 'warm' or 'process', not {value!r}")
+    return engine
 
 
 @functools.cache
@@ -57,6 +72,8 @@ def get_settings() -> Settings:
         js_dir=Path(_get("js_dir")).expanduser(),
         node=_get("node"),
         job_timeout_seconds=float(_get("job_timeout_seconds")),
+        js_engine=_engine(_get("js_engine")),
+        run_memory_limit_mb=max(16, int(_get("run_memory_limit_mb"))),
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),

@@ -32,3 +32,14 @@ def test_the_reason_names_the_retries_used_up():
 def test_policy_round_trips_through_its_serialized_form():
     policy = JobRetryPolicy.deserialize(JobRetryPolicy(job_retries=2, job_retry_delay=DELAY).serialize())
     assert (policy.job_retries, policy.job_retry_delay) == (2, DELAY)
+
+
+@pytest.mark.parametrize("job_retries", [0, 2])
+def test_a_run_lost_with_the_javascript_engine_is_retried_with_the_tasks_default_delay(job_retries):
+    from openfn.errors import RunLost
+
+    lost = RunLost("push", "the JavaScript engine stopped while it ran")
+    decision = JobRetryPolicy(job_retries=job_retries, job_retry_delay=DELAY).evaluate(lost, job_retries + 1, job_retries + 2)
+    assert decision.action is RetryAction.RETRY
+    assert decision.retry_delay is None  # the task's retry_delay: [openfn] lost_run_retry_delay_seconds
+    assert decision.reason.startswith("The run of job 'push' was lost: the JavaScript engine stopped while it ran. Fix: ")

@@ -1,8 +1,13 @@
 """The JavaScript runner with real Node and @openfn/runtime: state in and out, OpenFn's errors, logs as they
-happen, timeouts that stop even a job that never yields, and credentials that stay out of argv/env."""
+happen, timeouts that stop even a job that never yields, and credentials that stay out of argv/env.
+
+What any JavaScript run does is tested on both engines (``engine``: warm and process); what only a run in
+a process of its own does (its process group, its argv and environment) on that one (``process_engine``).
+The warm engine's own behaviour (isolation, memory limits, a lost engine) is tested in tests/node."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -10,6 +15,7 @@ import time
 
 import pytest
 
+from openfn import settings
 from openfn.errors import JobFailed
 from openfn.runtime import javascript
 from openfn.runtime.javascript import JavaScriptRunner
@@ -18,6 +24,22 @@ from tests.adaptors.servers import ApiServer, Received, json_answer
 
 COMMON = ("@openfn/language-common", "3.3.4")
 HTTP = ("@openfn/language-http", "7.2.10")
+
+
+def use_engine(monkeypatch, engine: str) -> None:
+    chosen = dataclasses.replace(settings.get_settings(), js_engine=engine)
+    monkeypatch.setattr(settings, "get_settings", lambda: chosen)
+
+
+@pytest.fixture(params=["warm", "process"])
+def engine(request, monkeypatch) -> str:
+    use_engine(monkeypatch, request.param)
+    return request.param
+
+
+@pytest.fixture
+def process_engine(monkeypatch) -> None:
+    use_engine(monkeypatch, "process")
 
 
 def code(expression: str, adaptor=COMMON, timeout: float = 60.0, key: str = "job") -> JobCode:
@@ -29,7 +51,7 @@ def run(expression: str, state: dict | None = None, configuration: dict | None =
     return run_job(JavaScriptRunner(), code(expression, **kwargs), state or {"data": {}, "references": []}, configuration)
 
 
-def test_the_final_state_comes_back_without_configuration():
+def test_the_final_state_comes_back_without_configuration(engine):
     final = run(
         "fn(state => { state.data.n += 1; state.seen = state.configuration.user; return state; });",
         {"data": {"n": 1}, "references": [], "request": {"message_id": "m1"}},
@@ -38,7 +60,7 @@ def test_the_final_state_comes_back_without_configuration():
     assert final == {"data": {"n": 2}, "references": [], "request": {"message_id": "m1"}, "seen": "ana"}
 
 
-def test_a_failing_job_raises_with_its_state_and_openfns_errors():
+def test_a_failing_job_raises_with_its_state_and_openfns_errors(engine):
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: JobError: no patient$") as info:
         run("fn(state => { state.data.step = 1; return state; });\nfn(state => { throw new Error('no patient'); });", {"data": {}})
     assert info.value.error_type == "JobError"
@@ -48,29 +70,29 @@ def test_a_failing_job_raises_with_its_state_and_openfns_errors():
     }
 
 
-def test_a_type_error_names_the_line_the_user_wrote():
+def test_a_type_error_names_the_line_the_user_wrote(engine):
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: RuntimeError: TypeError: Cannot read properties of undefined \(reading 'x'\) \(line 3, column \d+\)$"):
         run("fn(state => state);\n\nfn(state => state.data.nope.x);")
 
 
-def test_a_job_that_does_not_compile_is_a_crash_naming_line_and_column():
+def test_a_job_that_does_not_compile_is_a_crash_naming_line_and_column(engine):
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: CompileError: Syntax error: Unexpected token \(line 2, column 1\)\. Correct the JavaScript at that position\.$") as info:
         run("fn(state => state);\n)")
     assert info.value.error_type == "CompileError"
     assert info.value.state == {"data": {}, "references": []}
 
 
-def test_a_job_cannot_import_node_modules():
+def test_a_job_cannot_import_node_modules(engine):
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: ImportError: module blacklisted: fs"):
         run("import { readFileSync } from 'fs';\nfn(state => state);")
 
 
-def test_a_job_that_never_resolves_is_stopped_by_the_runtime_at_its_timeout():
+def test_a_job_that_never_resolves_is_stopped_by_the_runtime_at_its_timeout(engine):
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: TimeoutError: Job took longer than 1000ms to complete$"):
         run("fn(() => new Promise(() => {}));", timeout=1)
 
 
-def test_a_job_that_never_yields_is_killed_with_its_process_group(monkeypatch):
+def test_a_job_that_never_yields_is_killed_with_its_process_group(monkeypatch, process_engine):
     monkeypatch.setattr(javascript, "KILL_AFTER_SECONDS", 1.0)
     runner = JavaScriptRunner()
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: the job ran for more than 1 s and was stopped$") as info:
@@ -80,7 +102,7 @@ def test_a_job_that_never_yields_is_killed_with_its_process_group(monkeypatch):
         os.killpg(runner.process.process.pid, 0)
 
 
-def test_kill_stops_a_run_in_progress():
+def test_kill_stops_a_run_in_progress(process_engine):
     runner = JavaScriptRunner()
     threading.Timer(1.0, runner.kill).start()
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: Node\.js exited with status -15 without a result"):
@@ -89,7 +111,7 @@ def test_kill_stops_a_run_in_progress():
         os.killpg(runner.process.process.pid, 0)
 
 
-def test_logs_reach_the_task_log_as_they_happen(caplog):
+def test_logs_reach_the_task_log_as_they_happen(caplog, process_engine):
     caplog.set_level(logging.DEBUG, logger="openfn.job")
     runner = JavaScriptRunner()
     still_running = []
@@ -113,7 +135,7 @@ def test_logs_reach_the_task_log_as_they_happen(caplog):
     assert (logging.WARNING, "[JOB] ⚠ careful") in messages
 
 
-def test_credentials_are_never_in_the_arguments_or_environment_of_node(caplog):
+def test_credentials_are_never_in_the_arguments_or_environment_of_node(caplog, process_engine):
     caplog.set_level(logging.DEBUG, logger="openfn.job")
     runner = JavaScriptRunner()
     found = {}
@@ -135,7 +157,7 @@ def test_credentials_are_never_in_the_arguments_or_environment_of_node(caplog):
     assert b"AIRFLOW" not in found["environ"]
 
 
-def test_an_http_job_calls_the_server_its_credential_names():
+def test_an_http_job_calls_the_server_its_credential_names(engine):
     def route(request: Received):
         return json_answer({"id": 7, "path": request.path})
 
@@ -148,11 +170,7 @@ def test_an_http_job_calls_the_server_its_credential_names():
     assert (received.method, received.path, received.basic_auth) == ("GET", "/patients/7", ("u", "p"))
 
 
-def test_node_that_cannot_be_started_is_a_failure_saying_so(monkeypatch):
-    import dataclasses
-
-    from openfn import settings
-
+def test_node_that_cannot_be_started_is_a_failure_saying_so(monkeypatch, engine):
     missing = dataclasses.replace(settings.get_settings(), node="/nonexistent/node")
     monkeypatch.setattr(settings, "get_settings", lambda: missing)
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: Node\.js \('/nonexistent/node'\) could not be started: .*No such file"):

@@ -28,14 +28,14 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 LogSink = Callable[[int, str], None]
 
 
-def _default_sink(level: int, message: str) -> None:
+def log_to_task(level: int, message: str) -> None:
     log.log(level, "%s", message)
 
 
 class NodeProcess:
     """Runs ``node <script>`` once. ``run()`` returns the result document (or None if none was sent)."""
 
-    def __init__(self, node: str, script: Path, *, cwd: Path, on_log: LogSink = _default_sink) -> None:
+    def __init__(self, node: str, script: Path, *, cwd: Path, on_log: LogSink = log_to_task) -> None:
         self.node = node
         self.script = script
         self.cwd = cwd

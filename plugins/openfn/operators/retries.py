@@ -13,6 +13,8 @@ import datetime
 
 from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
+from openfn.errors import RunLost
+
 
 class JobRetryPolicy(RetryPolicy):
     def __init__(self, *, job_retries: int, job_retry_delay: datetime.timedelta) -> None:
@@ -20,6 +22,8 @@ class JobRetryPolicy(RetryPolicy):
         self.job_retry_delay = job_retry_delay
 
     def evaluate(self, exception, try_number, max_tries, context=None) -> RetryDecision:
+        if isinstance(exception, RunLost):  # lost with the engine, as a try lost with its worker: not the job's own
+            return RetryDecision.retry(reason=str(exception))
         # try_number counts tries lost with a worker too: they also use up the job's own retries.
         if try_number > self.job_retries:
             return RetryDecision.fail(reason=f"the job failed; its own retries ({self.job_retries}) are used up")

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from openfn.errors import JobFailed
+from openfn.errors import JobFailed, RunLost
 from openfn.runs import EXECUTIONS_KEY, FAILED_STATE_KEY, STARTED_KEY
 from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
@@ -140,6 +140,8 @@ class OpenFnStepOperator(BaseOperator):
             raise AirflowSkipException("No edge into this step held: it does not run in this run.")
         try:
             executions = self._run_all(inputs) if self.problem is None else [self._crash(self.problem, "JobNotRunnable")]
+        except RunLost:
+            raise  # not the step's own failure: the task is retried (operators/retries.py)
         except Exception as error:  # a missing Connection, an unreadable file: the step could not run
             executions = [self._crash(f"{type(error).__name__}: {error}", "RuntimeCrash")]
         ti.xcom_push(key=EXECUTIONS_KEY, value=executions)

@@ -8,6 +8,8 @@ trigger edge to evaluate before it runs, and its outgoing edges, which the runti
 
 from __future__ import annotations
 
+from openfn.errors import RunLost
+from openfn.node.engine import EngineRun
 from openfn.node.process import NodeProcess
 from openfn.runtime.runner import NO_EDGES, Edges, JobCode, StepInput, StepOutcome
 
@@ -53,11 +55,17 @@ class JavaScriptRunner:
             request["from"] = {"id": edges.trigger[0], "condition": edges.trigger[1]}
         if edges.next:
             request["next"] = dict(edges.next)
-        self.process = NodeProcess(settings.node, settings.js_dir / "src" / "run.mjs", cwd=settings.js_dir)
+        if settings.js_engine == "warm":
+            limit = settings.run_memory_limit_mb
+            self.process = EngineRun(settings.node, settings.js_dir, memory_limit_mb=limit, default_limit_mb=limit)
+        else:
+            self.process = NodeProcess(settings.node, settings.js_dir / "src" / "run.mjs", cwd=settings.js_dir)
         try:
             result = self.process.run(request, timeout=code.timeout + KILL_AFTER_SECONDS)
         except OSError as error:  # node itself could not be started
             return StepOutcome("crash", reason=f"Node.js ({settings.node!r}) could not be started: {error}", error={"type": "RuntimeCrash"})
+        if result is None and getattr(self.process, "lost", False):
+            raise RunLost(code.key, "the JavaScript engine stopped while it ran")
         if result is None:
             if self.process.timed_out:
                 return StepOutcome("crash", reason=f"the job ran for more than {code.timeout:g} s and was stopped", error={"type": "TimeoutError"})
