@@ -174,3 +174,16 @@ def test_a_task_start_reads_only_its_job_and_the_jobs_its_dag_starts(job, read):
     report = load_projects(REPO / "include" / "jobs", only="demo", only_job=job)
     (project,) = [p for p in report.projects if p.name == "demo"]
     assert (list(project.jobs), report.errors) == (read, [])
+
+
+def test_memory_limit_mb_is_read_per_job_and_per_lightning_step(make_project):
+    v1 = load_project(make_project("jobs:\n  big: {expression: 'fn(s => s);', trigger: t, memory_limit_mb: 2048}\n  "
+                                   "small: {expression: 'fn(s => s);', trigger: t}\ntriggers:\n  t: {criteria: '{\"a\": 1}'}\n"))  # fmt: skip
+    assert (v1.jobs["big"].memory_limit_mb, v1.jobs["small"].memory_limit_mb) == (2048, None)
+    lightning = load_project(make_project(
+        "workflows:\n  w:\n    name: w\n    jobs:\n      s1: {name: s1, adaptor: '@openfn/language-common@3.3.4', body: 'fn(s => s);', memory_limit_mb: 64}\n"
+        "    triggers:\n      webhook: {type: webhook, enabled: true}\n    edges:\n      webhook->s1: {source_trigger: webhook, target_job: s1, condition_type: always}\n",
+        folder="light"))  # fmt: skip
+    assert lightning.workflows["w"].steps["s1"].memory_limit_mb == 64
+    with pytest.raises(ProjectError, match=r"jobs\.big\.memory_limit_mb: must be a whole number >= 16 \(got 'lots'\)"):
+        load_project(make_project("jobs:\n  big: {expression: 'fn(s => s);', trigger: t, memory_limit_mb: lots}\ntriggers:\n  t: {criteria: '{\"a\": 1}'}\n", folder="bad"))

@@ -175,3 +175,12 @@ def test_node_that_cannot_be_started_is_a_failure_saying_so(monkeypatch, engine)
     monkeypatch.setattr(settings, "get_settings", lambda: missing)
     with pytest.raises(JobFailed, match=r"^Job 'job' failed: Node\.js \('/nonexistent/node'\) could not be started: .*No such file"):
         run("fn(state => state);")
+
+
+def test_a_job_over_its_memory_limit_fails_as_a_job_failure_naming_the_limit(monkeypatch):
+    use_engine(monkeypatch, "warm")
+    hog = code("fn(state => { const keep = []; for (;;) keep.push(new Array(1e6).fill(Math.random())); });")
+    with pytest.raises(JobFailed, match=r"^Job 'job' failed: MemoryLimitExceeded: the run used more than its memory limit of 64 MB and was stopped\. Raise memory_limit_mb") as info:
+        run_job(JavaScriptRunner(), dataclasses.replace(hog, memory_limit_mb=64), {"data": {"n": 1}}, None)
+    assert info.value.error_type == "MemoryLimitExceeded"
+    assert info.value.state == {"data": {"n": 1}}  # the state it started from: what its fail trigger hands on

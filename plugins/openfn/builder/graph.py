@@ -63,6 +63,7 @@ def code_of(project: str, step, workflow: str | None = None) -> JobCode:
         project=project, key=step.key, language=step.language, adaptor=step.adaptor, workflow=workflow,
         expression_file=str(step.expression_file) if step.expression_file else None, expression=step.expression,
         adaptor_package=step.adaptor_package, adaptor_version=step.adaptor_installed, timeout=step.timeout,
+        memory_limit_mb=step.memory_limit_mb,
     )  # fmt: skip
 
 

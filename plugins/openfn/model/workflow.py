@@ -70,6 +70,7 @@ class Step:
     expression_file: Path | None = None  # or a file next to the project file (.js, or .py: a Python step)
     credential: Credential | None = None
     timeout: float = 300.0  # seconds; the run is stopped after this long
+    memory_limit_mb: int | None = None  # a JavaScript run above this fails ([openfn] run_memory_limit_mb if None)
     adaptor_package: str | None = None  # JavaScript: the npm package, resolved as readers/_javascript.py says
     adaptor_installed: str | None = None  # JavaScript: the installed version it runs with
     problem: str | None = None  # why it cannot run, with the fix: its runs fail at once saying so

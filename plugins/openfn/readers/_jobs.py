@@ -19,7 +19,7 @@ from openfn.model.workflow import Step
 ADAPTOR = re.compile(r"(?:@openfn/)?(?:language-)?([a-z0-9][a-z0-9_-]*)(?:@(\S+))?")
 JOB_KEYS = (
     "expression", "adaptor", "language_pack", "trigger", "credential", "autoprocess", "enabled",
-    "retries", "retry_delay_seconds", "timeout", "description", "name",
+    "retries", "retry_delay_seconds", "timeout", "memory_limit_mb", "description", "name",
 )  # fmt: skip
 ADAPTOR_FIX = "write an adaptor name such as `http` or '@openfn/language-http@7.2.10'."
 FILE_PREFIX = "file://"  # OpenFn v1's "URI" form of an expression file
@@ -90,7 +90,13 @@ def _job(reader: Reader, project: str, key: str, raw: Any, triggers: dict, crede
         retries=reader.number(body.get("retries"), f"{where}.retries", 0, minimum=0, integer=True),
         retry_delay_seconds=float(reader.number(body.get("retry_delay_seconds"), f"{where}.retry_delay_seconds", 300, minimum=0, integer=False)),
         timeout=float(reader.number(body.get("timeout"), f"{where}.timeout", timeout, minimum=1, integer=False)),
+        memory_limit_mb=memory_limit(reader, body.get("memory_limit_mb"), f"{where}.memory_limit_mb"),
     )
+
+
+def memory_limit(reader: Reader, value: Any, where: str) -> int | None:
+    """``memory_limit_mb``: a JavaScript run's memory limit in MB (none: the deployment's default)."""
+    return None if value is None else reader.number(value, where, 500, minimum=16, integer=True)
 
 
 def _expression(reader: Reader, value: Any, where: str, *, check: bool = True) -> tuple[str, Path | None, str | None]:

@@ -11,7 +11,8 @@ from openfn.readers._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
 
 TOP_KEYS = ("name", "description", "collections", "channels", "credentials", "globals", "workflows", "id")
 WORKFLOW_KEYS = ("name", "jobs", "triggers", "edges", "id", "concurrency", "enable_job_logs", "globals")
-JOB_KEYS = ("name", "adaptor", "credential", "body", "globals", "id", "project_credential_id", "keychain_credential_id")
+JOB_KEYS = ("name", "adaptor", "credential", "body", "globals", "id", "project_credential_id", "keychain_credential_id",
+            "memory_limit_mb")  # memory_limit_mb: ours (a JavaScript run's memory limit)
 TRIGGER_KEYS = ("type", "enabled", "cron_expression", "cron_cursor_job", "webhook_reply", "webhook_response_config",
                 "kafka_configuration", "custom_path", "id")  # fmt: skip
 EDGE_KEYS = ("source_trigger", "source_job", "target_job", "condition_type", "condition_label", "condition_expression",
@@ -44,6 +45,7 @@ def _workflow(reader: Reader, key: str, raw: Any, where: str) -> RawWorkflow:
             workflow.steps.append(RawStep(
                 where=job_where, key=str(job_key), name=str(job.get("name") or job_key), adaptor=job.get("adaptor"),
                 body=job.get("body"), base=reader.file.parent, credential=job.get("credential"),
+                memory_limit_mb=job.get("memory_limit_mb"),
             ))  # fmt: skip
     for trigger_key, trigger in _entries(reader, body, "triggers", where).items():
         trigger_where = f"{where}.triggers.{trigger_key}"

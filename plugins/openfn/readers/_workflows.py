@@ -13,7 +13,7 @@ from openfn.errors import ProjectError
 from openfn.readers._credentials import conn_id_for
 from openfn.readers._cycles import find_cycle
 from openfn.readers._cache import compiles
-from openfn.readers._jobs import FILE_PREFIX, _adaptor
+from openfn.readers._jobs import FILE_PREFIX, _adaptor, memory_limit
 from openfn.readers._names import airflow_id
 from openfn.readers._reader import Reader
 from openfn.readers._triggers import parse_cron, reply_mode, response_codes
@@ -33,6 +33,7 @@ class RawStep:
     body: Any  # inline source, or a path (str ending .js, or {path: ...}) relative to ``base``
     base: Path
     credential: Any = None
+    memory_limit_mb: Any = None
 
 
 @dataclass
@@ -134,7 +135,7 @@ def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, c
     return Step(
         workflow=workflow, key=key, name=raw.name, adaptor=adaptor, adaptor_version=version, expression=expression,
         expression_file=expression_file, credential=credential, timeout=timeout, where=raw.where, source_key=raw.key,
-        language=language, project=project,
+        language=language, project=project, memory_limit_mb=memory_limit(reader, raw.memory_limit_mb, f"{raw.where}.memory_limit_mb"),
     )  # fmt: skip
 
 

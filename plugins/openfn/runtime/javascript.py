@@ -56,8 +56,8 @@ class JavaScriptRunner:
         if edges.next:
             request["next"] = dict(edges.next)
         if settings.js_engine == "warm":
-            limit = settings.run_memory_limit_mb
-            self.process = EngineRun(settings.node, settings.js_dir, memory_limit_mb=limit, default_limit_mb=limit)
+            limit = code.memory_limit_mb or settings.run_memory_limit_mb
+            self.process = EngineRun(settings.node, settings.js_dir, memory_limit_mb=limit, default_limit_mb=settings.run_memory_limit_mb)
         else:
             self.process = NodeProcess(settings.node, settings.js_dir / "src" / "run.mjs", cwd=settings.js_dir)
         try:

@@ -42,6 +42,7 @@ class JobCode:
     adaptor_package: str | None = None  # JavaScript: '@openfn/language-http'
     adaptor_version: str | None = None  # JavaScript: the installed version
     timeout: float = 300.0  # seconds
+    memory_limit_mb: int | None = None  # JavaScript: the run's memory limit (None: [openfn] run_memory_limit_mb)
     workflow: str | None = None  # a step of this Lightning workflow
 
     @property
