@@ -21,6 +21,9 @@ DEFAULTS = {
     # own; process: one Node.js process per run (slower to start, nothing shared at all).
     "js_engine": "warm",
     "run_memory_limit_mb": "500",  # a run above this fails, naming the limit (`memory_limit_mb:` per job/step)
+    # How much lower than Airflow's own processes (the api-server that answers senders) a job's task runs,
+    # in nice steps (0-19), with the Node.js it starts: a busy machine answers senders first. 0: unchanged.
+    "task_nice": "10",
     # A run whose worker died (machine lost, OOM, kill -9) is started again this many times, after this
     # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
     "lost_run_retries": "1",
@@ -41,6 +44,7 @@ class Settings:
     job_timeout_seconds: float
     js_engine: str
     run_memory_limit_mb: int
+    task_nice: int
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
@@ -74,6 +78,7 @@ def get_settings() -> Settings:
         job_timeout_seconds=float(_get("job_timeout_seconds")),
         js_engine=_engine(_get("js_engine")),
         run_memory_limit_mb=max(16, int(_get("run_memory_limit_mb"))),
+        task_nice=min(19, max(0, int(_get("task_nice")))),
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),

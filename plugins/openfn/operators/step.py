@@ -20,9 +20,11 @@ from openfn.errors import JobFailed, RunLost
 from openfn.runs import EXECUTIONS_KEY, FAILED_STATE_KEY, STARTED_KEY
 from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
+from openfn.runtime.priority import lower_priority
 from openfn.runtime.runner import CRASH, FAILURE, SKIPPED, Edges, JobCode, StepInput, run_job, runner_for
 from openfn.runtime.state import initial_state, public_state
 from openfn.runtime.workflow import execution_id, halted, inputs_for
+from openfn.settings import get_settings
 
 # Lightning's worker never hands these on from one step to the next.
 REMOVED = ("configuration", "response")
@@ -74,6 +76,7 @@ class OpenFnStepOperator(BaseOperator):
         return self.code.key
 
     def execute(self, context) -> Any:
+        lower_priority(get_settings().task_nice)
         return self._run_step(context) if self.workflow_step else self._run_job(context)
 
     def on_kill(self) -> None:
