@@ -11,7 +11,10 @@ import time
 from openfn.inbox.dispatcher import Dispatcher
 from openfn.inbox.schema import runs
 
+import pytest
 import sqlalchemy as sa
+
+pytestmark = pytest.mark.slow  # 600 runs created under a concurrent writer
 
 AIRFLOW_LIKE_TIMEOUT = 2.0  # seconds; Airflow's connections wait 5
 
