@@ -8,8 +8,9 @@
 #   1. every test without a deployment: fast, slow and postgres (its output is shown as it runs)
 #   2. e2e: the deployments with LocalExecutor (api-server, scheduler, dag-processor)
 #   3. browser and distributed: Chromium, FAB, and the Celery cluster
-# Groups 2 and 3 write to a log that is printed when every session has ended. The exit status is the first
-# failing group's; pytest's 5 ("no tests collected") is a failure like any other.
+# Groups 2 and 3 write to a log that is printed when every session has ended. Then the tests marked serial
+# (timing-sensitive when the CPU is starved) run in a session of their own, alone. The exit status is the
+# first failing session's; pytest's 5 ("no tests collected") is a failure like any other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=(.venv/bin/python -m pytest)
@@ -17,9 +18,11 @@ if [ $# -gt 0 ]; then
     exec "${PYTEST[@]}" "$@"
 fi
 
-UNIT="not (e2e or browser or distributed)"
-E2E="e2e and not (browser or distributed)"
-OTHERS="browser or distributed"  # with UNIT and E2E: every test exactly once
+# every test exactly once
+UNIT="not (e2e or browser or distributed or serial)"
+E2E="e2e and not (browser or distributed or serial)"
+OTHERS="(browser or distributed) and not serial"
+SERIAL="serial"
 
 logs=$(mktemp -d -t openfn-tests.XXXXXX)
 "${PYTEST[@]}" -p no:cacheprovider -m "$E2E" >"$logs/e2e.log" 2>&1 &
@@ -42,8 +45,13 @@ for group in e2e others; do
     cat "$logs/$group.log"
 done
 rm -rf "$logs"
+
 echo
-echo "exit status: unit tiers $unit_status, e2e $e2e_status, browser and distributed $others_status"
-for status in "$unit_status" "$e2e_status" "$others_status"; do
+echo "=================== pytest -m \"$SERIAL\" (alone) ==================="
+serial_status=0
+"${PYTEST[@]}" -p no:cacheprovider -m "$SERIAL" || serial_status=$?
+echo
+echo "exit status: unit tiers $unit_status, e2e $e2e_status, browser and distributed $others_status, serial $serial_status"
+for status in "$unit_status" "$e2e_status" "$others_status" "$serial_status"; do
     if [ "$status" -ne 0 ]; then exit "$status"; fi
 done

@@ -14,7 +14,8 @@ from openfn.inbox.schema import runs
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.slow  # 600 runs created under a concurrent writer
+# 600 runs created under a concurrent writer whose busy timeout is 2 s: not beside other test sessions
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 AIRFLOW_LIKE_TIMEOUT = 2.0  # seconds; Airflow's connections wait 5
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-SLOW_MARKERS = ("postgres", "e2e", "browser", "distributed", "slow")
+SLOW_MARKERS = ("postgres", "e2e", "browser", "distributed", "slow", "serial")
 # fixture -> the marker a test that uses it (directly or through another fixture) gets
 SLOW_FIXTURES = {
     "postgres_server": "postgres",  # the PostgreSQL server the harness starts
