@@ -48,7 +48,9 @@ class AirflowDeployment:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+            # every project is in place before the start (the one DAG file reads them all): parsing again every
+            # few seconds would only burn CPU that the tests running beside it need
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__API_AUTH__JWT_SECRET": "openfn-e2e-secret-not-for-production",
             **(extra_env or {}),

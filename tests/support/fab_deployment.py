@@ -61,7 +61,6 @@ class FabDeployment(AirflowDeployment):
     def __init__(self, *args, **kwargs) -> None:
         extra_env = {
             "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",  # parsed once at start is enough here
         }
         super().__init__(*args, extra_env=extra_env, **kwargs)
         self._tokens: dict[str, str] = {}
