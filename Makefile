@@ -8,10 +8,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 KEEP_PINS = $(if $(UPGRADE),,-c requirements.txt)
 KEEP_DEV_PINS = $(if $(UPGRADE),,-c requirements.txt -c requirements-dev.txt)
 
-.PHONY: help run test bench venv venv-dev js system-deps lock adaptor credentials export clean
+.PHONY: help run check test bench venv venv-dev js system-deps lock adaptor credentials export clean
 
 help:
 	@echo "make run    - start Airflow (standalone, SQLite) with every project under include/jobs"
+	@echo "make check  - the fast tests (unit, DAG structure; no PostgreSQL, no Airflow server): the inner loop"
 	@echo "make test   - install what is missing (PostgreSQL, Node.js included) and run every test"
 	@echo "make bench  - run the benchmarks in bench/ and print their tables"
 	@echo "make lock   - lock requirements*.in into requirements*.txt, keeping current pins (UPGRADE=1: newest)"
@@ -45,6 +46,10 @@ system-deps:
 
 run: venv js
 	scripts/run.sh
+
+# Only what the fast tier needs: the dev venv and Node.js with the JavaScript runtime (JavaScript unit tests).
+check: venv-dev js
+	scripts/test.sh -m fast
 
 test: venv-dev system-deps js
 	scripts/test.sh

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.dags.conftest import FIXTURES, REPO
+
+pytestmark = pytest.mark.slow  # each test imports Airflow and the DAG files in a new interpreter
 
 DEMO_DAGS = ["demo.confirm-registration", "demo.issue-patient-id", "demo.referral-workflow", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export"]
 # The adaptor examples (include/jobs/referrals, include/jobs/dhis2-export; run in tests/dags/test_example_jobs.py).

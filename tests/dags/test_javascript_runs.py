@@ -13,6 +13,7 @@ from openfn.readers import load_project
 from tests.adaptors.servers import ApiServer, Received, json_answer
 from tests.dags.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # DAG runs with dag.test()
 SECRET = "js-pw-2c81d"
 PATIENTS = {7: "Jack Wilshere", 8: "Larry Bird"}
 

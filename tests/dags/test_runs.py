@@ -10,6 +10,7 @@ from openfn.builder import build_dag
 from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # DAG runs with dag.test()
 SECRET = "s3cr3t-pw-7f1c"
 API_KEY = "k3y-9a8b7c"
 

@@ -29,11 +29,10 @@ def inbox_dags(sync_dags):
 @pytest.fixture(scope="session")
 def pg_airflow_url(postgres_server, tmp_path_factory):
     """A migrated Airflow metadata database on the test PostgreSQL server, with the fixture DAGs."""
-    from tests.support import airflow_env
+    from tests.support.templates import migrated_database
 
-    url = postgres_server.create_database("openfn_inbox_airflow").replace("postgresql://", "postgresql+psycopg2://")
+    url = migrated_database(postgres_server, "openfn_inbox_airflow")
     env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url, "AIRFLOW__OPENFN__JOBS_DIR": str(JOBS_DIR)}
-    airflow_env.migrate(env)
     _reserialize(env)
     return url
 

@@ -15,6 +15,7 @@ import pytest
 
 from tests.inbox.conftest import JOBS_DIR
 from tests.support.airflow_server import AirflowDeployment
+from tests.support.templates import migrated_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 CASE = {"form": "case_referral", "case_id": "case-7", "amount": 25}
@@ -28,7 +29,8 @@ def airflow(postgres_server, tmp_path_factory):
     deployment = AirflowDeployment(
         root / "home",
         jobs_dir=root / "jobs",
-        db_uri=postgres_server.create_database(database).replace("postgresql://", "postgresql+psycopg2://"),
+        db_uri=migrated_database(postgres_server, database),
+        migrated=True,
         extra_env={"AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2"},
     )
     deployment.dsn = postgres_server.dsn(database)

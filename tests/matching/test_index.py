@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,7 @@ def filters_and_bodies(draw):
     return entries, bodies + draw(st.lists(DOCUMENTS, max_size=2))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(case=filters_and_bodies())
 def test_index_equals_the_naive_loop_on_generated_filters(case):

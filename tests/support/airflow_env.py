@@ -41,6 +41,15 @@ def configure() -> Path:
     return home
 
 
+def migrate_in_process() -> None:
+    """``airflow db migrate`` of this process's own metadata database, without a new Airflow process (which
+    costs seconds of imports): the same call the command makes, with the providers' configuration loaded."""
+    from airflow.utils import db
+    from airflow.utils.providers_configuration_loader import providers_configuration_loaded
+
+    providers_configuration_loaded(db.upgradedb)()
+
+
 def migrate(env: dict[str, str] | None = None) -> None:
     """``airflow db migrate`` in a subprocess (so this process's Airflow settings stay untouched)."""
     subprocess.run(

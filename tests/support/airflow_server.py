@@ -28,8 +28,11 @@ def free_port() -> int:
 
 
 class AirflowDeployment:
-    def __init__(self, home: Path, *, jobs_dir: Path, db_uri: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, home: Path, *, jobs_dir: Path, db_uri: str, extra_env: dict[str, str] | None = None,
+                 migrated: bool = False) -> None:
+        """``migrated``: ``db_uri`` is a migrated database already (tests/support/templates.py)."""
         self.home = home
+        self.migrated = migrated
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -45,7 +48,9 @@ class AirflowDeployment:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+            # every project is in place before the start (the one DAG file reads them all): parsing again every
+            # few seconds would only burn CPU that the tests running beside it need
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__API_AUTH__JWT_SECRET": "openfn-e2e-secret-not-for-production",
             **(extra_env or {}),
@@ -59,11 +64,16 @@ class AirflowDeployment:
     def start(self) -> AirflowDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "passwords.json").write_text(json.dumps({"admin": "admin"}))
-        self.cli("db", "migrate")
+        self.migrate()
         for component in COMPONENTS:
             self.start_component(component)
         self.wait_healthy()
         return self
+
+    def migrate(self) -> None:
+        if not self.migrated:
+            self.cli("db", "migrate")
+            self.migrated = True
 
     def start_component(self, component: str) -> None:
         argv, env = self.commands.get(component, ([str(VENV_BIN / "airflow"), component], self.env))
@@ -79,10 +89,19 @@ class AirflowDeployment:
         process.wait(timeout=timeout)
         del self.processes[component]
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 30) -> None:
+        """SIGTERM to every component at once, then SIGKILL to those still running after ``grace`` seconds
+        (one after another, each could take the whole grace period)."""
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
         for component in list(self.processes):
             try:
-                self.kill_component(component, signal.SIGTERM, timeout=30)
+                self.processes[component].wait(timeout=max(0.0, deadline - time.monotonic()))
+                del self.processes[component]
             except subprocess.TimeoutExpired:
                 self.kill_component(component, signal.SIGKILL)
 
@@ -119,7 +138,7 @@ class AirflowDeployment:
         headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
         return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
 
-    def wait_for(self, predicate, what: str, timeout: float = 180, interval: float = 1.0):
+    def wait_for(self, predicate, what: str, timeout: float = 180, interval: float = 0.5):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()

@@ -15,6 +15,8 @@ is added by copying its folder there; the dag-processor parses it within ``REFRE
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 from tests.support.airflow_env import VENV_BIN, base_env
@@ -62,6 +64,11 @@ class DistributedDeployment(AirflowDeployment):
         self.api_ports = [free_port(), free_port()]
         self.api_servers = [f"http://127.0.0.1:{port}" for port in self.api_ports]
         self.workers = [f"worker-{n}" for n in range(1, workers + 1)]
+        # restart: always, as in the compose file (see restart_exited)
+        self._lock = threading.RLock()
+        self._restarted: list[str] = []
+        self._stopping = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, name="restart-always", daemon=True)
 
     # --- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> DistributedDeployment:
@@ -78,14 +85,38 @@ class DistributedDeployment(AirflowDeployment):
         for url in self.api_servers:
             self.wait_healthy(url=url, path="/openfn/ready")
         self.wait_healthy(path="/openfn/ready")
+        self._supervisor.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor.is_alive():
+            self._supervisor.join(30)
         try:
             super().stop()
         finally:
             self.redis.stop()
             self.postgres.stop()
+
+    def start_component(self, component: str) -> None:
+        with self._lock:
+            super().start_component(component)
+
+    def kill_component(self, component: str, sig: int = signal.SIGKILL, timeout: float = 60) -> None:
+        with self._lock:  # a component killed on purpose is not restarted behind the test's back
+            super().kill_component(component, sig, timeout)
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(1.0):
+            with self._lock:
+                self._restarted += self._start_exited()
+
+    def _start_exited(self) -> list[str]:
+        exited = [name for name, process in self.processes.items() if process.poll() is not None]
+        for name in exited:
+            del self.processes[name]
+            self.start_component(name)
+        return exited
 
     # --- environments ---------------------------------------------------------------------------------
     def _server_env(self) -> dict[str, str]:
@@ -134,15 +165,16 @@ class DistributedDeployment(AirflowDeployment):
 
     # --- using it -------------------------------------------------------------------------------------
     def restart_exited(self) -> list[str]:
-        """Start again each component that exited, as compose's ``restart: always`` does; returns their names.
+        """The components that exited since the last call (or since the start) and were started again.
 
-        Some Airflow components (the dag-processor, at times) exit when the metadata database goes away
-        and count on their supervisor to start them again."""
-        exited = [name for name, process in self.processes.items() if process.poll() is not None]
-        for name in exited:
-            del self.processes[name]
-            self.start_component(name)
-        return exited
+        Some Airflow components (the dag-processor, the scheduler, at times) exit when the metadata
+        database goes away and count on their supervisor to start them again. As compose's ``restart:
+        always`` does, a thread starts every exited component again within a second, whenever it exits:
+        a check made only when the test asks would miss a component that exits a moment later."""
+        with self._lock:
+            self._restarted += self._start_exited()
+            restarted, self._restarted = self._restarted, []
+        return restarted
 
     def restart_postgres(self) -> None:
         """A crash and restart of the metadata database (clients are cut off; it recovers from its WAL)."""

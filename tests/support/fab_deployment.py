@@ -29,6 +29,7 @@ import httpx
 
 from tests.support.airflow_env import REPO, VENV_BIN
 from tests.support.airflow_server import AirflowDeployment
+from tests.support.templates import migrated_database
 
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 PROJECTS = {"clinic": REPO / "tests" / "fixtures" / "inbox" / "clinic", "demo": REPO / "include" / "jobs" / "demo"}
@@ -60,14 +61,13 @@ class FabDeployment(AirflowDeployment):
     def __init__(self, *args, **kwargs) -> None:
         extra_env = {
             "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",  # parsed once at start is enough here
         }
         super().__init__(*args, extra_env=extra_env, **kwargs)
         self._tokens: dict[str, str] = {}
 
     def start(self) -> FabDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.cli("db", "migrate")  # also creates FAB's tables (its auth manager brings its own DB manager)
+        self.migrate()  # FAB's tables too (the provider brings its own DB manager)
         spec = self.home / "roles.json"
         spec.write_text(json.dumps(role_spec()))
         subprocess.run([str(VENV_BIN / "python"), "-m", "tests.support.fab_roles", str(spec)], env=self.env, cwd=REPO,
@@ -111,8 +111,8 @@ def fab_deployment(root: Path, db: str, postgres_server=None) -> Iterator[FabDep
     if db == "sqlite":
         db_uri = f"sqlite:///{home / 'airflow.db'}"
     else:
-        db_uri = postgres_server.create_database(f"airflow_fab_{root.name}".replace("-", "_")).replace("postgresql://", "postgresql+psycopg2://")
-    deployment = FabDeployment(home, jobs_dir=jobs, db_uri=db_uri)
+        db_uri = migrated_database(postgres_server, f"airflow_fab_{root.name}".replace("-", "_"))
+    deployment = FabDeployment(home, jobs_dir=jobs, db_uri=db_uri, migrated=db != "sqlite")
     try:
         deployment.start()
         deployment.wait_for_dags(dag_ids("clinic") + dag_ids("demo"))

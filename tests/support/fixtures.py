@@ -35,7 +35,7 @@ def airflow_db():
     """A migrated Airflow metadata database for in-process tests (``dag.test()``, Variables, DAG runs)."""
     from tests.support import airflow_env
 
-    airflow_env.migrate()
+    airflow_env.migrate_in_process()
     yield
 # --- end Airflow metadata database ----------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ class PostgresServer:
         # the server (synchronous_commit off). A test that crashes the server needs committed to mean stored.
         self.durable_commits = durable_commits
         self.port: int | None = None
+        self.templates: set[str] = set()  # databases made to be copied (tests/support/templates.py)
         self._base: Path | None = None
         # initdb refuses to run as root, so root hands the cluster to Debian's `postgres` user.
         self._as_postgres = os.geteuid() == 0
@@ -150,8 +151,8 @@ class PostgresServer:
         assert self.port is not None, "the server is not started"
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
-    def create_database(self, name: str) -> str:
-        """Create database ``name`` unless it exists; return its DSN."""
+    def create_database(self, name: str, template: str = "template0") -> str:
+        """Create database ``name`` (a copy of database ``template``) unless it exists; return its DSN."""
         import psycopg2
         from psycopg2 import sql
 
@@ -161,8 +162,8 @@ class PostgresServer:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
                 if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'")
-                                   .format(sql.Identifier(name)))
+                    cursor.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} ENCODING 'UTF8'")
+                                   .format(sql.Identifier(name), sql.Identifier(template)))
         finally:
             connection.close()
         return self.dsn(name)

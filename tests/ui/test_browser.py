@@ -20,6 +20,7 @@ import pytest
 
 from tests.support.airflow_env import REPO
 from tests.support.airflow_server import AirflowDeployment
+from tests.support.templates import migrated_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.postgres]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -46,7 +47,8 @@ def airflow(postgres_server, tmp_path_factory):
     deployment = AirflowDeployment(
         root / "home",
         jobs_dir=jobs,
-        db_uri=postgres_server.create_database("airflow_ui_browser").replace("postgresql://", "postgresql+psycopg2://"),
+        db_uri=migrated_database(postgres_server, "airflow_ui_browser"),
+        migrated=True,
     )
     try:
         deployment.start()

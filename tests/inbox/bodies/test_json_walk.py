@@ -20,6 +20,7 @@ from tests.matching.strategies import document_and_fragments, from_json, to_json
 MIB = 1024 * 1024
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=document_and_fragments())
 def test_projected_body_contains_exactly_what_the_whole_body_contains(case):
@@ -32,6 +33,7 @@ def test_projected_body_contains_exactly_what_the_whole_body_contains(case):
         assert [contains(projected, f) for f in filters] == [contains(whole, f) for f in filters]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=document_and_fragments())
 def test_filter_index_on_the_projection_picks_the_same_jobs(case):
@@ -63,6 +65,7 @@ def test_projection_keeps_the_filtered_paths_and_one_of_each_irrelevant_value():
     assert walk(text, max_depth=64, shape=shape) == {"form": {"id": "x"}, "tags": [OTHER, "urgent"]}
 
 
+@pytest.mark.slow  # tracemalloc slows every allocation down
 @pytest.mark.parametrize(
     "unit", ["1", "[]", '{"a":1}', "1.5", '"a\\u00e9"', '{"formID":"y"}'],
 )

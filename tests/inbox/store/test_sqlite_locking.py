@@ -11,7 +11,11 @@ import time
 from openfn.inbox.workers.dispatcher import Dispatcher
 from openfn.inbox.store.schema import runs
 
+import pytest
 import sqlalchemy as sa
+
+# 600 runs created under a concurrent writer whose busy timeout is 2 s: not beside other test sessions
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 AIRFLOW_LIKE_TIMEOUT = 2.0  # seconds; Airflow's connections wait 5
 
