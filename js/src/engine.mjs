@@ -4,9 +4,9 @@
 //   node --experimental-vm-modules engine.mjs --socket=PATH [--memory-limit-mb=500] [--spares=1]
 //                                             [--idle-exit-seconds=1800]
 //
-// A connection carries one run. The task sends two lines: a header {job, adaptor, memory_limit_mb,
-// timeout_ms, next} and the request of execute.mjs; the engine answers with the run's log records, one
-// JSON document a line, then its result line, and closes. Each run executes in a worker thread of its own
+// A connection carries one run. The engine greets it with {"type": "ready"}; the task then sends two
+// lines, a header {job, adaptor, memory_limit_mb, timeout_ms, next} and the request of execute.mjs; the
+// engine answers with the run's log records, one JSON document a line, then its result line, and closes. Each run executes in a worker thread of its own
 // (worker.mjs) held to the run's memory limit; a thread over it is stopped and the run fails, naming the
 // limit, while the engine goes on serving the others. A few threads are started ahead of need (spares),
 // so a run starts without waiting for the runtime and its adaptor to load. The engine exits after
@@ -188,6 +188,7 @@ function main() {
   if (existsSync(SOCKET)) unlinkSync(SOCKET); // a stale socket of an engine that died (the caller holds the start lock)
   const server = net.createServer((socket) => {
     armIdleExit(server);
+    socket.write('{"type":"ready"}\n'); // the task sends its run only to an engine that answers
     serve(socket);
   });
   server.listen(SOCKET, () => {

@@ -5,7 +5,8 @@ file lock, so two tasks starting at once start one engine), later tasks connect 
 task that finds it gone starts it again. Its socket's name carries a digest of the engine's own code and
 of the Node.js binary, so an upgraded install starts a new engine and the old one exits once idle.
 
-A run is one connection: a header line (job, adaptor, memory limit, timeout, outgoing edges) and the
+A run is one connection: once the engine has greeted it (an engine that is dying may still accept a
+connection and close it: no run is sent to one that did not greet), a header line (job, adaptor, memory limit, timeout, outgoing edges) and the
 request line (as ``run.mjs`` reads it on stdin; credentials travel only here), then the engine's log
 records and the result come back line by line, as from a process of its own (``node/process.py``).
 Closing the connection stops the run's thread. A connection that ends without a result means the
@@ -33,6 +34,7 @@ from openfn.node.process import KEEP_ENV, LEVELS, NODE_FLAGS, LogSink, log_to_ta
 log = logging.getLogger("openfn.job")
 
 START_TIMEOUT_SECONDS = 20.0  # the engine's own start; its threads load lazily
+GREETING_TIMEOUT_SECONDS = 5.0  # a live engine greets a connection at once
 CHUNK = 1 << 20
 
 
@@ -54,34 +56,53 @@ class EngineUnavailable(OSError):
     """The engine could not be started (Node.js missing, the socket folder not writable, ...)."""
 
 
-def _connect(path: Path) -> socket.socket | None:
+def _greeted(path: Path) -> tuple[socket.socket | None, bool]:
+    """A connection to the engine at ``path`` that has greeted it, or (None, whether anything listens):
+    an engine that is dying may still accept a connection and then close it, and a run must never be sent
+    to it (it would be lost for nothing)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(str(path))
-        return sock
+        sock.settimeout(GREETING_TIMEOUT_SECONDS)
+        greeting = b""
+        while not greeting.endswith(b"\n"):
+            chunk = sock.recv(64)
+            if not chunk:
+                raise ConnectionResetError("closed before its greeting")
+            greeting += chunk
+        sock.settimeout(None)
+        return sock, True
+    except (FileNotFoundError, ConnectionRefusedError):
+        sock.close()
+        return None, False
     except OSError:
         sock.close()
-        return None
+        return None, True
 
 
 def connect(js_dir: Path, node: str, memory_limit_mb: int) -> socket.socket:
-    """A connection to this host's engine, starting it first if none answers."""
+    """A connection to this host's engine, starting it first if none listens."""
     path = socket_path(js_dir, node)
-    sock = _connect(path)
-    if sock is not None:
-        return sock
-    with open(f"{path}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one task starts it; the others wait here and then connect
-        sock = _connect(path)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        sock, listening = _greeted(path)
         if sock is not None:
             return sock
-        _start(path, js_dir, node, memory_limit_mb)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            sock = _connect(path)
+        if listening:  # an engine on its way out: wait until it is gone, then start one
+            time.sleep(0.05)
+            continue
+        with open(f"{path}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one task starts it; the others wait here and then connect
+            sock, listening = _greeted(path)
             if sock is not None:
                 return sock
-            time.sleep(0.02)
+            if not listening:
+                _start(path, js_dir, node, memory_limit_mb)
+                while time.monotonic() < deadline:
+                    sock, _ = _greeted(path)
+                    if sock is not None:
+                        return sock
+                    time.sleep(0.02)
     raise EngineUnavailable(f"the JavaScript engine did not start within {START_TIMEOUT_SECONDS:g} s; see {path}.log")
 
 
@@ -169,7 +190,7 @@ class EngineRun:
         if message.get("type") == "log":
             self.on_log(LEVELS.get(message.get("level"), logging.INFO), str(message.get("message", "")))
             return None
-        return message if message.get("type") == "result" else None
+        return message if message.get("type") == "result" else None  # "ready" was read by connect()
 
     def kill(self) -> None:
         """Closing the connection stops the run's thread in the engine."""
