@@ -2,13 +2,14 @@
 # Runs the tests. Each pytest session makes its own Airflow home and PostgreSQL server under a temp dir.
 #
 # With arguments: one pytest session with them (`make check` passes `-m fast`).
-# Without (`make test`): every test, in three pytest sessions at once, one per group of tiers; they share
-# nothing but the machine. The tiers with real Airflow deployments spend most of their time waiting (for
-# the scheduler, task processes, workers, timeouts), so the unit tiers run meanwhile:
+# Without (`make test`): every test, in two pytest sessions at once; they share nothing but the machine.
+# The tiers with real Airflow deployments spend most of their time waiting (for the scheduler, task
+# processes, workers, timeouts), so the unit tiers run meanwhile:
 #   1. every test without a deployment: fast, slow and postgres (its output is shown as it runs)
-#   2. e2e: the deployments with LocalExecutor (api-server, scheduler, dag-processor)
-#   3. browser and distributed: Chromium, FAB, and the Celery cluster
-# Groups 2 and 3 write to a log that is printed when every session has ended. Then the tests marked serial
+#   2. e2e (the deployments with LocalExecutor), then browser and distributed (Chromium, FAB, the Celery
+#      cluster), one after the other: with all three at once, a 2-core machine was starved enough for the
+#      Celery cluster's 20-second lost-task detection to fail a run now and then
+# Group 2 writes to a log that is printed when both sessions have ended. Then the tests marked serial
 # (timing-sensitive when the CPU is starved) run in a session of their own, alone. The exit status is the
 # first failing session's; pytest's 5 ("no tests collected") is a failure like any other.
 set -euo pipefail
@@ -25,23 +26,27 @@ OTHERS="(browser or distributed) and not serial"
 SERIAL="serial"
 
 logs=$(mktemp -d -t openfn-tests.XXXXXX)
-"${PYTEST[@]}" -p no:cacheprovider -m "$E2E" >"$logs/e2e.log" 2>&1 &
-e2e=$!
-"${PYTEST[@]}" -p no:cacheprovider -m "$OTHERS" >"$logs/others.log" 2>&1 &
-others=$!
-# Ctrl-C or a stop reaches the background sessions as an interrupt, so their fixtures stop their servers.
-trap 'kill -INT "$e2e" "$others" 2>/dev/null || true' INT TERM
+(
+    e2e=0
+    "${PYTEST[@]}" -p no:cacheprovider -m "$E2E" >"$logs/e2e.log" 2>&1 || e2e=$?
+    echo "$e2e" >"$logs/e2e.status"
+    others=0
+    "${PYTEST[@]}" -p no:cacheprovider -m "$OTHERS" >"$logs/others.log" 2>&1 || others=$?
+    echo "$others" >"$logs/others.status"
+) &
+deployments=$!
+# Ctrl-C or a stop reaches the background session as an interrupt, so its fixtures stop their servers.
+trap 'pkill -INT -P "$deployments" 2>/dev/null || true' INT TERM
 
 unit_status=0
 "${PYTEST[@]}" -m "$UNIT" || unit_status=$?
-e2e_status=0
-wait "$e2e" || e2e_status=$?
-others_status=0
-wait "$others" || others_status=$?
+wait "$deployments"
+e2e_status=$(cat "$logs/e2e.status" 2>/dev/null || echo 1)
+others_status=$(cat "$logs/others.status" 2>/dev/null || echo 1)
 
 for group in e2e others; do
     echo
-    echo "=================== pytest -m \"$([ $group = e2e ] && echo "$E2E" || echo "$OTHERS")\" (run alongside) ==================="
+    echo "=================== pytest -m \"$([ $group = e2e ] && echo "$E2E" || echo "$OTHERS")\" (alongside the first) ==================="
     cat "$logs/$group.log"
 done
 rm -rf "$logs"
