@@ -43,6 +43,7 @@ class NodeProcess:
         self.process: subprocess.Popen | None = None
         self.returncode: int | None = None
         self.timed_out = False
+        self.lost = False  # a process of its own is never lost with another run's engine (see node/engine.py)
         self._stderr_tail: list[str] = []
         self._lock = threading.Lock()
 

@@ -64,7 +64,7 @@ class JavaScriptRunner:
             result = self.process.run(request, timeout=code.timeout + KILL_AFTER_SECONDS)
         except OSError as error:  # node itself could not be started
             return StepOutcome("crash", reason=f"Node.js ({settings.node!r}) could not be started: {error}", error={"type": "RuntimeCrash"})
-        if result is None and getattr(self.process, "lost", False):
+        if result is None and self.process.lost:
             raise RunLost(code.key, "the JavaScript engine stopped while it ran")
         if result is None:
             if self.process.timed_out:
