@@ -18,6 +18,18 @@ class OpenFnError(Exception):
     def __str__(self) -> str:
         return f"{self.message} Fix: {self.fix}" if self.fix else self.message
 
+    def __reduce__(self):
+        # Subclasses take other arguments than the message: rebuild from the attributes, not from ``args``
+        # (checked projects, problems included, are kept between parses: readers/_model_cache.py).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type, args: tuple, attributes: dict) -> OpenFnError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(attributes)
+    return error
+
 
 class ProjectError(OpenFnError):
     """A project folder that cannot be loaded: names the file, the key path, the bad value and the fix."""

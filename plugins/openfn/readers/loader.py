@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openfn.errors import ProjectError
-from openfn.readers import _javascript
+from openfn.readers import _javascript, _model_cache
 from openfn.readers._cache import cached_yaml
 from openfn.readers._cycles import find_cycle
 from openfn.readers._credentials import parse_credentials, value_problems
@@ -70,10 +70,18 @@ def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None 
         # A task start builds one DAG: try the folder of the same name first, then every folder.
         files = [f for f in files if f.parent.name == only] + [f for f in files if f.parent.name != only]
     toolchain = _javascript.Toolchain.from_settings()
+    # A full parse keeps each checked project, and takes it back while nothing it was read from changed.
+    context = None if only is not None else _model_cache.context_signature(timeout=_default_timeout(), js_dir=toolchain.js_dir, node=toolchain.node)
+    fresh: dict[int, tuple] = {}  # position in report.projects -> folder signature, for those read now
     seen: dict[str, Path] = {}
     for file in files:
         try:
-            project = _read_project(file.parent, compile_only=only_job if only is not None else None, toolchain=toolchain)
+            project = signature = None
+            if context is not None:
+                project, signature = _model_cache.load(file.parent, context)
+            kept = project is not None
+            if not kept:
+                project = _read_project(file.parent, compile_only=only_job if only is not None else None, toolchain=toolchain)
             if project.name in seen:
                 raise ProjectError(str(file), "name", f"is already used by {seen[project.name]}", value=project.name, fix="give each project a unique name.")
         except ProjectError as error:
@@ -84,11 +92,16 @@ def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None 
             report.errors.append(ProjectError(str(file), "", f"could not be loaded ({type(error).__name__}: {error})", fix="correct the file; the log has the details."))
             continue
         seen[project.name] = file
+        if not kept:
+            fresh[len(report.projects)] = signature
         report.projects.append(project)
         if only is not None and project.name == only:
             break
     if only is None:  # a task start runs its job, which compiles it: no check needed there
-        report.projects = _checked(report.projects, toolchain)
+        checked = iter(_checked([report.projects[n] for n in fresh], toolchain))
+        for n, signature in fresh.items():
+            report.projects[n] = project = next(checked)
+            _model_cache.store(project.folder, context, signature, project)
     return report
 
 
