@@ -10,6 +10,7 @@ from pathlib import Path
 
 from openfn.errors import ProjectError
 from openfn.readers._jobs import python_adaptor_exists
+from openfn.readers.report import MISSING_ADAPTOR
 from openfn.model.workflow import Step
 
 
@@ -26,8 +27,14 @@ class Toolchain:
         return cls(js_dir=settings.js_dir, node=settings.node)
 
 
-def _problem(file: Path, key: str, problem: str, fix: str) -> ProjectError:
-    return ProjectError(str(file), key, problem, fix=fix)
+def _problem(file: Path, key: str, problem: str, fix: str, group: tuple[str, str] | None = None) -> ProjectError:
+    return ProjectError(str(file), key, problem, fix=fix, group=group)
+
+
+def _missing(adaptor) -> tuple[str, str] | None:
+    """The group of an adaptor version that is simply not installed (what `make adaptors` installs)."""
+    spec, marker, _ = (adaptor.problem or "").partition(" is not installed")
+    return (MISSING_ADAPTOR, spec) if marker and spec.startswith("@openfn/") else None
 
 
 def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) -> tuple[dict[str, Step], list[ProjectError]]:
@@ -36,7 +43,7 @@ def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) ->
     resolved = dict(jobs)
     node_found = None
     for key, job in jobs.items():
-        if job.language != "javascript":
+        if job.language != "javascript" or job.problem is not None:
             continue
         if node_found is None:
             node_found = shutil.which(toolchain.node) is not None
@@ -50,7 +57,7 @@ def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) ->
             if adaptor.problem is None:
                 resolved[key] = dataclasses.replace(job, adaptor_package=adaptor.package, adaptor_installed=adaptor.version)
                 continue
-            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "")
+            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "", _missing(adaptor))
         problems.append(error)
         resolved[key] = dataclasses.replace(job, problem=str(error))
     return resolved, problems

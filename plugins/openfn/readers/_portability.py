@@ -19,7 +19,11 @@ SETTINGS = {"cron": ("cron_expression", "cron"), "cursor": ("cron_cursor_job", "
 
 
 def is_portability(top: dict) -> bool:
-    return isinstance(top.get("workflows"), list)
+    """The CLI's files list workflows of ``steps``; Lightning's project state lists workflows of ``jobs``."""
+    workflows = top.get("workflows")
+    if not isinstance(workflows, list):
+        return False
+    return not any(isinstance(w, dict) and ("jobs" in w or "edges" in w) and "steps" not in w for w in workflows)
 
 
 def read_workflows(reader: Reader, top: dict, base: Path, settings: dict[tuple[str, str], dict] | None = None) -> list[RawWorkflow]:

@@ -51,6 +51,10 @@ class JavaScriptRunner:
             "timeout_ms": int(code.timeout * 1000),
             "remove": list(input.remove),
         }
+        if not code.job_logs:
+            request["job_logs"] = False
+        if code.globals:
+            request["globals"] = code.globals
         if edges.trigger is not None:
             request["from"] = {"id": edges.trigger[0], "condition": edges.trigger[1]}
         if edges.next:
