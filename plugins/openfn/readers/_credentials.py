@@ -144,6 +144,6 @@ def project_credentials(reader: Reader, raw: Any, credentials: dict[str, Credent
             if not isinstance(entry, dict) or entry.get("id") in (None, "") or entry.get("name") in (None, ""):
                 raise reader.error(f"project_credentials[{index}]", "must be a mapping with an `id` and a `name`", fix="write `- {id: ..., name: My credential, owner: me@example.org}`.")
             owner = entry.get("owner") or entry.get("owner_email")
-            key = f"{owner}-{entry['name']}" if owner else str(entry["name"])
+            key = "-".join((f"{owner}-{entry['name']}" if owner else str(entry["name"])).split(" "))  # as the export keys it
             found[str(entry["id"])] = credentials.get(key) or Credential(key=key, conn_id=conn_id_for(key), name=str(entry["name"]), owner=owner)
     return found

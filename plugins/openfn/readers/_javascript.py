@@ -31,10 +31,11 @@ def _problem(file: Path, key: str, problem: str, fix: str, group: tuple[str, str
     return ProjectError(str(file), key, problem, fix=fix, group=group)
 
 
-def _missing(adaptor) -> tuple[str, str] | None:
+def _missing(adaptor, version: str | None) -> tuple[str, str] | None:
     """The group of an adaptor version that is simply not installed (what `make adaptors` installs)."""
-    spec, marker, _ = (adaptor.problem or "").partition(" is not installed")
-    return (MISSING_ADAPTOR, spec) if marker and spec.startswith("@openfn/") else None
+    if " is not installed" not in (adaptor.problem or "") or not adaptor.problem.startswith("@openfn/"):
+        return None
+    return MISSING_ADAPTOR, f"{adaptor.package}@{version}" if version not in (None, "", "latest") else adaptor.package
 
 
 def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) -> tuple[dict[str, Step], list[ProjectError]]:
@@ -57,7 +58,7 @@ def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) ->
             if adaptor.problem is None:
                 resolved[key] = dataclasses.replace(job, adaptor_package=adaptor.package, adaptor_installed=adaptor.version)
                 continue
-            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "", _missing(adaptor))
+            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "", _missing(adaptor, job.adaptor_version))
         problems.append(error)
         resolved[key] = dataclasses.replace(job, problem=str(error))
     return resolved, problems

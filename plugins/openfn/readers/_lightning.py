@@ -24,9 +24,21 @@ def read_workflows(reader: Reader, top: dict, credential_ids: dict[str, str] | N
     for key, body, where in section:
         if deleted(body):
             continue  # Lightning keeps deleted workflows in its state with `deleted_at` set: they do not run
-        with reader.guard():
-            workflows.append(_workflow(reader, key, body, where, credential_ids or {}, project_globals))
+        workflows.append(attributed(reader, RawWorkflow(where=where, key=key, name=key),
+                                    lambda: _workflow(reader, key, body, where, credential_ids or {}, project_globals)))  # fmt: skip
     return workflows
+
+
+def attributed(reader: Reader, placeholder: RawWorkflow, read) -> RawWorkflow:
+    """The workflow ``read`` returns, carrying the errors found while reading it (they leave out that
+    workflow only); ``placeholder`` carries them when it could not be read at all."""
+    before = len(reader.errors)
+    raw = placeholder
+    with reader.guard():
+        raw = read()
+    raw.errors = reader.errors[before:]
+    del reader.errors[before:]
+    return raw
 
 
 def _records(reader: Reader, raw: Any, where: str, name_key: str) -> list[tuple[str, Any, str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.readers import _javascript, _lightning, _portability
 from openfn.readers._credentials import parse_credential_list, parse_credentials, project_credentials, value_problems, with_aliases
-from openfn.readers._lightning_keys import TOP_KEYS, top_level_reports
+from openfn.readers._lightning_keys import BOOKKEEPING, TOP_KEYS, top_level_reports
 from openfn.readers._reader import CLI_FILE, PROJECT_NAME, Reader
 from openfn.readers._workflows import RawWorkflow, build_workflows
 from openfn.readers._yaml import YamlProblem, load_yaml
@@ -29,7 +29,7 @@ def read_lightning_project(reader: Reader, folder: Path, top: dict, toolchain, *
         credentials = parse_credential_list(reader, top.get("credentials"))
     else:
         with reader.guard():
-            reader.check_keys(top, "", TOP_KEYS)
+            reader.check_keys(top, "", TOP_KEYS + BOOKKEEPING)
         top_level_reports(reader, top)
         credentials = {}
         with reader.guard():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from openfn.readers._lightning import attributed
 from openfn.readers._reader import Reader
 from openfn.readers._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
 
@@ -30,8 +31,8 @@ def read_workflows(reader: Reader, top: dict, base: Path, settings: dict[tuple[s
     workflows = []
     for index, body in enumerate(top.get("workflows") or []):
         where = f"workflows[{index}]"
-        with reader.guard():
-            workflows.append(read_workflow(reader, body, where, base, settings or {}))
+        key = str(body.get("id") or body.get("name") or index) if isinstance(body, dict) else str(index)
+        workflows.append(attributed(reader, RawWorkflow(where=where, key=key, name=key), lambda: read_workflow(reader, body, where, base, settings or {})))
     return workflows
 
 

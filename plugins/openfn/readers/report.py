@@ -37,7 +37,7 @@ def _line(file: str, kind: str, subject: str, members: list[ProjectError]) -> st
     named = ", ".join(steps[:SHOWN_STEPS]) + (f" and {len(steps) - SHOWN_STEPS} more" if len(steps) > SHOWN_STEPS else "")
     if kind == MISSING_ADAPTOR:
         needed = f"{len(steps)} step{'s' if len(steps) != 1 else ''}"
-        return (f"{file}: {subject} is not installed; {needed} need it ({named}). "
+        return (f"{file}: {subject} is not installed; {needed} need{'s' if len(steps) == 1 else ''} it ({named}). "
                 f"Fix: run `{INSTALL_ALL}`: it installs every adaptor version the projects name that is missing.")  # fmt: skip
     first = members[0]
     return f"{file}: {first.problem} ({len(steps)} places: {named}). Fix: {first.fix}"
