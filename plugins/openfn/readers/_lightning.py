@@ -179,6 +179,9 @@ def _edge(reader: Reader, raw: Any, where: str, ids: dict[str, str]) -> RawEdge:
     sources = [name for name in ("source_trigger", "source_job") if ends[name] is not None]
     if len(sources) != 1:
         raise reader.error(where, "must have exactly one of source_trigger and source_job (or their `_id` forms)", fix="name where the edge starts.")
+    if "condition_type" in edge and edge.get("condition") not in (None, ""):
+        reader.warn(f"{where}.condition", "is not used: the edge's condition_type decides", value=edge["condition"],
+                    fix="remove `condition:`, or write the JavaScript as `condition_expression:` with `condition_type: js_expression`.")  # fmt: skip
     return RawEdge(
         where=where, source=str(ends[sources[0]]), from_trigger=sources[0] == "source_trigger", target=ends["target_job"],
         condition=edge.get("condition_type", edge.get("condition")), expression=edge.get("condition_expression"),

@@ -40,7 +40,7 @@ def deleted(record: Any) -> bool:
 def globals_source(reader: Reader, value: Any, where: str) -> str | None:
     """``globals:``: JavaScript (an ES module's source) whose exports every job it applies to can use, as
     @openfn/runtime's ``workflow.globals``. Project, workflow and job globals are joined in that order."""
-    if value in (None, ""):
+    if value in (None, "", [], {}):  # Lightning's export writes `globals: []` (commented out) when there are none
         return None
     if not isinstance(value, str):
         raise reader.error(where, "must be JavaScript source (exported functions and values)", value=type(value).__name__,
