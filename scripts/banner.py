@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from openfn.settings import get_settings  # noqa: E402
 from openfn.readers import load_projects  # noqa: E402
+from openfn.readers.report import grouped  # noqa: E402
 
 
 def main() -> None:
@@ -30,8 +31,10 @@ def main() -> None:
         for workflow in project.workflows.values():
             kinds = ", ".join(sorted({t.kind for t in workflow.triggers.values()})) or "none"
             print(f"  DAG {workflow.dag_id:40} workflow: {len(workflow.steps)} steps, triggers: {kinds}")
-        for problem in project.problems:
-            print(f"  CANNOT RUN: {problem}")
+        for line in grouped(project.problems):  # one line per missing adaptor version, not one per step
+            print(f"  CANNOT RUN: {line}")
+        for warning in project.warnings:
+            print(f"  NOTE: {warning}")
         print_inbox(project, base)
     for error in report.errors:
         print(f"\nBROKEN PROJECT: {error}")
@@ -56,7 +59,7 @@ def print_inbox(project, base: str) -> None:
         return
     print(f"  inbox: {url}")
     starters = [job for job in project.message_jobs() if job.autoprocess and job.enabled]
-    example = starters[0].trigger.inclusion if starters else {}
+    example = example_body(project.folder / "example.json", starters[0].trigger.inclusion if starters else {})
     body = dumps_exact(example)
     started = ", ".join(job.key for job in inbox_project(project).matching_jobs(example))
     auth = ""
@@ -73,7 +76,17 @@ def print_inbox(project, base: str) -> None:
     for name, hook in inbox_project(project).webhooks.items():
         hook_url = f"{configured_base() or base.rstrip('/')}/openfn/inbox/{ensure_token(name)}"
         state = ("" if hook.trigger.enabled else " (disabled)") + (" (answers with the result)" if hook.trigger.reply == "after_completion" else "")
-        print(f"  workflow {hook.workflow.key} webhook{state}: curl -X POST {shlex.quote(hook_url)} -H 'Content-Type: application/json' -d '{{}}'{auth}")
+        body = dumps_exact(example_body(project.folder / f"example.{hook.workflow.key}.json", {}))
+        print(f"  workflow {hook.workflow.key} webhook{state}: curl -X POST {shlex.quote(hook_url)} -H 'Content-Type: application/json' -d {shlex.quote(body)}{auth}")
+
+
+def example_body(file: Path, default):
+    """A project's example message (``example.json``, or ``example.<workflow>.json`` for a workflow's
+    webhook) when it has one: a body that runs the main path, not only the filter's minimum."""
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
 # --- end inbox ------------------------------------------------------------------------------------------------
 
 

@@ -2,10 +2,12 @@
 // wherever it runs: a process of its own (run.mjs) or a worker thread of the warm engine (worker.mjs).
 //
 // The request: {job, workflow, expression, adaptor: {name, version}, state, configuration, timeout_ms,
-// remove, from, next}. `workflow` names the run in the log; `remove` lists the state keys never returned
+// remove, from, next, job_logs, globals}. `workflow` names the run in the log; `remove` lists the state keys never returned
 // (default: configuration). For a workflow step, `from: {id, condition}` is the trigger edge to evaluate
 // on the input before the step runs, and `next: {target: condition}` the step's outgoing edges, which the
-// runtime evaluates on the step's output as it does for every workflow. Log records go to `sink`. The
+// runtime evaluates on the step's output as it does for every workflow. Log records go to `sink`; with
+// `job_logs: false` (Lightning's `enable_job_logs: false`) only the runtime's own: the job's console and its
+// adaptor's lines are dropped. `globals`: JavaScript whose exports the job can use (workflow.globals). The
 // result is one of
 //   {status: "success", state, next}
 //   {status: "failure", state, error, next}  the job failed: its state at failure, with errors
@@ -36,15 +38,17 @@ function plan(request, compiled) {
   if (from) steps.push({ id: from.id, next: { [job]: from.condition } });
   steps.push({ id: job, name: job, expression: compiled.code, sourceMap: compiled.map, ...(next ? { next } : {}) });
   for (const target of Object.keys(next ?? {})) steps.push({ id: target }); // edge ends: the plan stops before them
-  return { id: name, workflow: { id: name, name, steps }, options: { start: from ? from.id : job, end: job } };
+  const globals = typeof request.globals === 'string' && request.globals.trim() ? { globals: request.globals } : {};
+  return { id: name, workflow: { id: name, name, steps, ...globals }, options: { start: from ? from.id : job, end: job } };
 }
 
 export async function execute(request, sink) {
   const { job, expression, adaptor, state, configuration, timeout_ms: timeout } = request;
   const logger = sinkLogger('R/T', 'info', sink);
-  const jobLogger = sinkLogger('JOB', 'debug', sink);
+  const jobLevel = request.job_logs === false ? 'none' : 'debug'; // 'none': the logger writes nothing
+  const jobLogger = sinkLogger('JOB', jobLevel, sink);
   // Adaptors run outside the job's sandbox and log with the global console: route it the same way.
-  globalThis.console = sinkLogger('ADA', 'debug', sink);
+  globalThis.console = sinkLogger('ADA', jobLevel, sink);
 
   let compiled;
   try {

@@ -34,11 +34,14 @@ def _restore(cls: type, args: tuple, attributes: dict) -> OpenFnError:
 class ProjectError(OpenFnError):
     """A project folder that cannot be loaded: names the file, the key path, the bad value and the fix."""
 
-    def __init__(self, file: str, key: str, problem: str, *, value: Any = None, fix: str = "") -> None:
+    def __init__(self, file: str, key: str, problem: str, *, value: Any = None, fix: str = "", group: tuple[str, str] | None = None) -> None:
         self.file = file
         self.key = key
         self.value = value
         self.problem = problem
+        # (kind, subject) of a problem many steps share (("missing_adaptor", "@openfn/language-http@7.2.10")):
+        # reported once for all of them (openfn.readers.report.grouped).
+        self.group = group
         where = f"{file}: {key}" if key else file
         shown = "" if value is None else f" (got {value!r})"
         super().__init__(f"{where}: {problem}{shown}.", fix=fix)

@@ -80,3 +80,20 @@ def test_the_graph_module_imports_no_airflow():
     code = "import sys, openfn.builder.graph; print([m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')])"
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(REPO / "plugins")}, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lightnings_concurrency_is_the_workflow_dags_max_active_runs_and_job_logs_reach_each_step():
+    state = load_project(FIXTURES / "lightning" / "state")
+    graph = workflow_graph(state, state.workflows["Referral-Intake"], lost=LOST)
+    assert graph.max_active_runs == 2
+    assert {task.args["code"].job_logs for task in graph.tasks if task.kind == STEP} == {False}
+
+
+def test_a_workflow_without_concurrency_keeps_the_default_and_a_cron_workflow_runs_one_at_a_time(mixed):
+    import dataclasses
+
+    workflow = mixed.workflows["intake"]
+    assert workflow_graph(mixed, workflow, lost=LOST).max_active_runs == 16
+    cron = load_project(FIXTURES / "lightning" / "referrals")
+    nightly = dataclasses.replace(cron.workflows["Nightly-Count"], concurrency=5)
+    assert workflow_graph(cron, nightly, lost=LOST).max_active_runs == 1

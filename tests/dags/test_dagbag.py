@@ -15,7 +15,10 @@ pytestmark = pytest.mark.slow  # each test imports Airflow and the DAG files in 
 
 DEMO_DAGS = ["demo.confirm-registration", "demo.issue-patient-id", "demo.referral-workflow", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export"]
 # The adaptor examples (include/jobs/referrals, include/jobs/dhis2-export; run in tests/dags/test_example_jobs.py).
-EXAMPLE_DAGS = ["dhis2-export.publish-export", "dhis2-export.weekly-export", "referrals.notify-failure", "referrals.register-referral"]
+EXAMPLE_DAGS = ["dhis2-export.publish-export", "dhis2-export.weekly-export", "referrals.notify-failure", "referrals.register-referral",
+                # The JavaScript examples: a v1 export (include/jobs/form-sync), a Lightning export (include/jobs/case-intake).
+                "form-sync.register-case", "form-sync.prepare-registry-update", "form-sync.registration-failed", "form-sync.hourly-count",
+                "case-intake.Referral-Intake", "case-intake.Nightly-Count"]
 
 CHECK = textwrap.dedent("""
     import json, sys

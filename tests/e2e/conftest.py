@@ -43,6 +43,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "replies", jobs / "replies")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "mixed", jobs / "mixed")
+    shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "queue", jobs / "queue")
     deployment = AirflowDeployment(
         root / "home",
         jobs_dir=jobs,
@@ -62,7 +63,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
-            "mixed.intake",
+            "mixed.intake", "queue.one-at-a-time",
         ])  # fmt: skip
         yield deployment
     finally:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import trigger
+from tests.e2e.conftest import task_log, trigger
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 DEMO = "demo.referral-workflow"
@@ -94,3 +94,22 @@ def test_a_workflow_with_a_python_step_and_a_javascript_step_runs_end_to_end(air
     final = airflow.api("GET", f"/api/v2/dags/mixed.intake/dagRuns/{run['run_id']}/taskInstances/openfn_result/xcomEntries/return_value").json()
     assert final["value"]["data"] == {"name": "Ana Lima", "greeting": "Hello, Ana Lima"}
     assert "configuration" not in final["value"]
+
+
+def test_concurrency_queues_the_runs_it_does_not_allow_yet_and_job_logs_stay_out_of_the_task_log(airflow):
+    url = webhook_url(airflow, "queue", "one-at-a-time")
+    ids = []
+    for name in ("Amina Y.", "Bo K."):
+        reply = httpx.post(url, json={"name": name}, timeout=30)
+        assert reply.status_code == 202, reply.text
+        ids.append(reply.json()["meta"]["message_id"])
+
+    def one_waiting():  # `concurrency: 1`: while one run runs, the other's receipt shows it queued
+        states = sorted(airflow.api("GET", f"/openfn/api/messages/{i}").json()["runs"][0]["state"] for i in ids)
+        return states if states == ["queued", "running"] else None
+
+    airflow.wait_for(one_waiting, "one run running and the other queued", timeout=120)
+    runs = [finished(airflow, message_id)["runs"][0] for message_id in ids]
+    assert [run["state"] for run in runs] == ["success", "success"]  # none dropped
+    log = task_log(airflow, "queue.one-at-a-time", runs[0]["run_id"])
+    assert "[R/T]" in log and "patient" not in log and "Amina" not in log

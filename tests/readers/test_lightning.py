@@ -101,7 +101,7 @@ def test_step_names_with_any_characters_become_task_ids(make_project):
     assert workflow.steps["Fetch-Cases"].name == "Fetch Cases!"
 
 
-def test_every_error_of_a_lightning_file_is_reported_at_once(make_project):
+def test_every_error_of_a_lightning_file_is_reported_at_once_and_a_file_with_nothing_runnable_is_refused(make_project):
     jobs = "\n".join(JOB.format(key=key, name=key) for key in ("a", "b", "a!"))
     triggers = "      cron: {type: cron, cron_expression: 'every day'}\n      webhook: {type: webhook, webhook_reply: later}"
     edges = (
@@ -119,8 +119,8 @@ def test_every_error_of_a_lightning_file_is_reported_at_once(make_project):
         ("workflows.wf.triggers.webhook.webhook_reply", "must be before_start or after_completion"),
         ("workflows.wf.edges.e1", "leads to an unknown step"),
         ("workflows.wf.edges.e2.condition_type", "is not an edge condition"),
-        ("workflows.wf.edges.e3.condition_expression", "is missing"),
         ("workflows.wf.edges.e4", "starts at an unknown trigger"),
+        ("workflows.wf", "is not loaded: no DAG is made for it until the 6 error(s) above are corrected"),
     ]
 
 
@@ -131,14 +131,18 @@ def test_a_cycle_of_edges_is_refused(make_project):
         load_project(make_project(project_text(jobs, edges=edges)))
 
 
-def test_a_kafka_trigger_is_a_problem_of_that_trigger_only(make_project):
+def test_a_kafka_trigger_loads_as_a_disabled_webhook_with_a_warning_as_lightning_turned_them(make_project):
     triggers = "      kafka: {type: kafka, kafka_configuration: {hosts: ['kafka:9092'], topics: [cases]}}\n      webhook: {type: webhook}"
     edges = "      a: {source_trigger: kafka, target_job: a, condition_type: always}\n      b: {source_trigger: webhook, target_job: a, condition_type: always}"
     project = load_project(make_project(project_text(JOB.format(key="a", name="a"), triggers, edges)))
     (workflow,) = project.workflows.values()
-    assert list(workflow.triggers) == ["webhook"] and [e.source for e in workflow.edges] == ["webhook"]
-    (problem,) = project.problems
-    assert (problem.key, problem.problem) == ("workflows.wf.triggers.kafka", "is a Kafka trigger, which this product does not run (no run starts from it)")
+    assert workflow.triggers == {"kafka": WebhookTrigger(key="kafka", enabled=False), "webhook": WebhookTrigger(key="webhook")}
+    assert [e.source for e in workflow.edges] == ["kafka", "webhook"] and project.problems == ()
+    (warning,) = project.warnings
+    assert (warning.key, warning.problem) == (
+        "workflows.wf.triggers.kafka",
+        "is a Kafka trigger: Lightning no longer has them and turned each into a disabled webhook trigger; so is it here",
+    )
 
 
 def test_disabled_triggers_and_edges_are_kept_as_disabled(make_project):
@@ -199,16 +203,20 @@ def test_a_step_whose_body_names_a_py_file_is_a_python_step_of_the_adaptor_it_na
     assert step.dag_id == "demo.wf"
 
 
-def test_a_python_steps_adaptor_must_be_a_python_adaptor(make_project):
-    jobs = PY_JOB.format(key="tidy", adaptor="@openfn/language-nosuch@1.0.0", body="tidy.py")
-    with pytest.raises(ProjectError, match=r"workflows\.wf\.jobs\.tidy\.adaptor: names an adaptor this deployment does not have"):
-        load_project(make_project(project_text(jobs), files={"tidy.py": "operations = []\n"}))
+def test_a_python_steps_adaptor_must_be_a_python_adaptor_and_only_that_step_stops(make_project):
+    jobs = PY_JOB.format(key="tidy", adaptor="@openfn/language-nosuch@1.0.0", body="tidy.py") + "\n" + JOB.format(key="b", name="b")
+    project = load_project(make_project(project_text(jobs), files={"tidy.py": "operations = []\n"}))
+    (problem,) = project.problems
+    assert (problem.key, problem.problem) == ("workflows.wf.jobs.tidy.adaptor", "names an adaptor this deployment does not have")
+    steps = project.workflows["wf"].steps
+    assert steps["tidy"].problem == str(problem) and steps["b"].problem is None
 
 
-def test_a_python_step_with_a_syntax_error_is_refused_naming_the_line(make_project):
+def test_a_python_step_with_a_syntax_error_cannot_run_and_its_problem_names_the_line(make_project):
     jobs = PY_JOB.format(key="tidy", adaptor="common", body="tidy.py")
-    with pytest.raises(ProjectError, match=r"workflows\.wf\.jobs\.tidy\.body: has a Python syntax error at line 2"):
-        load_project(make_project(project_text(jobs), files={"tidy.py": "x = 1\ndef (\n"}))
+    project = load_project(make_project(project_text(jobs), files={"tidy.py": "x = 1\ndef (\n"}))
+    assert project.workflows["wf"].steps["tidy"].problem.startswith(
+        f"{project.file}: workflows.wf.jobs.tidy.body: has a Python syntax error at line 2")
 
 
 def test_a_javascript_condition_on_a_python_steps_edge_is_refused_with_the_fix(make_project):

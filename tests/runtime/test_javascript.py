@@ -184,3 +184,27 @@ def test_a_job_over_its_memory_limit_fails_as_a_job_failure_naming_the_limit(mon
         run_job(JavaScriptRunner(), dataclasses.replace(hog, memory_limit_mb=64), {"data": {"n": 1}}, None)
     assert info.value.error_type == "MemoryLimitExceeded"
     assert info.value.state == {"data": {"n": 1}}  # the state it started from: what its fail trigger hands on
+
+
+def test_without_job_logs_the_jobs_and_adaptors_output_stays_out_of_the_log_and_the_runtimes_lines_stay(caplog, engine):
+    caplog.set_level(logging.DEBUG, logger="openfn.job")
+    quiet = dataclasses.replace(code("fn(state => { console.log('patient', state.data.name); return state; });\nlog('from the adaptor');"), job_logs=False)
+    assert run_job(JavaScriptRunner(), quiet, {"data": {"name": "Amina Y."}}, None) == {"data": {"name": "Amina Y."}}
+    messages = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Amina" not in messages and "from the adaptor" not in messages and "[JOB]" not in messages and "[ADA]" not in messages
+    assert "[R/T]" in messages  # the runtime's own lines: the job started and finished
+    caplog.clear()
+    run_job(JavaScriptRunner(), dataclasses.replace(quiet, job_logs=True), {"data": {"name": "Amina Y."}}, None)
+    assert "[JOB] ℹ patient Amina Y." in "\n".join(record.getMessage() for record in caplog.records)
+
+
+def test_without_job_logs_a_failure_is_still_reported_with_its_cause(caplog, engine):
+    quiet = dataclasses.replace(code("fn(state => { console.log('secret'); throw new Error('no patient id'); });"), job_logs=False)
+    with pytest.raises(JobFailed, match="no patient id"):
+        run_job(JavaScriptRunner(), quiet, {"data": {}}, None)
+    assert "secret" not in "\n".join(record.getMessage() for record in caplog.records)
+
+
+def test_globals_exports_are_usable_by_the_job(engine):
+    shared = dataclasses.replace(code("fn(state => ({ ...state, total: double(21) }));"), globals="export const double = (n) => n * 2;")
+    assert run_job(JavaScriptRunner(), shared, {"data": {}}, None)["total"] == 42

@@ -64,3 +64,25 @@ def test_a_v1_job_run_raises_the_jobs_own_failure_with_the_state_before_it(code)
         run_job(PythonRunner(), code(BOOM), {"data": {"n": 1}}, None)
     assert failed.value.state == {"data": {"n": 1}}
     assert run_job(PythonRunner(), code(OK), {"data": {}}, None) == {"data": {"seen": True}}
+
+
+CHATTY = (
+    "import logging\nfrom openfn.adaptors.common import fn, log\n\n"
+    "def tell(state):\n    print('patient', state['data']['name'])\n    logging.getLogger('clinic').warning('name %s', state['data']['name'])\n    return state\n\n"
+    "operations = [fn(tell), log('adaptor says hello')]\n"
+)
+
+
+@pytest.mark.parametrize("job_logs", [True, False])
+def test_without_job_logs_the_jobs_prints_and_log_lines_are_dropped_and_the_runtimes_stay(code, caplog, capsys, job_logs):
+    import dataclasses
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    outcome = run(dataclasses.replace(code(CHATTY), job_logs=job_logs), state={"data": {"name": "Amina Y."}})
+    assert outcome.status == "success"
+    logged = "\n".join(record.getMessage() for record in caplog.records) + capsys.readouterr().out
+    assert ("Amina" in logged, "adaptor says hello" in logged) == (job_logs, job_logs)
+    assert "operation 2/2 log done" in logged  # the runtime's own line
+    logging.getLogger("clinic").warning("after the run")
+    assert "after the run" in caplog.records[-1].getMessage()  # nothing stays filtered once the job ended

@@ -73,3 +73,13 @@ def test_a_python_step_is_written_back_as_the_name_of_its_file(fmt, tmp_path):
     assert "tidy_name.py" in written and again.problems == ()
     assert comparable(again) == comparable(load_project(FIXTURES / "lightning" / "mixed"))
     assert again.workflows["intake"].steps["tidy-name"].language == "python"
+
+
+def test_lightnings_state_is_written_back_as_its_export_with_concurrency_and_job_logs(tmp_path):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    (folder / "project.yaml").write_text(export(FIXTURES / "lightning" / "state", "lightning"))
+    original, again = load_project(FIXTURES / "lightning" / "state"), load_project(folder)
+    assert comparable(again) == comparable(original)
+    (workflow,) = again.workflows.values()
+    assert (workflow.concurrency, workflow.job_logs) == (2, False)

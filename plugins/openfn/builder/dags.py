@@ -26,8 +26,12 @@ class ProjectLoadErrors(OpenFnError):
             lines = "\n".join(f"- {error}" for error in self.errors)
             parts.append(f"{files} OpenFn project(s) could not be loaded (every other project loaded):\n{lines}")
         if self.problems:
-            lines = "\n".join(f"- {problem}" for problem in self.problems)
-            parts.append(f"{len(self.problems)} problem(s) stop OpenFn jobs from running (their DAGs exist; their runs fail at once):\n{lines}")
+            from openfn.readers.report import grouped
+
+            shown = grouped(self.problems)  # one line per missing adaptor version, not one per step
+            lines = "\n".join(f"- {line}" for line in shown)
+            parts.append(f"{len(shown)} problem(s) stop OpenFn jobs, steps or workflows from running (the rest of each project runs; "
+                         f"a job or step that cannot run keeps its DAG, and its runs fail at once saying why):\n{lines}")
         super().__init__("\n\n".join(parts))
 
 
@@ -61,6 +65,8 @@ def build_dags(only_dag_id: str | None = None, only_task_id: str | None = None) 
     report = load_projects(settings.jobs_dir, only=only_project or None, only_job=only_job or None)
     for error in report.errors + report.problems:
         log.error("%s", error)
+    for warning in report.warnings:
+        log.warning("%s", warning)
     if settings.strict_mode and (report.errors or report.problems):
         raise (report.errors or report.problems)[0]
     dags = {}

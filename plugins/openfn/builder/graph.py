@@ -63,7 +63,7 @@ def code_of(project: str, step, workflow: str | None = None) -> JobCode:
         project=project, key=step.key, language=step.language, adaptor=step.adaptor, workflow=workflow,
         expression_file=str(step.expression_file) if step.expression_file else None, expression=step.expression,
         adaptor_package=step.adaptor_package, adaptor_version=step.adaptor_installed, timeout=step.timeout,
-        memory_limit_mb=step.memory_limit_mb,
+        memory_limit_mb=step.memory_limit_mb, job_logs=step.job_logs, globals=step.globals,
     )  # fmt: skip
 
 
@@ -125,8 +125,17 @@ def workflow_graph(project, workflow, *, lost: Retries = Retries()) -> DagGraph:
     return DagGraph(
         dag_id=workflow.dag_id, doc_md=workflow_doc(project, workflow), tasks=steps + (result,),
         tags=("openfn", f"project:{project.name}", "lightning") + tuple(f"trigger:{kind}" for kind in sorted({t.kind for t in triggers})),
-        cron=(cron.cron, cron.timezone) if cron else None, max_active_runs=1 if cron else 16, notify=_notify(project, workflow.key),
+        cron=(cron.cron, cron.timezone) if cron else None, max_active_runs=_max_active_runs(workflow), notify=_notify(project, workflow.key),
     )  # fmt: skip
+
+
+def _max_active_runs(workflow) -> int:
+    """Lightning's ``concurrency``: at most that many runs at once; Airflow queues the others (none is dropped,
+    each starts when one ends). A cron workflow runs one at a time whatever it says: each run starts from the
+    state the previous one saved."""
+    if workflow.cron is not None:
+        return 1
+    return workflow.concurrency or 16
 
 
 def _step_task(project, workflow, step, default_trigger: str | None, lost: Retries) -> Task:

@@ -104,6 +104,9 @@ class Project:
     notify_email: tuple[str, ...] = ()
     # Problems that stop some jobs from running, not the project from loading (shown with import errors).
     problems: tuple[ProjectError, ...] = ()
+    # What was read and changed on the way, with nothing stopped (a Kafka trigger loaded as a disabled webhook,
+    # a key this product does not run): logged at WARNING and shown on the projects page.
+    warnings: tuple[ProjectError, ...] = ()
     # Lightning workflows (one DAG each): a Lightning project's only content; a v1 project may hold some too.
     workflows: dict[str, Workflow] = field(default_factory=dict)
     kind: Literal["v1", "lightning"] = "v1"

@@ -84,6 +84,10 @@ class Step:
     enabled: bool = True
     retries: int = 0
     retry_delay_seconds: float = 300.0
+    # Lightning's `enable_job_logs: false` on its workflow: the job's own output (console, adaptor lines) is
+    # kept out of task logs; the runtime's own lines (started, finished, errors) stay.
+    job_logs: bool = True
+    globals: str | None = None  # JavaScript: source whose exports the step's code can use (Lightning's `globals`)
 
     @property
     def dag_id(self) -> str:
@@ -99,6 +103,8 @@ class Workflow:
     triggers: dict[str, WebhookTrigger | CronTrigger]
     edges: tuple[Edge, ...]
     source_key: str = ""  # its key in the file, as written
+    concurrency: int | None = None  # Lightning's `concurrency`: at most this many runs at once, the others wait
+    job_logs: bool = True  # Lightning's `enable_job_logs` (each step carries it too)
 
     @property
     def dag_id(self) -> str:

@@ -44,6 +44,9 @@ class NodeProcess:
         self.returncode: int | None = None
         self.timed_out = False
         self.lost = False  # a process of its own is never lost with another run's engine (see node/engine.py)
+        # False (a job's `enable_job_logs: false`): what the process writes to stdout/stderr itself (an
+        # adaptor's own writes) is not logged; stderr's tail is still kept to explain a crash.
+        self.raw_output = True
         self._stderr_tail: list[str] = []
         self._lock = threading.Lock()
 
@@ -123,5 +126,6 @@ class NodeProcess:
                 if level >= logging.WARNING:
                     self._stderr_tail.append(line)
                     del self._stderr_tail[:-50]
-                self.on_log(level, line)
+                if self.raw_output:
+                    self.on_log(level, line)
 

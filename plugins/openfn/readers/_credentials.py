@@ -126,3 +126,24 @@ def value_problems(reader: Reader, credentials: dict[str, Credential]) -> list[P
             fix=f"run `{command}`: it stores them in the Airflow Connection '{credential.conn_id}' and {replaced}.",
         ))  # fmt: skip
     return problems
+
+
+def project_credentials(reader: Reader, raw: Any, credentials: dict[str, Credential]) -> dict[str, Credential]:
+    """Lightning's project state lists ``project_credentials: [{id, name, owner}]`` and its jobs name one by
+    ``project_credential_id``: id -> the credential, keyed as Lightning's export keys it (``owner-name``).
+    Only names travel there, never values."""
+    if raw in (None, ""):
+        return {}
+    found: dict[str, Credential] = {}
+    entries = raw if isinstance(raw, list) else []
+    if not isinstance(raw, list):
+        with reader.guard():
+            raise reader.error("project_credentials", "must be a list of {id, name, owner}", fix="write it as Lightning's project state does.")
+    for index, entry in enumerate(entries):
+        with reader.guard():
+            if not isinstance(entry, dict) or entry.get("id") in (None, "") or entry.get("name") in (None, ""):
+                raise reader.error(f"project_credentials[{index}]", "must be a mapping with an `id` and a `name`", fix="write `- {id: ..., name: My credential, owner: me@example.org}`.")
+            owner = entry.get("owner") or entry.get("owner_email")
+            key = "-".join((f"{owner}-{entry['name']}" if owner else str(entry["name"])).split(" "))  # as the export keys it
+            found[str(entry["id"])] = credentials.get(key) or Credential(key=key, conn_id=conn_id_for(key), name=str(entry["name"]), owner=owner)
+    return found

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from openfn.errors import ProjectError
 from openfn.readers._jobs import python_adaptor_exists
+from openfn.readers.report import MISSING_ADAPTOR
 from openfn.model.workflow import Step
 
 
@@ -26,8 +27,15 @@ class Toolchain:
         return cls(js_dir=settings.js_dir, node=settings.node)
 
 
-def _problem(file: Path, key: str, problem: str, fix: str) -> ProjectError:
-    return ProjectError(str(file), key, problem, fix=fix)
+def _problem(file: Path, key: str, problem: str, fix: str, group: tuple[str, str] | None = None) -> ProjectError:
+    return ProjectError(str(file), key, problem, fix=fix, group=group)
+
+
+def _missing(adaptor, version: str | None) -> tuple[str, str] | None:
+    """The group of an adaptor version that is simply not installed (what `make adaptors` installs)."""
+    if " is not installed" not in (adaptor.problem or "") or not adaptor.problem.startswith("@openfn/"):
+        return None
+    return MISSING_ADAPTOR, f"{adaptor.package}@{version}" if version not in (None, "", "latest") else adaptor.package
 
 
 def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) -> tuple[dict[str, Step], list[ProjectError]]:
@@ -36,7 +44,7 @@ def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) ->
     resolved = dict(jobs)
     node_found = None
     for key, job in jobs.items():
-        if job.language != "javascript":
+        if job.language != "javascript" or job.problem is not None:
             continue
         if node_found is None:
             node_found = shutil.which(toolchain.node) is not None
@@ -50,7 +58,7 @@ def resolve_adaptors(file: Path, jobs: dict[str, Step], toolchain: Toolchain) ->
             if adaptor.problem is None:
                 resolved[key] = dataclasses.replace(job, adaptor_package=adaptor.package, adaptor_installed=adaptor.version)
                 continue
-            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "")
+            error = _problem(file, f"{job.where}.adaptor", adaptor.problem, adaptor.fix or "", _missing(adaptor, job.adaptor_version))
         problems.append(error)
         resolved[key] = dataclasses.replace(job, problem=str(error))
     return resolved, problems

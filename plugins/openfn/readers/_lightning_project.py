@@ -12,7 +12,8 @@ from pathlib import Path
 
 from openfn.errors import ProjectError
 from openfn.readers import _javascript, _lightning, _portability
-from openfn.readers._credentials import parse_credential_list, parse_credentials, value_problems, with_aliases
+from openfn.readers._credentials import parse_credential_list, parse_credentials, project_credentials, value_problems, with_aliases
+from openfn.readers._lightning_keys import BOOKKEEPING, TOP_KEYS, top_level_reports
 from openfn.readers._reader import CLI_FILE, PROJECT_NAME, Reader
 from openfn.readers._workflows import RawWorkflow, build_workflows
 from openfn.readers._yaml import YamlProblem, load_yaml
@@ -27,9 +28,15 @@ def read_lightning_project(reader: Reader, folder: Path, top: dict, toolchain, *
         raws = _portability.read_workflows(reader, top, folder)
         credentials = parse_credential_list(reader, top.get("credentials"))
     else:
-        reader.check_keys(top, "", _lightning.TOP_KEYS)
-        raws = _lightning.read_workflows(reader, top)
-        credentials = parse_credentials(reader, top.get("credentials"))
+        with reader.guard():
+            reader.check_keys(top, "", TOP_KEYS + BOOKKEEPING)
+        top_level_reports(reader, top)
+        credentials = {}
+        with reader.guard():
+            credentials = parse_credentials(reader, top.get("credentials"))
+        ids = project_credentials(reader, top.get("project_credentials"), credentials)
+        raws = _lightning.read_workflows(reader, top, {key: credential.key for key, credential in ids.items()})
+        credentials.update({credential.key: credential for credential in ids.values()})
     return _project(reader, folder, top, raws, credentials, toolchain, timeout)
 
 
@@ -72,13 +79,17 @@ def _saved_project(reader: Reader, projects: Path) -> dict:
 
 def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], credentials: dict, toolchain, timeout: float) -> Project:
     name = folder.name
+    from openfn.readers.loader import ProjectErrors
+
+    before = len(reader.errors)
     with reader.guard():
         reader.string(name, "", fix="rename the project folder with lower-case letters, digits, '-' and '_' (it is the project id).", pattern=PROJECT_NAME)
-    workflows, problems = build_workflows(reader, name, raws, with_aliases(credentials), timeout=timeout)
-    if reader.errors:
-        from openfn.readers.loader import ProjectErrors
-
-        raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
+    workflows, problems = build_workflows(reader, name, raws, with_aliases(credentials), timeout=timeout) if len(reader.errors) == before else ({}, [])
+    if not workflows and (reader.errors or problems):  # nothing of the file can run (or no DAG id can be made): refused
+        errors = reader.errors + problems
+        raise errors[0] if len(errors) == 1 else ProjectErrors(errors)
+    problems = reader.errors + problems  # errors of the file's other parts: what they name is left out, the rest runs
+    reader.errors = []
     resolved, step_problems = resolve_steps(reader, workflows, toolchain)
     problems += step_problems
     held = value_problems(reader, credentials)
@@ -87,7 +98,7 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
     title = top.get("name")
     return Project(
         name=name, folder=folder, file=reader.file, jobs={}, triggers={}, credentials=credentials, workflows=resolved,
-        kind="lightning", problems=tuple(held + problems), title=None if title is None else str(title),
+        kind="lightning", problems=tuple(held + problems), title=None if title is None else str(title), warnings=tuple(reader.warnings),
         description=None if top.get("description") is None else str(top.get("description")),
     )  # fmt: skip
 

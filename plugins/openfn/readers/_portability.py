@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from openfn.readers._lightning import attributed
 from openfn.readers._reader import Reader
 from openfn.readers._workflows import RawEdge, RawStep, RawTrigger, RawWorkflow
 
@@ -19,15 +20,19 @@ SETTINGS = {"cron": ("cron_expression", "cron"), "cursor": ("cron_cursor_job", "
 
 
 def is_portability(top: dict) -> bool:
-    return isinstance(top.get("workflows"), list)
+    """The CLI's files list workflows of ``steps``; Lightning's project state lists workflows of ``jobs``."""
+    workflows = top.get("workflows")
+    if not isinstance(workflows, list):
+        return False
+    return not any(isinstance(w, dict) and ("jobs" in w or "edges" in w) and "steps" not in w for w in workflows)
 
 
 def read_workflows(reader: Reader, top: dict, base: Path, settings: dict[tuple[str, str], dict] | None = None) -> list[RawWorkflow]:
     workflows = []
     for index, body in enumerate(top.get("workflows") or []):
         where = f"workflows[{index}]"
-        with reader.guard():
-            workflows.append(read_workflow(reader, body, where, base, settings or {}))
+        key = str(body.get("id") or body.get("name") or index) if isinstance(body, dict) else str(index)
+        workflows.append(attributed(reader, RawWorkflow(where=where, key=key, name=key), lambda: read_workflow(reader, body, where, base, settings or {})))
     return workflows
 
 

@@ -33,10 +33,14 @@ class Reader:
         self.compile_only = compile_only
         self.partial = False  # only part of the file is read (a task start): references out of it are not checked
         self.errors: list[ProjectError] = []
+        self.warnings: list[ProjectError] = []  # read and changed on the way, nothing stopped (Project.warnings)
         self.broken: set[str] = set()
 
     def error(self, key: str, problem: str, *, value: Any = None, fix: str = "") -> ProjectError:
         return ProjectError(str(self.file), key, problem, value=value, fix=fix)
+
+    def warn(self, key: str, problem: str, *, value: Any = None, fix: str = "") -> None:
+        self.warnings.append(self.error(key, problem, value=value, fix=fix))
 
     @contextlib.contextmanager
     def guard(self, entry: str | None = None) -> Iterator[None]:

@@ -4,6 +4,7 @@ reference checked, cycles refused. Both readers hand over the same raw shapes, s
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ class RawStep:
     base: Path
     credential: Any = None
     memory_limit_mb: Any = None
+    globals: str | None = None  # JavaScript whose exports the step's code can use (runtime's workflow.globals)
+    problems: list[ProjectError] = field(default_factory=list)  # its entry's own errors: the step cannot run
 
 
 @dataclass
@@ -69,17 +72,33 @@ class RawWorkflow:
     steps: list[RawStep] = field(default_factory=list)
     triggers: list[RawTrigger] = field(default_factory=list)
     edges: list[RawEdge] = field(default_factory=list)
+    concurrency: int | None = None
+    job_logs: bool = True
+    errors: list[ProjectError] = field(default_factory=list)  # found while reading it: it is left out
 
 
 def build_workflows(reader: Reader, project: str, raws: list[RawWorkflow], credentials: dict[str, Credential], *, timeout: float) -> tuple[dict[str, Workflow], list[ProjectError]]:
-    """The workflows (errors are recorded on ``reader``) and the problems that only stop some of them."""
+    """The workflows and the problems that stop some of them (or some of their steps).
+
+    What is wrong stops only what it belongs to: a step's own error (its body, adaptor, credential) stops that
+    step, whose runs fail at once saying why; an error of a trigger, an edge or the workflow's shape (which
+    no DAG can be drawn without) leaves that workflow out, with a problem saying so. The others run."""
     workflows: dict[str, Workflow] = {}
     problems: list[ProjectError] = []
     seen: dict[str, str] = {}
     for raw in raws:
+        before = len(reader.errors)
         with reader.guard():
             key = _id(reader, raw.key, raw.where, "workflow", seen)
-            workflows[key] = _workflow(reader, project, key, raw, credentials, timeout, problems)
+            workflow = _workflow(reader, project, key, raw, credentials, timeout, problems)
+        errors = raw.errors + reader.errors[before:]
+        del reader.errors[before:]
+        if errors:
+            problems += errors
+            problems.append(reader.error(raw.where, f"is not loaded: no DAG is made for it until the {len(errors)} error(s) above are corrected",
+                                         fix="correct them; the project's other workflows load and run."))  # fmt: skip
+            continue
+        workflows[key] = workflow
     return workflows, problems
 
 
@@ -98,7 +117,7 @@ def _workflow(reader: Reader, project: str, key: str, raw: RawWorkflow, credenti
     for raw_step in raw.steps:
         with reader.guard(f"{raw.where}.steps.{raw_step.key}"):
             step_ids[raw_step.key] = _id(reader, raw_step.key, raw_step.where, "step", seen)
-            steps[step_ids[raw_step.key]] = _step(reader, project, key, step_ids[raw_step.key], raw_step, credentials, timeout)
+            steps[step_ids[raw_step.key]] = _runnable_step(reader, project, key, step_ids[raw_step.key], raw, raw_step, credentials, timeout, problems)
     trigger_ids: dict[str, str] = {}
     triggers: dict = {}
     for raw_trigger in raw.triggers:
@@ -117,7 +136,26 @@ def _workflow(reader: Reader, project: str, key: str, raw: RawWorkflow, credenti
     if not reader.errors:
         _check_cycles(reader, raw.where, edges)
         _check_python_edges(reader, steps, zip(wheres, edges))
-    return Workflow(project=project, key=key, name=raw.name, steps=steps, triggers=triggers, edges=tuple(edges), source_key=raw.key)
+    return Workflow(project=project, key=key, name=raw.name, steps=steps, triggers=triggers, edges=tuple(edges), source_key=raw.key,
+                    concurrency=raw.concurrency, job_logs=raw.job_logs)  # fmt: skip
+
+
+def _runnable_step(reader: Reader, project: str, workflow: str, key: str, raw_workflow: RawWorkflow, raw: RawStep, credentials: dict,
+                   timeout: float, problems: list) -> Step:  # fmt: skip
+    """The step, or (when its own entry is wrong) a step that cannot run: its task exists and fails at once,
+    saying why, and the workflow's other steps run."""
+    errors = list(raw.problems)
+    if not errors:
+        try:
+            step = _step(reader, project, workflow, key, raw, credentials, timeout)
+        except ProjectError as error:
+            errors.append(error)
+        else:
+            return dataclasses.replace(step, job_logs=raw_workflow.job_logs, globals=raw.globals)
+    problems += errors
+    return Step(workflow=workflow, key=key, name=raw.name, adaptor="common", adaptor_version=None, expression="", where=raw.where,
+                source_key=raw.key, project=project, timeout=timeout, problem=" ".join(str(error) for error in errors),
+                job_logs=raw_workflow.job_logs)  # fmt: skip
 
 
 def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, credentials: dict, timeout: float) -> Step:
@@ -129,6 +167,8 @@ def _step(reader: Reader, project: str, workflow: str, key: str, raw: RawStep, c
         credential = credentials.get(name)
         if credential is None and not credentials:  # a file with no credentials section (one workflow on its own)
             credential = Credential(key=name, conn_id=conn_id_for(name))
+        if credential is None and f"credentials.{name}" in reader.broken:
+            raise reader.error(f"{raw.where}.credential", "names a credential whose entry has an error (reported above)", value=name, fix=f"correct credentials.{name}.")
         if credential is None:
             known = ", ".join(sorted(credentials)) or "none is defined"
             raise reader.error(f"{raw.where}.credential", "names an unknown credential", value=name, fix=f"use one of: {known}.")
@@ -169,10 +209,10 @@ def _body(reader: Reader, raw: RawStep) -> tuple[str, str | None, Path | None]:
 def _trigger(reader: Reader, raw: RawTrigger, step_ids: dict[str, str], problems: list) -> WebhookTrigger | CronTrigger | None:
     key = airflow_id(str(raw.key or raw.type), "trigger")
     enabled = reader.boolean(raw.enabled, f"{raw.where}.enabled", True)
-    if raw.type == "kafka":
-        problems.append(reader.error(raw.where, "is a Kafka trigger, which this product does not run (no run starts from it)",
-                                     fix="send the messages to a webhook trigger of the workflow instead (each accepted message is one run)."))  # fmt: skip
-        return None
+    if raw.type == "kafka":  # as Lightning 2.18.2 turned every Kafka trigger: a webhook, disabled
+        reader.warn(raw.where, "is a Kafka trigger: Lightning no longer has them and turned each into a disabled webhook trigger; so is it here",
+                    fix="enable the webhook (`type: webhook`, `enabled: true`) and point the Kafka consumer's sender at its URL, or remove the trigger.")  # fmt: skip
+        return WebhookTrigger(key=key, enabled=False)
     if raw.type == "webhook":
         # Lightning reserves `custom` for a reply step it does not have yet: such a trigger answers at once there too.
         reply = reply_mode(reader, raw.reply, f"{raw.where}.webhook_reply", accepted=REPLIES)
@@ -215,7 +255,11 @@ def _condition(reader: Reader, raw: RawEdge) -> tuple[str, str | None]:
         raise reader.error(f"{raw.where}.condition", "never holds, so the edge can never be taken", value=condition, fix="remove the edge, or set `enabled: false` on it.")
     if condition == "js_expression":
         if not isinstance(raw.expression, str) or not raw.expression.strip():
-            raise reader.error(f"{raw.where}.condition_expression", "is missing", fix="write the JavaScript condition, e.g. `!state.errors && state.data.ok`.")
+            # Lightning hands the worker an edge with no condition then, and the worker takes it every time.
+            reader.warn(f"{raw.where}.condition_expression", "is missing, so the edge is always taken (as on Lightning, whose "
+                        "worker takes an edge without a condition)", fix="write the JavaScript condition, e.g. "
+                        "`!state.errors && state.data.ok`, or set `condition_type: always`.")  # fmt: skip
+            return "always", None
         return "js_expression", raw.expression
     if condition in CONDITIONS:
         return str(condition), None

@@ -57,6 +57,10 @@ class LoadReport:
     def problems(self) -> list[ProjectError]:
         return [problem for project in self.projects for problem in project.problems]
 
+    @property
+    def warnings(self) -> list[ProjectError]:
+        return [warning for project in self.projects for warning in project.warnings]
+
 
 def load_projects(jobs_dir: Path, only: str | None = None, only_job: str | None = None) -> LoadReport:
     """Load every ``<jobs_dir>/<folder>/project.yaml``; with ``only``, just the project of that name
@@ -220,7 +224,7 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
     jobs, workflows, problems = _runnable(reader, jobs, workflows, workflow_problems, credentials, toolchain)
     return Project(
         name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
-        inbox=inbox, notify_email=notify, problems=tuple(problems),
+        inbox=inbox, notify_email=notify, problems=tuple(problems), warnings=tuple(reader.warnings),
     )  # fmt: skip
 
 

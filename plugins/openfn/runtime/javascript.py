@@ -51,6 +51,10 @@ class JavaScriptRunner:
             "timeout_ms": int(code.timeout * 1000),
             "remove": list(input.remove),
         }
+        if not code.job_logs:
+            request["job_logs"] = False
+        if code.globals:
+            request["globals"] = code.globals
         if edges.trigger is not None:
             request["from"] = {"id": edges.trigger[0], "condition": edges.trigger[1]}
         if edges.next:
@@ -60,6 +64,7 @@ class JavaScriptRunner:
             self.process = EngineRun(settings.node, settings.js_dir, memory_limit_mb=limit, default_limit_mb=settings.run_memory_limit_mb)
         else:
             self.process = NodeProcess(settings.node, settings.js_dir / "src" / "run.mjs", cwd=settings.js_dir)
+            self.process.raw_output = code.job_logs
         try:
             result = self.process.run(request, timeout=code.timeout + KILL_AFTER_SECONDS)
         except OSError as error:  # node itself could not be started

@@ -5,11 +5,13 @@ outgoing edges on the output, with the failed step's error in ``errors`` as Open
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from openfn.errors import JobFailed
 from openfn.runtime.conditions import holds
 from openfn.runtime.operations import load_operations, run_operations
+from openfn.runtime.quiet import quiet_job
 from openfn.runtime.runner import CRASH, FAILURE, NO_EDGES, SKIPPED, SUCCESS, Edges, JobCode, StepInput, StepOutcome
 
 
@@ -25,8 +27,10 @@ class PythonRunner:
         state = input.state
         if input.configuration is not None:
             state["configuration"] = input.configuration
+        quiet = contextlib.nullcontext() if code.job_logs else quiet_job(code.expression_file)
         try:
-            final, status, failure = run_operations(code.key, load_operations(code.key, Path(code.expression_file)), state), SUCCESS, None
+            with quiet:
+                final, status, failure = run_operations(code.key, load_operations(code.key, Path(code.expression_file)), state), SUCCESS, None
         except JobFailed as error:
             final, status, failure = _with_error(code.key, error.state if error.state is not None else state, error), FAILURE, error
         final = {key: value for key, value in final.items() if key not in input.remove}

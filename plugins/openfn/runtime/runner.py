@@ -44,6 +44,8 @@ class JobCode:
     timeout: float = 300.0  # seconds
     memory_limit_mb: int | None = None  # JavaScript: the run's memory limit (None: [openfn] run_memory_limit_mb)
     workflow: str | None = None  # a step of this Lightning workflow
+    job_logs: bool = True  # False: the job's own output (its console, its adaptor's lines) is not logged
+    globals: str | None = None  # JavaScript: source whose exports the job can use (@openfn/runtime's workflow.globals)
 
     @property
     def dag_id(self) -> str:

@@ -80,7 +80,10 @@ def lightning_workflow(workflow: Workflow) -> dict:
             number += 1
             key = f"{base}-{number}"
         edges[key] = _edge_fields(edge, names)
-    return {"name": workflow.name, "jobs": jobs, "triggers": triggers, "edges": edges}
+    settings = {"concurrency": workflow.concurrency} if workflow.concurrency else {}
+    if not workflow.job_logs:
+        settings["enable_job_logs"] = False
+    return {"name": workflow.name, **settings, "jobs": jobs, "triggers": triggers, "edges": edges}
 
 
 def lightning_project(project: Project) -> dict:

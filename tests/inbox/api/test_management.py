@@ -233,5 +233,9 @@ def test_projects_name_each_jobs_language_adaptor_and_why_it_cannot_run(inbox, t
     (project,) = inbox.api("GET", "/projects").json()["projects"]
     ok, old = project["jobs"]
     assert (ok["language"], ok["adaptor"], ok["problem"]) == ("javascript", "@openfn/language-http@7.2.10", None)
-    assert (old["adaptor"], old["problem"]) == ("@openfn/language-http", project["problems"][0])
+    assert old["adaptor"] == "@openfn/language-http"
     assert "jobs.old.adaptor: @openfn/language-http@1.0.0 is not installed" in old["problem"]
+    # The project's problems: one line per missing adaptor version, naming the jobs that need it.
+    assert project["problems"] == [f"{folder / 'project.yaml'}: @openfn/language-http@1.0.0 is not installed; 1 step needs it (old). "
+                                   "Fix: run `make adaptors`: it installs every adaptor version the projects name that is missing."]
+    assert project["warnings"] == []

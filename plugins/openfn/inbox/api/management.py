@@ -23,6 +23,7 @@ from openfn.inbox.store import search
 from openfn.inbox.store.job_states import STATES, job_states
 from openfn.inbox.store.receipts import all_runs
 from openfn.inbox.store.tokens import ensure_token, weakness
+from openfn.readers.report import grouped
 
 router = APIRouter(prefix="/api", tags=["management"], dependencies=[Depends(require_user)])
 Allowed = Annotated[Access, Depends(project_access)]
@@ -280,7 +281,8 @@ def projects(request: Request, access: Allowed, services: Services) -> dict:
             ],
             "triggers": [_trigger(trigger) for trigger in project.triggers.values()],
             "workflows": workflow_listing(project, urls),
-            "problems": [str(problem) for problem in project.problems],
+            "problems": grouped(project.problems),
+            "warnings": [str(warning) for warning in project.warnings],
         })  # fmt: skip
     errors = [str(error) for error in snapshot.errors] if access.everything else []
     return {"projects": listed, "errors": errors}

@@ -136,6 +136,7 @@ function projectCard(project) {
   return h("section", { class: "card project", dataset: { project: project.name } },
     h("header", {}, h("h2", { text: project.name }), h("span", { class: "muted small", text: counts.filter(Boolean).join(" · ") || "no jobs" })),
     (project.problems || []).map((text) => h("div", { class: "notice error small", text })),
+    (project.warnings || []).map((text) => h("div", { class: "notice warning small", text })),
     inboxBlock(project),
     project.jobs.length ? h("div", { class: "table-wrap" }, h("table", { class: "jobs-table" },
       h("thead", {}, h("tr", {}, ["Job", "Trigger", "Rule", "Next run", "Saved state", ""].map((t) => h("th", { text: t })))),
