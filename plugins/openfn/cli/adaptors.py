@@ -67,8 +67,8 @@ def plan(projects: list[Project], installed: dict[str, tuple[str, ...]]) -> Plan
 def install_missing(projects: list[Project], js_dir: Path, node: str) -> tuple[list[str], list[str]]:
     """Install what the projects name and ``js_dir`` lacks: (lines of what was done, lines of what could not be)."""
     done: list[str] = []
-    if not (js_dir / "node_modules").is_dir():
-        done += install_runtime(js_dir, node)
+    if not (js_dir / "node_modules").is_dir() or not (js_dir / "package.json").is_file():
+        done += install_runtime(js_dir, node)  # the runtime first: adaptors go into its package.json
     found = plan(projects, installed_adaptors(js_dir))
     failed = [f"{wanted}: {why} (named at {', '.join(wanted.where)})" for wanted, why in found.unusable]
     versions: list[AdaptorVersion] = []
