@@ -22,7 +22,7 @@ help:
 	@echo "make credentials PROJECT=include/jobs/<folder> - move credential values out of project.yaml"
 	@echo "make export PROJECT=include/jobs/<folder> [FORMAT=portability] [OUT=file] - a Lightning project, back in Lightning's format"
 	@echo "make package - build the wheel and sdist of openfn-airflow into dist/"
-	@echo "Each of these runs the package's own command, scripts/openfn.sh (= openfn-airflow): scripts/openfn.sh --help"
+	@echo "adaptor(s), check-projects, credentials and export run openfn-airflow from this checkout: scripts/openfn.sh --help"
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
