@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 # plugins/openfn/settings.py -> repository root (the Docker image keeps the same layout under /opt/airflow).
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def from_checkout() -> bool:
+    """True when this package is the ``plugins/openfn`` folder of a repository checkout (``make run``, the
+    repository's Docker image), False when it is installed (``pip install openfn-airflow``)."""
+    return PACKAGE_DIR == REPO_ROOT / "plugins" / "openfn" and (REPO_ROOT / "js" / "package.json").is_file()
+
+
+def airflow_home() -> Path:
+    """Airflow's home folder, found as Airflow finds it (``AIRFLOW_HOME``, else ~/airflow)."""
+    return Path(os.environ.get("AIRFLOW_HOME") or "~/airflow").expanduser()
+
+
+def _default_dirs() -> tuple[Path, Path]:
+    """(jobs_dir, js_dir) when the settings leave them out: the checkout's include/jobs and js/, or for an
+    installed package $AIRFLOW_HOME/include/jobs and $AIRFLOW_HOME/openfn/js (where `openfn-airflow js
+    install` puts the JavaScript runtime: a folder the workers can write to)."""
+    if from_checkout():
+        return REPO_ROOT / "include" / "jobs", REPO_ROOT / "js"
+    return airflow_home() / "include" / "jobs", airflow_home() / "openfn" / "js"
+
 
 DEFAULTS = {
-    "jobs_dir": str(REPO_ROOT / "include" / "jobs"),
+    "jobs_dir": str(_default_dirs()[0]),
     "strict_mode": "False",
     "max_body_bytes": str(8 * 1024 * 1024),
     "max_depth": "64",
-    "js_dir": str(REPO_ROOT / "js"),  # package.json + node_modules of the JavaScript runtime and adaptors
+    "js_dir": str(_default_dirs()[1]),  # package.json + node_modules of the JavaScript runtime and adaptors
     "node": "node",  # the Node.js binary (>= 20.18) that runs JavaScript jobs
     "job_timeout_seconds": "300",  # a job without `timeout:` is stopped after this long (OpenFn's 5 minutes)
     # warm: JavaScript runs go to one long-lived engine per host (js/src/engine.mjs), each in a thread of its

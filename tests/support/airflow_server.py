@@ -58,6 +58,7 @@ class AirflowDeployment:
         self.processes: dict[str, subprocess.Popen] = {}
         # name -> (argv, env) of components that are not plain `airflow <name>` with self.env
         self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self.cwd: Path | None = None  # where the components start (None: this process's working directory)
         self._token: str | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------
@@ -78,7 +79,8 @@ class AirflowDeployment:
     def start_component(self, component: str) -> None:
         argv, env = self.commands.get(component, ([str(VENV_BIN / "airflow"), component], self.env))
         with open(self.home / f"{component}.log", "ab") as log:
-            self.processes[component] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.processes[component] = subprocess.Popen(argv, env=env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
+                                                         start_new_session=True)
 
     def kill_component(self, component: str, sig: int = signal.SIGKILL, timeout: float = 60) -> None:
         process = self.processes[component]

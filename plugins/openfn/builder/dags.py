@@ -99,3 +99,15 @@ def raise_project_errors() -> None:
     report = load_projects(get_settings().jobs_dir)
     if report.errors or report.problems:
         raise ProjectLoadErrors(report.errors, report.problems)
+
+
+def generate_dags(namespace: dict | None = None) -> dict:
+    """The DAGs of every project under ``[openfn] jobs_dir``, for a DAG file of the user's own DAGs folder.
+
+    ``generate_dags(globals())`` puts them into the calling file's globals, where Airflow finds DAGs; the
+    DAGs are also returned. When a task starts, only its own DAG is built (Airflow's parsing context).
+    """
+    dags = dags_for_this_parse()
+    if namespace is not None:
+        namespace.update(dags)
+    return dags

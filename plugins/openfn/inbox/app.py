@@ -1,4 +1,4 @@
-"""The plugin's FastAPI app, mounted by Airflow's api-server at ``/openfn`` (see plugins/openfn_plugin.py).
+"""The plugin's FastAPI app, mounted by Airflow's api-server at ``/openfn`` (see openfn/plugin.py).
 
 Airflow's api-server enters the lifespan of the FastAPI apps it mounts, which starts the dispatcher with
 the api-server and stops it on shutdown. The first request also starts it if it is not running (another

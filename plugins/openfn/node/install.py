@@ -18,7 +18,23 @@ from pathlib import Path
 ALIAS = re.compile(r"^(@openfn/language-[a-z0-9-]+)_(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$")
 EXACT = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 MIN_NODE = (20, 18)
-ADD_COMMAND = "make adaptor ADD={spec}"
+
+
+def _checkout() -> bool:
+    from openfn.settings import from_checkout
+
+    return from_checkout()
+
+
+def add_command(spec: str) -> str:
+    """The command that adds adaptor version ``spec`` here: make on a checkout, the package's own command else."""
+    return f"make adaptor ADD={spec}" if _checkout() else f"openfn-airflow adaptors add {spec}"
+
+
+def install_hint() -> str:
+    if _checkout():
+        return "run `make js` (it runs `npm ci` in js/), or `make run`, which does it too."
+    return "run `openfn-airflow js install` where the workers run (it installs the runtime and adaptors into [openfn] js_dir)."
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,7 @@ def resolve(js_dir: Path, name: str, version: str | None, *, python_adaptor: boo
     package = f"@openfn/language-{name}"
     if not js_dir.joinpath("node_modules").is_dir():
         return Adaptor(package, problem=f"the JavaScript runtime is not installed ({js_dir / 'node_modules'} is missing)",
-                       fix="run `make js` (it runs `npm ci` in js/), or `make run`, which does it too.")  # fmt: skip
+                       fix=install_hint())
     versions = installed_adaptors(js_dir).get(package, ())
     wanted = None if version in (None, "", "latest") else version
     if wanted is None and versions:
@@ -82,7 +98,7 @@ def resolve(js_dir: Path, name: str, version: str | None, *, python_adaptor: boo
         problem = f"{spec} is not installed (installed: {', '.join(versions)})"
     else:
         problem = f"{package} is not installed"
-    fix = f"add it with `{ADD_COMMAND.format(spec=spec)}`"
+    fix = f"add it with `{add_command(spec)}`"
     if versions:
         fix += f", or use an installed version ('{package}@{versions[-1]}', or '{package}' for the newest)"
     if python_adaptor:

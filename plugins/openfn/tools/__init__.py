@@ -1,1 +1,2 @@
-"""Commands run by operators from the repository (``make credentials``), not by Airflow components."""
+"""Commands run by operators, not by Airflow components: ``openfn-airflow credentials`` and ``openfn-airflow
+export`` (openfn/cli), which ``make credentials`` and ``make export`` call on a checkout."""

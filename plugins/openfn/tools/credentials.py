@@ -1,4 +1,4 @@
-"""``make credentials PROJECT=<folder>``: moves the credential values an OpenFn export carries in its
+"""``openfn-airflow credentials <folder>`` (``make credentials PROJECT=<folder>``): moves the credential values an OpenFn export carries in its
 project.yaml into Airflow Connections, and replaces them in the file with '******'.
 
 Nothing is printed but credential keys, field names and Connection ids: never a value. The Connections
@@ -177,14 +177,14 @@ def move(folder: Path, *, replace: bool = False, dry_run: bool = False) -> list[
     return lines + done
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make credentials", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str = "openfn-airflow credentials") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path, help="the project folder, e.g. include/jobs/referrals")
     parser.add_argument("--replace", action="store_true", help="overwrite Connections that exist with other values")
     parser.add_argument("--dry-run", action="store_true", help="say what would be moved; change nothing")
     args = parser.parse_args(argv)
     if not (args.project / "project.yaml").is_file():
-        print(f"{args.project}: no project.yaml there; pass the project folder, e.g. PROJECT=include/jobs/referrals", file=sys.stderr)
+        print(f"{args.project}: no project.yaml there; pass the project folder, e.g. include/jobs/referrals", file=sys.stderr)
         return 2
     try:
         for line in move(args.project, replace=args.replace, dry_run=args.dry_run):

@@ -1,4 +1,4 @@
-"""``make export PROJECT=<folder> [FORMAT=lightning|portability] [OUT=<file>]``: writes a Lightning project
+"""``openfn-airflow export <folder> [--format lightning|portability] [--out <file>]`` (``make export``): writes a Lightning project
 loaded here back in Lightning's own formats, so that it can be imported into Lightning again.
 
 ``lightning`` (default) is Lightning's ``project.yaml`` export: workflows, jobs and credentials keyed by
@@ -148,8 +148,8 @@ def export(folder: Path, fmt: str = "lightning") -> str:
     return dump(lightning_project(project) if fmt == "lightning" else portability_project(project))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make export", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str = "openfn-airflow export") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path, help="the project folder, e.g. include/jobs/referrals")
     parser.add_argument("--format", choices=("lightning", "portability"), default="lightning")
     parser.add_argument("--out", type=Path, help="write here (default: standard output)")

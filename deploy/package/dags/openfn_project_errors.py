@@ -1,0 +1,2 @@
+# Airflow import errors of the OpenFn projects that cannot load
+from openfn.builder import raise_project_errors; raise_project_errors()
