@@ -95,6 +95,9 @@ INBOX_DEFAULTS = {
     "run_after_lead_seconds": "1",
     "reply_timeout_seconds": "30",  # how long a reply-after-completion request waits for its result at most
     "reply_poll_seconds": "0.1",  # how often an api-server looks for the results its waiting requests need
+    # The dispatcher creates bulk runs (no sender waiting) only while Airflow has fewer queued DAG runs than
+    # this; runs a sender waits for are created at once. Empty: twice [core] parallelism, at least 32; 0: no limit.
+    "max_queued_runs": "",
 }
 
 
@@ -106,6 +109,11 @@ class InboxSettings:
     reply_timeout_seconds: float = 30.0
     reply_poll_seconds: float = 0.1
     run_after_lead_seconds: float = 1.0
+    max_queued_runs: int = 0
+
+
+def _max_queued_runs(value: str, parallelism: int) -> int:
+    return max(0, int(value)) if value.strip() else max(32, 2 * parallelism)
 
 
 @functools.cache
@@ -122,6 +130,7 @@ def get_inbox_settings() -> InboxSettings:
         reply_timeout_seconds=max(0.0, float(get("reply_timeout_seconds"))),
         reply_poll_seconds=min(5.0, max(0.02, float(get("reply_poll_seconds")))),
         run_after_lead_seconds=max(0.0, float(get("run_after_lead_seconds"))),
+        max_queued_runs=_max_queued_runs(get("max_queued_runs"), conf.getint("core", "parallelism")),
     )
 # --- end inbox ----------------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from openfn.builder.graph import RESULT, STEP, TRIGGER, Retries, job_graph, workflow_graph
+from openfn.builder.graph import RESULT, STEP, TRIGGER, WAITING_SENDER_WEIGHT, Retries, job_graph, workflow_graph
 from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES, REPO
 
@@ -80,3 +80,13 @@ def test_the_graph_module_imports_no_airflow():
     code = "import sys, openfn.builder.graph; print([m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')])"
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(REPO / "plugins")}, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_task_of_a_job_a_sender_waits_for_outweighs_bulk_work():
+    sync = load_project(REPO / "tests" / "fixtures" / "inbox" / "sync")
+    weights = {key: {t.priority_weight for t in [job_graph(sync, job, lost=LOST)]}.pop() for key, job in sync.jobs.items()}
+    # lookup and chained answer after completion; chained's reply waits for its flow job after-chained too;
+    # audit answers at once, and lookup's reply does not wait for its flow and fail jobs.
+    assert weights == {"lookup": WAITING_SENDER_WEIGHT, "audit": 1, "confirm": 1, "rescue": 1,
+                       "chained": WAITING_SENDER_WEIGHT, "after-chained": WAITING_SENDER_WEIGHT}  # fmt: skip
+    assert WAITING_SENDER_WEIGHT > 1

@@ -136,3 +136,14 @@ def test_a_workflow_with_a_python_and_a_javascript_step_renders_one_step_operato
     assert result.upstream_task_ids == {"tidy-name", "greet", "report-problem"}
     assert (greet.trigger_rule, result.trigger_rule, tidy.execution_timeout) == (TriggerRule.ALL_DONE, TriggerRule.ALL_DONE, datetime.timedelta(seconds=300))
     assert (dag.dag_id, dag.schedule, sorted(dag.tags)) == ("mixed.intake", None, ["lightning", "openfn", "project:mixed", "trigger:webhook"])
+
+
+def test_tasks_of_a_job_a_sender_waits_for_get_its_priority_weight_and_others_airflows_default():
+    from openfn.builder.graph import WAITING_SENDER_WEIGHT
+
+    project = load_project(REPO / "tests" / "fixtures" / "inbox" / "sync")
+    lookup, audit = build_dag(project, project.jobs["lookup"]), build_dag(project, project.jobs["audit"])
+    assert {task.task_id: task.priority_weight for task in lookup.tasks} == {
+        "run": WAITING_SENDER_WEIGHT, "flow_confirm": WAITING_SENDER_WEIGHT, "fail_rescue": WAITING_SENDER_WEIGHT,
+        "job_failed": WAITING_SENDER_WEIGHT}  # fmt: skip
+    assert {task.task_id: task.priority_weight for task in audit.tasks} == {"run": 1}

@@ -55,7 +55,7 @@ def render(graph: DagGraph, defaults: dict | None = None):
     ) as dag:  # fmt: skip
         operators = {}
         for task in graph.tasks:
-            operators[task.task_id] = _instantiate(task, notifier)
+            operators[task.task_id] = _instantiate(task, notifier, graph.priority_weight)
             for upstream in task.upstream:
                 if upstream in operators:  # a task start may render only the task it runs
                     operators[upstream] >> operators[task.task_id]
@@ -72,9 +72,11 @@ def _schedule(graph: DagGraph):
     return CronTriggerTimetable(graph.cron[0], timezone=graph.cron[1])
 
 
-def _instantiate(task: Task, notifier):
+def _instantiate(task: Task, notifier, priority_weight: int = 1):
     kwargs = dict(task.args)
     kwargs.update(task_id=task.task_id, trigger_rule=task.trigger_rule, retries=task.retries.lost)
+    if priority_weight != 1:
+        kwargs["priority_weight"] = priority_weight
     if task.kind in (STEP, RESULT):
         kwargs["state_notifier"] = notifier
     if task.notifies_failure:

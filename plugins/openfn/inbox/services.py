@@ -87,6 +87,7 @@ class InboxServices:
                         sweep_seconds=self.inbox_settings.dispatch_sweep_seconds,
                         intake_busy=lambda: self._writer is not None and self._writer.busy(),
                         run_after_lead=self.inbox_settings.run_after_lead_seconds,
+                        max_queued_runs=self.inbox_settings.max_queued_runs,
                     )
         return self._dispatcher
 
