@@ -28,6 +28,9 @@ DEFAULTS = {
     # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
     "lost_run_retries": "1",
     "lost_run_retry_delay_seconds": "10",
+    # Celery: the queue of the tasks whose runs a sender waits for (webhook_reply: after_completion), which every
+    # worker must also consume (`airflow celery worker --queues default,<it>`); empty: the default queue.
+    "waiting_sender_queue": "",
     # The address senders use for inbox URLs; empty: [api] base_url (see openfn/inbox/urls.py)
     "inbox_base_url": "",
 }
@@ -48,6 +51,7 @@ class Settings:
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
+    waiting_sender_queue: str = ""
 
 
 def _get(name: str) -> str:
@@ -82,6 +86,7 @@ def get_settings() -> Settings:
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),
+        waiting_sender_queue=_get("waiting_sender_queue").strip(),
     )
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from openfn.builder.graph import RESULT, STEP, TRIGGER, WAITING_SENDER_WEIGHT, Retries, job_graph, workflow_graph
+from openfn.builder.graph import RESULT, STEP, TRIGGER, Retries, job_graph, workflow_graph
 from openfn.readers import load_project
 from tests.dags.conftest import FIXTURES, REPO
 
@@ -82,11 +82,9 @@ def test_the_graph_module_imports_no_airflow():
     assert out.stdout.strip() == "[]"
 
 
-def test_every_task_of_a_job_a_sender_waits_for_outweighs_bulk_work():
+def test_the_jobs_a_sender_waits_for_are_those_that_answer_after_completion_and_the_chains_they_wait_for():
     sync = load_project(REPO / "tests" / "fixtures" / "inbox" / "sync")
-    weights = {key: {t.priority_weight for t in [job_graph(sync, job, lost=LOST)]}.pop() for key, job in sync.jobs.items()}
+    waits = {key: job_graph(sync, job, lost=LOST).sender_waits for key, job in sync.jobs.items()}
     # lookup and chained answer after completion; chained's reply waits for its flow job after-chained too;
     # audit answers at once, and lookup's reply does not wait for its flow and fail jobs.
-    assert weights == {"lookup": WAITING_SENDER_WEIGHT, "audit": 1, "confirm": 1, "rescue": 1,
-                       "chained": WAITING_SENDER_WEIGHT, "after-chained": WAITING_SENDER_WEIGHT}  # fmt: skip
-    assert WAITING_SENDER_WEIGHT > 1
+    assert waits == {"lookup": True, "audit": False, "confirm": False, "rescue": False, "chained": True, "after-chained": True}

@@ -20,10 +20,6 @@ from openfn.runs import JOB_TASK, RESULT_TASK
 from openfn.runtime.runner import JobCode, airflow_timeout
 
 STEP, RESULT, TRIGGER = "step", "result", "trigger"  # OpenFnStepOperator, OpenFnResultOperator, OpenFnTriggerOperator
-# Airflow's priority_weight of every task of a DAG whose runs a sender waits for (webhook_reply:
-# after_completion): when task slots are scarce, the scheduler queues the highest weight first, so such a task
-# takes the next free slot ahead of bulk work (whose tasks keep Airflow's default, 1). See docs/inbox.md.
-WAITING_SENDER_WEIGHT = 100
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ class DagGraph:
     max_active_runs: int = 16
     paused: bool | None = None  # is_paused_upon_creation (None: Airflow's default)
     notify: tuple[str, str, tuple[str, ...]] | None = None  # (project, job or workflow, recipients)
-    priority_weight: int = 1  # of each task (WAITING_SENDER_WEIGHT: a sender waits for this DAG's runs)
+    sender_waits: bool = False  # a sender waits for this DAG's runs (webhook_reply: after_completion)
 
 
 def code_of(project: str, step, workflow: str | None = None) -> JobCode:
@@ -109,7 +105,7 @@ def job_graph(project, job, *, lost: Retries = Retries(), only_task: str | None 
         dag_id=job.dag_id, tags=("openfn", f"project:{project.name}", f"trigger:{job.trigger.kind}") + (() if job.enabled else ("disabled",)),
         doc_md=job_doc(project, job), tasks=tuple(tasks), max_active_runs=1 if cron else 16, paused=not job.enabled,
         cron=(job.trigger.cron, job.trigger.timezone) if cron and job.enabled else None, notify=_notify(project, job.key),
-        priority_weight=WAITING_SENDER_WEIGHT if sender_waits(project, job) else 1,
+        sender_waits=sender_waits(project, job),
     )  # fmt: skip
 
 
@@ -146,7 +142,7 @@ def workflow_graph(project, workflow, *, lost: Retries = Retries()) -> DagGraph:
         dag_id=workflow.dag_id, doc_md=workflow_doc(project, workflow), tasks=steps + (result,),
         tags=("openfn", f"project:{project.name}", "lightning") + tuple(f"trigger:{kind}" for kind in sorted({t.kind for t in triggers})),
         cron=(cron.cron, cron.timezone) if cron else None, max_active_runs=1 if cron else 16, notify=_notify(project, workflow.key),
-        priority_weight=WAITING_SENDER_WEIGHT if any(getattr(t, "reply", None) == "after_completion" for t in triggers) else 1,
+        sender_waits=any(getattr(t, "reply", None) == "after_completion" for t in triggers),
     )  # fmt: skip
 
 
