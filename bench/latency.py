@@ -24,7 +24,7 @@ The scheduler's CPU use at idle (its process and the executor's workers, over 20
 the cost of the faster loop. The deployments run with ``[core] parallelism`` 16.
 
 With ``--backlog N``: how long a sender waiting for its result waits while N bulk runs drain, before (the
-plugin as on ``main``) and after waiting senders went first, and the backlog's drain rate (bench/backlog.py).
+plugin as on ``main``) and after waiting senders went first, and the backlog's drain rate (bench/_backlog.py).
 
     .venv/bin/python bench/latency.py [--messages 20] [--idle-gap 2] [--only sqlite|postgresql]
     .venv/bin/python bench/latency.py --backlog 1000 [--sender-gap 1] [--only sqlite|postgresql]
@@ -352,7 +352,7 @@ def main() -> None:
     parser.add_argument("--sender-gap", type=float, default=1.0, help="with --backlog: seconds between waiting senders")
     args = parser.parse_args()
     if args.backlog:
-        from bench.backlog import run
+        from bench._backlog import run
 
         run(args.only, args.backlog, args.sender_gap)
         return
