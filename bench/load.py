@@ -52,7 +52,6 @@ FAIL = ("from openfn.adaptors.common import fn\n\n\ndef refuse(state):\n"
 EXPECTED = {"load.record": "success", "load.forward": "failed", "load.forward-failed": "success"}
 BODY_BYTES = 2048
 REQUEST_TIMEOUT = 30.0
-DRAIN_TIMEOUT = 3600.0
 
 
 def machine_parallelism() -> str:
@@ -118,7 +117,8 @@ def outcomes(reader: Reader) -> dict[tuple[str, str], int]:
     return {(d, s): c for d, s, c in reader.rows(f"SELECT dag_id, state, count(*) FROM dag_run WHERE dag_id IN ({ids}) GROUP BY dag_id, state")}
 
 
-def measure(kind: str, config: str, env: dict[str, str], pg: PostgresServer | None, rate: float, duration: float) -> dict:
+def measure(kind: str, config: str, env: dict[str, str], pg: PostgresServer | None, rate: float, duration: float,
+            drain_timeout: float) -> dict:
     root = Path(tempfile.mkdtemp(prefix=f"openfn-bench-load-{kind}-"))
     jobs = root / "jobs" / "load"
     jobs.mkdir(parents=True)
@@ -147,10 +147,12 @@ def measure(kind: str, config: str, env: dict[str, str], pg: PostgresServer | No
         backlog = run_counts(reader)
         matched = sum(1 for n in range(int(rate * duration)) if n % 2 == 0)
         expected_runs = matched * len(EXPECTED)
-        progress(f"{kind}, {config}: load sent; backlog {backlog}; draining {expected_runs} runs")
+        ms = [1000 * v for v in latencies]
+        progress(f"{kind}, {config}: load sent; acknowledged p50 {percentile(ms, 0.5):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms, "
+                 f"p99 {percentile(ms, 0.99):.0f} ms, {sum(1 for s in statuses if s != 202)} errors; backlog {backlog}; draining {expected_runs} runs")
         while True:
             counts = run_counts(reader)
-            if counts["finished"] >= expected_runs or time.monotonic() - ended > DRAIN_TIMEOUT:
+            if counts["finished"] >= expected_runs or time.monotonic() - ended > drain_timeout:
                 break
             time.sleep(1)
         drained = time.monotonic() - ended
@@ -186,6 +188,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--config", choices=tuple(CONFIGS), help="only this configuration")
+    parser.add_argument("--drain-timeout", type=float, default=3600.0, help="stop waiting for the backlog after this many seconds")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an extra setting for the 'after' deployment")
     args = parser.parse_args()
     CONFIGS["after"] = {"AIRFLOW__CORE__PARALLELISM": machine_parallelism(), **dict(item.split("=", 1) for item in args.set)}
@@ -194,7 +197,8 @@ def main() -> None:
         for kind in ("sqlite", "postgresql"):
             for config, env in CONFIGS.items():
                 if args.only in (None, kind) and args.config in (None, config):
-                    results[(kind, config)] = measure(kind, config, env, pg if kind == "postgresql" else None, args.rate, args.duration)
+                    results[(kind, config)] = measure(kind, config, env, pg if kind == "postgresql" else None, args.rate, args.duration,
+                                                        args.drain_timeout)
                     print(table({(kind, config): results[(kind, config)]}, args.rate, args.duration), "\n", flush=True)
     print(table(results, args.rate, args.duration))
 
