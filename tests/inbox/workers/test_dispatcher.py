@@ -313,3 +313,17 @@ def test_without_a_limit_bulk_runs_are_created_as_fast_as_waiting_ones(any_inbox
     dispatcher = Dispatcher(any_inbox.runtime.database, batch_size=20, max_queued_runs=0)
     assert dispatcher.drain() == 8
     assert dispatcher._held is False
+
+
+def test_a_request_in_flight_makes_the_inbox_busy_until_its_message_is_stored(any_inbox):
+    runtime = any_inbox.runtime
+    assert not runtime.intake_busy() or runtime.writer.busy()  # nothing in flight
+    runtime.intake_in_flight.add(1)  # a request being read or checked: nothing stored for it yet
+    try:
+        assert runtime.intake_busy()
+    finally:
+        runtime.intake_in_flight.add(-1)
+    any_inbox.post("clinic", CASE)
+    assert int(runtime.intake_in_flight) == 0  # counted out once stored
+    any_inbox.post("clinic", "not an object", content=b"{")  # refused: counted out too
+    assert int(runtime.intake_in_flight) == 0
