@@ -7,7 +7,7 @@ anywhere loses nothing (the row is still pending) and duplicates nothing (a comm
 the same commit; and a run id that already exists in ``dag_run`` is only marked, never created again).
 
 Creating a DAG run costs Airflow milliseconds of CPU, and the dispatcher shares the api-server's
-interpreter with the inbox: while messages are arriving, it creates a few runs at a time and pauses in
+interpreter with the inbox: while requests are in flight, it creates one run at a time and pauses in
 between (a tenth of the time), so a burst is acknowledged at full speed and dispatched after.
 
 Waiting senders first, bulk admitted as Airflow takes it: a batch takes the runs a sender waits for
