@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from fastapi import FastAPI
 
-from openfn.inbox.warmup import execution_api_app, warm_execution_api
+from openfn.inbox.workers.warmup import execution_api_app, warm_execution_api
 
 
 def test_the_execution_api_mounted_in_the_api_server_is_built_once_before_its_first_request(monkeypatch):
