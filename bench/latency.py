@@ -23,7 +23,11 @@ and the api-server has let them go, and so on.
 The scheduler's CPU use at idle (its process and the executor's workers, over 20 s with nothing to do) is
 the cost of the faster loop. The deployments run with ``[core] parallelism`` 16.
 
+With ``--backlog N``: how long a sender waiting for its result waits while N bulk runs drain, before (the
+plugin as on ``main``) and after waiting senders went first, and the backlog's drain rate (bench/_backlog.py).
+
     .venv/bin/python bench/latency.py [--messages 20] [--idle-gap 2] [--only sqlite|postgresql]
+    .venv/bin/python bench/latency.py --backlog 1000 [--sender-gap 1] [--only sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -344,7 +348,14 @@ def main() -> None:
     parser.add_argument("--other-jobs", type=int, default=100, help="jobs of another project deployed alongside (DAGs the scheduler also sees)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an extra setting for the 'after' deployment")
     parser.add_argument("--intake-only", action="store_true", help="only the intake with and without waiting senders (after)")
+    parser.add_argument("--backlog", type=int, default=0, metavar="N", help="a waiting sender while N bulk runs drain, before and after")
+    parser.add_argument("--sender-gap", type=float, default=1.0, help="with --backlog: seconds between waiting senders")
     args = parser.parse_args()
+    if args.backlog:
+        from bench._backlog import run
+
+        run(args.only, args.backlog, args.sender_gap)
+        return
     after = dict(item.split("=", 1) for item in args.set)
     if args.intake_only:
         with PostgresServer() as pg:

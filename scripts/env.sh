@@ -9,6 +9,9 @@ export AIRFLOW__CORE__DAGS_FOLDER=$repo/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER=$repo/plugins
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin}
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-30}
+# Task slots sized to this machine: two per core (a short job is mostly CPU: fork, DAG parse, job), at least 4.
+# Airflow's default (32) lets a small server's jobs take every core from the api-server that answers senders.
+export AIRFLOW__CORE__PARALLELISM=${AIRFLOW__CORE__PARALLELISM:-$(cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN); echo $(( cores * 2 > 4 ? cores * 2 : 4 )))}
 export OPENFN_PORT=${OPENFN_PORT:-8080}
 export AIRFLOW__API__PORT=$OPENFN_PORT
 export AIRFLOW__API__BASE_URL=${AIRFLOW__API__BASE_URL:-http://localhost:$OPENFN_PORT}

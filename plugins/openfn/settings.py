@@ -51,6 +51,9 @@ DEFAULTS = {
     # delay, on top of the job's own `retries` (which only count the job's own errors); 0: it stays failed.
     "lost_run_retries": "1",
     "lost_run_retry_delay_seconds": "10",
+    # Celery: the queue of the tasks whose runs a sender waits for (webhook_reply: after_completion), which every
+    # worker must also consume (`airflow celery worker --queues default,<it>`); empty: the default queue.
+    "waiting_sender_queue": "",
     # The address senders use for inbox URLs; empty: [api] base_url (see openfn/inbox/urls.py)
     "inbox_base_url": "",
 }
@@ -71,6 +74,7 @@ class Settings:
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
+    waiting_sender_queue: str = ""
 
 
 def _get(name: str) -> str:
@@ -105,6 +109,7 @@ def get_settings() -> Settings:
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),
+        waiting_sender_queue=_get("waiting_sender_queue").strip(),
     )
 
 
@@ -118,6 +123,9 @@ INBOX_DEFAULTS = {
     "run_after_lead_seconds": "1",
     "reply_timeout_seconds": "30",  # how long a reply-after-completion request waits for its result at most
     "reply_poll_seconds": "0.1",  # how often an api-server looks for the results its waiting requests need
+    # The dispatcher creates bulk runs (no sender waiting) only while Airflow has fewer queued DAG runs than
+    # this; runs a sender waits for are created at once. Empty: twice [core] parallelism, at least 32; 0: no limit.
+    "max_queued_runs": "",
 }
 
 
@@ -129,6 +137,11 @@ class InboxSettings:
     reply_timeout_seconds: float = 30.0
     reply_poll_seconds: float = 0.1
     run_after_lead_seconds: float = 1.0
+    max_queued_runs: int = 0
+
+
+def _max_queued_runs(value: str, parallelism: int) -> int:
+    return max(0, int(value)) if value.strip() else max(32, 2 * parallelism)
 
 
 @functools.cache
@@ -145,6 +158,7 @@ def get_inbox_settings() -> InboxSettings:
         reply_timeout_seconds=max(0.0, float(get("reply_timeout_seconds"))),
         reply_poll_seconds=min(5.0, max(0.02, float(get("reply_poll_seconds")))),
         run_after_lead_seconds=max(0.0, float(get("run_after_lead_seconds"))),
+        max_queued_runs=_max_queued_runs(get("max_queued_runs"), conf.getint("core", "parallelism")),
     )
 # --- end inbox ----------------------------------------------------------------------------------------------------
 

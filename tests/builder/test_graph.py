@@ -97,3 +97,11 @@ def test_a_workflow_without_concurrency_keeps_the_default_and_a_cron_workflow_ru
     cron = load_project(FIXTURES / "lightning" / "referrals")
     nightly = dataclasses.replace(cron.workflows["Nightly-Count"], concurrency=5)
     assert workflow_graph(cron, nightly, lost=LOST).max_active_runs == 1
+
+
+def test_the_jobs_a_sender_waits_for_are_those_that_answer_after_completion_and_the_chains_they_wait_for():
+    sync = load_project(REPO / "tests" / "fixtures" / "inbox" / "sync")
+    waits = {key: job_graph(sync, job, lost=LOST).sender_waits for key, job in sync.jobs.items()}
+    # lookup and chained answer after completion; chained's reply waits for its flow job after-chained too;
+    # audit answers at once, and lookup's reply does not wait for its flow and fail jobs.
+    assert waits == {"lookup": True, "audit": False, "confirm": False, "rescue": False, "chained": True, "after-chained": True}

@@ -136,3 +136,27 @@ def test_a_workflow_with_a_python_and_a_javascript_step_renders_one_step_operato
     assert result.upstream_task_ids == {"tidy-name", "greet", "report-problem"}
     assert (greet.trigger_rule, result.trigger_rule, tidy.execution_timeout) == (TriggerRule.ALL_DONE, TriggerRule.ALL_DONE, datetime.timedelta(seconds=300))
     assert (dag.dag_id, dag.schedule, sorted(dag.tags)) == ("mixed.intake", None, ["lightning", "openfn", "project:mixed", "trigger:webhook"])
+
+
+def test_tasks_of_a_job_a_sender_waits_for_get_its_priority_weight_and_others_airflows_default():
+    from openfn.builder.render import WAITING_SENDER_WEIGHT
+
+    project = load_project(REPO / "tests" / "fixtures" / "inbox" / "sync")
+    lookup, audit = build_dag(project, project.jobs["lookup"]), build_dag(project, project.jobs["audit"])
+    assert {task.task_id: (task.priority_weight, task.queue) for task in lookup.tasks} == {
+        "run": (WAITING_SENDER_WEIGHT, "default"), "flow_confirm": (WAITING_SENDER_WEIGHT, "default"),
+        "fail_rescue": (WAITING_SENDER_WEIGHT, "default"), "job_failed": (WAITING_SENDER_WEIGHT, "default")}  # fmt: skip
+    assert {task.task_id: (task.priority_weight, task.queue) for task in audit.tasks} == {"run": (1, "default")}
+    assert WAITING_SENDER_WEIGHT > 1
+
+
+def test_with_a_waiting_sender_queue_their_tasks_go_to_it_and_bulk_tasks_to_the_default_queue(monkeypatch):
+    from dataclasses import replace
+
+    from openfn import settings
+
+    configured = replace(settings.get_settings(), waiting_sender_queue="openfn_waiting")
+    monkeypatch.setattr(settings, "get_settings", lambda: configured)
+    project = load_project(REPO / "tests" / "fixtures" / "inbox" / "sync")
+    assert {task.queue for task in build_dag(project, project.jobs["chained"]).tasks} == {"openfn_waiting"}
+    assert {task.queue for task in build_dag(project, project.jobs["audit"]).tasks} == {"default"}

@@ -96,3 +96,8 @@ def test_make_secrets_never_changes_a_secret_in_use(secrets_dir):
 def test_secrets_stay_out_of_git_and_out_of_the_image():
     assert "deploy/secrets/" in (REPO / ".gitignore").read_text().splitlines()
     assert "deploy/secrets/" in (REPO / ".dockerignore").read_text().splitlines()
+
+
+def test_workers_consume_the_default_queue_and_the_one_of_waiting_senders_tasks():
+    queue = celery_settings()["AIRFLOW__OPENFN__WAITING_SENDER_QUEUE"]
+    assert queue and SERVICES["airflow-worker"]["command"] == f"celery worker --queues default,{queue}"

@@ -154,7 +154,8 @@ class DistributedDeployment(AirflowDeployment):
         for n, port in enumerate(self.api_ports, 1):
             self.commands[f"api-server-{n}"] = ([airflow, "api-server"], {**self.env, "AIRFLOW__API__PORT": str(port)})
         for name in self.workers:
-            self.commands[name] = ([airflow, "celery", "worker", "--celery-hostname", f"{name}@%h"], self.worker_env(name))
+            queues = f"default,{celery_settings()['AIRFLOW__OPENFN__WAITING_SENDER_QUEUE']}"  # as docker-compose.yaml's workers
+            self.commands[name] = ([airflow, "celery", "worker", "--celery-hostname", f"{name}@%h", "--queues", queues], self.worker_env(name))
         balancer = {
             **os.environ,
             "OPENFN_BALANCER_BIND": f"127.0.0.1:{self.balancer_port}",

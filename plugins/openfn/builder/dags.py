@@ -89,6 +89,10 @@ def dags_for_this_parse() -> dict:
     from airflow.sdk import get_parsing_context
 
     context = get_parsing_context()
+    if context.dag_id:  # a task process is starting: from here on (its DAG's parse, the job) it yields the CPU
+        from openfn.runtime.priority import lower_priority
+
+        lower_priority(get_settings().task_nice)
     return build_dags(context.dag_id, context.task_id if context.dag_id else None)
 
 

@@ -55,6 +55,7 @@ class DagGraph:
     max_active_runs: int = 16
     paused: bool | None = None  # is_paused_upon_creation (None: Airflow's default)
     notify: tuple[str, str, tuple[str, ...]] | None = None  # (project, job or workflow, recipients)
+    sender_waits: bool = False  # a sender waits for this DAG's runs (webhook_reply: after_completion)
 
 
 def code_of(project: str, step, workflow: str | None = None) -> JobCode:
@@ -69,6 +70,20 @@ def code_of(project: str, step, workflow: str | None = None) -> JobCode:
 
 def _notify(project, key: str) -> tuple[str, str, tuple[str, ...]] | None:
     return (project.name, key, tuple(project.notify_email)) if project.notify_email else None
+
+
+def sender_waits(project, job) -> bool:
+    """Whether a sender waits for runs of ``job``: its message trigger replies after completion, or it is a
+    flow or fail job of one whose reply waits for its flow and fail runs too (``reply_after_flow``)."""
+    trigger = job.trigger
+    if trigger.kind == "message":
+        return trigger.reply == "after_completion"
+    if trigger.kind in ("flow", "fail") and trigger.upstream in project.jobs:
+        upstream = project.jobs[trigger.upstream]
+        if upstream.trigger.kind == "message":
+            return upstream.trigger.reply == "after_completion" and upstream.trigger.reply_after_flow
+        return upstream.key != job.key and sender_waits(project, upstream)  # further down a waited-for chain
+    return False
 
 
 def job_graph(project, job, *, lost: Retries = Retries(), only_task: str | None = None) -> DagGraph:
@@ -90,6 +105,7 @@ def job_graph(project, job, *, lost: Retries = Retries(), only_task: str | None 
         dag_id=job.dag_id, tags=("openfn", f"project:{project.name}", f"trigger:{job.trigger.kind}") + (() if job.enabled else ("disabled",)),
         doc_md=job_doc(project, job), tasks=tuple(tasks), max_active_runs=1 if cron else 16, paused=not job.enabled,
         cron=(job.trigger.cron, job.trigger.timezone) if cron and job.enabled else None, notify=_notify(project, job.key),
+        sender_waits=sender_waits(project, job),
     )  # fmt: skip
 
 
@@ -126,6 +142,7 @@ def workflow_graph(project, workflow, *, lost: Retries = Retries()) -> DagGraph:
         dag_id=workflow.dag_id, doc_md=workflow_doc(project, workflow), tasks=steps + (result,),
         tags=("openfn", f"project:{project.name}", "lightning") + tuple(f"trigger:{kind}" for kind in sorted({t.kind for t in triggers})),
         cron=(cron.cron, cron.timezone) if cron else None, max_active_runs=_max_active_runs(workflow), notify=_notify(project, workflow.key),
+        sender_waits=any(getattr(t, "reply", None) == "after_completion" for t in triggers),
     )  # fmt: skip
 
 

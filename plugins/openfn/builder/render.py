@@ -13,6 +13,12 @@ import importlib
 
 from openfn.builder.graph import RESULT, STEP, DagGraph, Task
 
+# Airflow's priority_weight of every task of a DAG whose runs a sender waits for: when task slots are scarce,
+# the scheduler queues the highest weight first, so such a task takes the next free slot ahead of bulk work
+# (whose tasks keep Airflow's default, 1). With Celery they also go to their own queue when
+# [openfn] waiting_sender_queue is set, so they do not wait behind bulk tasks in the broker. See docs/inbox.md.
+WAITING_SENDER_WEIGHT = 100
+
 OPERATORS = {
     STEP: "openfn.operators.step:OpenFnStepOperator",
     RESULT: "openfn.operators.result:OpenFnResultOperator",
@@ -42,6 +48,12 @@ def render(graph: DagGraph, defaults: dict | None = None):
     """The DAG ``graph`` describes; ``defaults``: ``airflow_defaults()``, when rendering many."""
     from airflow.sdk import DAG
 
+    lane = {}
+    if graph.sender_waits:
+        from openfn.settings import get_settings
+
+        queue = get_settings().waiting_sender_queue
+        lane = {"priority_weight": WAITING_SENDER_WEIGHT, **({"queue": queue} if queue else {})}
     notifier = None
     if graph.notify is not None:
         from openfn.notify import OpenFnNotifier
@@ -55,7 +67,7 @@ def render(graph: DagGraph, defaults: dict | None = None):
     ) as dag:  # fmt: skip
         operators = {}
         for task in graph.tasks:
-            operators[task.task_id] = _instantiate(task, notifier)
+            operators[task.task_id] = _instantiate(task, notifier, lane)
             for upstream in task.upstream:
                 if upstream in operators:  # a task start may render only the task it runs
                     operators[upstream] >> operators[task.task_id]
@@ -72,9 +84,9 @@ def _schedule(graph: DagGraph):
     return CronTriggerTimetable(graph.cron[0], timezone=graph.cron[1])
 
 
-def _instantiate(task: Task, notifier):
+def _instantiate(task: Task, notifier, lane: dict):
     kwargs = dict(task.args)
-    kwargs.update(task_id=task.task_id, trigger_rule=task.trigger_rule, retries=task.retries.lost)
+    kwargs.update(task_id=task.task_id, trigger_rule=task.trigger_rule, retries=task.retries.lost, **lane)
     if task.kind in (STEP, RESULT):
         kwargs["state_notifier"] = notifier
     if task.notifies_failure:

@@ -23,6 +23,7 @@ from openfn.inbox.api.workflows import router as workflow_router
 from openfn.inbox.intake.redaction import HideInboxTokens
 from openfn.inbox.intake.routes import routes as inbox_routes
 from openfn.inbox.services import InboxServices
+from openfn.inbox.workers.warmup import warm_execution_api
 
 URL_PREFIX = "/openfn"
 
@@ -48,6 +49,7 @@ def create_app(services_factory: Callable[[], InboxServices] = InboxServices) ->
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        await run_in_threadpool(warm_execution_api)  # before anyone is served: see workers/warmup.py
         await run_in_threadpool(lambda: services().start())
         try:
             yield

@@ -44,6 +44,24 @@ from openfn.settings import (
 log = logging.getLogger("openfn.inbox")
 
 
+class InFlight:
+    """A count that several threads (each an event loop: tests, several server threads) change safely."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def add(self, change: int) -> None:
+        with self._lock:
+            self._count += change
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __int__(self) -> int:
+        return self._count
+
+
 class InboxServices:
     def __init__(
         self,
@@ -69,6 +87,7 @@ class InboxServices:
         self._replies: ReplyWatcher | None = None
         self._lock = threading.Lock()
         self.started = False
+        self.intake_in_flight = InFlight()  # inbox requests between arrival and their message stored
 
     @property
     def database(self) -> Database:
@@ -85,10 +104,17 @@ class InboxServices:
                         self.database,
                         batch_size=self.inbox_settings.dispatch_batch_size or None,
                         sweep_seconds=self.inbox_settings.dispatch_sweep_seconds,
-                        intake_busy=lambda: self._writer is not None and self._writer.busy(),
+                        intake_busy=self.intake_busy,
                         run_after_lead=self.inbox_settings.run_after_lead_seconds,
+                        max_queued_runs=self.inbox_settings.max_queued_runs,
                     )
         return self._dispatcher
+
+    def intake_busy(self) -> bool:
+        """Whether senders are being answered: requests in flight, or messages stored a moment ago. The
+        dispatcher then creates one run at a time and pauses: its DAG runs cost CPU under the interpreter
+        lock that the inbox's event loop needs for every step of every request."""
+        return bool(self.intake_in_flight) or (self._writer is not None and self._writer.busy())
 
     @property
     def writer(self) -> GroupWriter:

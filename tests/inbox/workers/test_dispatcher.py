@@ -236,3 +236,96 @@ def test_a_batch_takes_runs_until_its_bodies_add_up_to_the_cap(any_inbox, monkey
     dispatcher = Dispatcher(any_inbox.runtime.database)
     taken = [dispatcher.dispatch_batch(10).taken for _ in range(4)]
     assert taken == [2, 2, 2, 0]  # two runs (referral, payment) of one message each time
+
+
+def _created(database) -> list[tuple[str, ...]]:
+    """The jobs whose runs exist in Airflow, by the dispatch round that created them (sorted within a round:
+    one round's rows share a time)."""
+    with database.read() as connection:
+        rows = connection.execute(sa.select(runs.c.dispatched_at, runs.c.job).where(runs.c.status == "created").order_by(runs.c.dispatched_at)).all()
+    rounds: dict[float, list[str]] = {}
+    for at, job in rows:
+        rounds.setdefault(at, []).append(job)
+    return [tuple(sorted(jobs)) for jobs in rounds.values()]
+
+
+def _post_waiting(any_inbox, n: int) -> None:
+    """A message to a trigger that answers after completion; its sender gives up at once (wait=0) and gets the
+    202, but the message stays one a sender waits for."""
+    reply = any_inbox.post("sync", {"ask": "lookup", "n": n}, headers={"Prefer": "wait=0"})
+    assert reply.status_code == 202, reply.text
+
+
+def test_runs_a_sender_waits_for_are_dispatched_before_older_bulk_runs(any_inbox):
+    for case in range(3):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})  # 6 bulk runs (referral, payment)
+    _post_waiting(any_inbox, 1)  # lookup (waited for) and audit (bulk: matches every message, answers nothing)
+    dispatcher = any_inbox.runtime.dispatcher
+    result = dispatcher.dispatch_batch(2)
+    assert (result.taken, result.created, result.held) == (2, 2, False)
+    assert _created(any_inbox.runtime.database) == [("lookup", "referral")]  # the newest message's, and the oldest
+    time.sleep(0.01)
+    assert any_inbox.dispatch() == 6
+    later = sorted(job for jobs in _created(any_inbox.runtime.database)[1:] for job in jobs)
+    assert later == ["audit", "payment", "payment", "payment", "referral", "referral"]
+
+
+def _queued(database) -> int:
+    with database.session() as session:
+        return dispatch_queries.queued_dag_runs(session)
+
+
+def _start_queued(database) -> None:
+    """What Airflow's scheduler does with queued runs: start them."""
+    from airflow.models.dagrun import DagRun
+
+    with database.write() as connection:
+        table = DagRun.__table__  # only the fixture projects' runs: other tests' queued runs stay as they are
+        mine = sa.or_(table.c.dag_id.startswith("clinic."), table.c.dag_id.startswith("sync."))
+        connection.execute(sa.update(table).where(table.c.state == "queued", mine).values(state="running"))
+    time.sleep(0.01)  # the next round has a time of its own
+
+
+def test_bulk_runs_wait_for_room_in_airflows_queue_and_waiting_ones_never_do(any_inbox):
+    database = any_inbox.runtime.database
+    for case in range(4):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})  # 8 bulk runs
+    dispatcher = Dispatcher(database, batch_size=20, max_queued_runs=_queued(database) + 3)
+    assert dispatcher.drain() == 3
+    assert dispatcher._held is True and dispatcher.tick() == Dispatcher.ADMISSION_RECHECK_SECONDS
+    time.sleep(0.01)
+    _post_waiting(any_inbox, 1)
+    _post_waiting(any_inbox, 2)
+    assert dispatcher.drain() == 2  # the two lookups, Airflow's queue full of bulk runs or not
+    assert _created(database) == [("payment", "referral", "referral"), ("lookup", "lookup")]
+    _start_queued(database)  # room for three more
+    assert dispatcher.drain() == 3
+    _start_queued(database)
+    assert dispatcher.drain() == 3  # the last two bulk runs of clinic, then the first lookup's audit run
+    _start_queued(database)
+    assert dispatcher.drain() == 1
+    assert _created(database)[2:] == [("payment", "payment", "referral"), ("audit", "payment", "referral"), ("audit",)]
+    assert dispatcher._held is False and {s[1] for s in _statuses(database)} == {"created"}
+    assert dispatcher.tick() == dispatcher.sweep_seconds
+
+
+def test_without_a_limit_bulk_runs_are_created_as_fast_as_waiting_ones(any_inbox):
+    for case in range(4):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})
+    dispatcher = Dispatcher(any_inbox.runtime.database, batch_size=20, max_queued_runs=0)
+    assert dispatcher.drain() == 8
+    assert dispatcher._held is False
+
+
+def test_a_request_in_flight_makes_the_inbox_busy_until_its_message_is_stored(any_inbox):
+    runtime = any_inbox.runtime
+    assert not runtime.intake_busy() or runtime.writer.busy()  # nothing in flight
+    runtime.intake_in_flight.add(1)  # a request being read or checked: nothing stored for it yet
+    try:
+        assert runtime.intake_busy()
+    finally:
+        runtime.intake_in_flight.add(-1)
+    any_inbox.post("clinic", CASE)
+    assert int(runtime.intake_in_flight) == 0  # counted out once stored
+    any_inbox.post("clinic", "not an object", content=b"{")  # refused: counted out too
+    assert int(runtime.intake_in_flight) == 0

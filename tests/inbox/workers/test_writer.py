@@ -46,3 +46,22 @@ def test_the_same_idempotency_key_twice_in_one_batch_stores_the_first_only(any_i
     writer.stop()
     with database.read() as connection:
         assert list(connection.execute(sa.select(messages.c.id)).scalars()) == [first.id]
+
+
+def test_a_writer_waiting_for_the_write_lock_counts_as_busy_so_the_dispatcher_yields(inbox):
+    import time
+
+    database = inbox.runtime.database
+    writer = GroupWriter(database)
+    writer.start()
+    assert not writer.busy(within=0)
+    with database.write():  # another writer (the dispatcher's batch) holds the lock
+        future = writer.submit(_message(), "{}")
+        deadline = time.monotonic() + 10
+        while not writer._storing and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert not future.done() and writer.busy(within=0)  # nothing stored lately, yet senders wait
+    assert future.result(30) is None
+    assert not writer.busy(within=0)
+    writer.stop()

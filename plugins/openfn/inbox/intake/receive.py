@@ -188,6 +188,26 @@ async def admit_limited(services: InboxServices, token: str, headers: Mapping[st
 async def receive(services: InboxServices, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
                   client: str = "", result_url: Callable[[str], str] = lambda message_id: "",
                   disconnected: Callable[[], Awaitable[None]] | None = None) -> Reply:
+    """Handle one POST (``_receive``), counted in ``services.intake_in_flight`` until its message is stored
+    or refused: while senders are being answered, the dispatcher yields the interpreter to them."""
+    services.intake_in_flight.add(1)
+    counted = True
+
+    def stored() -> None:
+        nonlocal counted
+        if counted:
+            services.intake_in_flight.add(-1)
+            counted = False
+
+    try:
+        return await _receive(services, token, headers, raw_headers, chunks, client, result_url, disconnected, stored)
+    finally:
+        stored()
+
+
+async def _receive(services: InboxServices, token: str, headers: Mapping[str, str], raw_headers, chunks: AsyncIterator[bytes],
+                   client: str, result_url: Callable[[str], str], disconnected: Callable[[], Awaitable[None]] | None,
+                   stored: Callable[[], None]) -> Reply:
     """Handle one POST. Raises an InboxError subclass for anything the sender must fix.
 
     ``result_url(message_id)``: where the sender of a message answered after completion gets its result
@@ -216,6 +236,7 @@ async def receive(services: InboxServices, token: str, headers: Mapping[str, str
             raise StoreUnavailable() from None
     finally:
         slot.release()  # after the commit: a large body's memory is bounded until it is stored
+        stored()  # a sender waiting for the result holds no claim on the interpreter while it waits
     if first is None:
         if message.reply_job is None:
             return Reply(202, reply_text)

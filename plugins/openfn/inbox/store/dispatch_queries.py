@@ -16,17 +16,35 @@ def database_now(session: Session, database: Database) -> float:
     return session.execute(sa.select(database.now())).scalar_one()
 
 
-def take_due_runs(session: Session, now: float, limit: int) -> list[sa.Row]:
-    """Pending rows due by ``now``, oldest first, locked (``SKIP LOCKED``: api-servers never take the same row)."""
-    due = (
-        sa.select(runs.c.id, runs.c.message_id, runs.c.project, runs.c.dag_id, runs.c.run_id,
-                  runs.c.created_at, runs.c.attempts, runs.c.requested_by)
-        .where(runs.c.status == PENDING, runs.c.next_attempt_at <= now)
-        .order_by(runs.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )  # fmt: skip
-    return session.execute(due).all()
+def _sender_waits():
+    """A run row whose sender waits for its result: the inbox's own run of the job (or workflow) whose result
+    answers its message (the message's other runs, a re-run or reprocessing have nobody waiting)."""
+    waiting = sa.select(messages.c.id).where(messages.c.id == runs.c.message_id, messages.c.reply_job == runs.c.job)
+    return sa.and_(runs.c.source == "message", waiting.exists())
+
+
+def take_due_runs(session: Session, now: float, limit: int, bulk_limit: int | None = None) -> list[sa.Row]:
+    """Pending rows due by ``now``, locked (``SKIP LOCKED``: api-servers never take the same row): first those
+    a sender waits for, oldest first, then the others (bulk), oldest first, at most ``bulk_limit`` of them
+    (None: no limit of their own). Each row's ``sender_waits`` says which it is."""
+    columns = (runs.c.id, runs.c.message_id, runs.c.project, runs.c.dag_id, runs.c.run_id,
+               runs.c.created_at, runs.c.attempts, runs.c.requested_by)  # fmt: skip
+    due = sa.and_(runs.c.status == PENDING, runs.c.next_attempt_at <= now)
+    waiting = sa.select(*columns, sa.true().label("sender_waits")).where(due, _sender_waits()).order_by(runs.c.id).limit(limit).with_for_update(of=runs, skip_locked=True)
+    taken = session.execute(waiting).all()
+    room = limit - len(taken) if bulk_limit is None else min(limit - len(taken), bulk_limit)
+    if room > 0:
+        bulk = sa.select(*columns, sa.false().label("sender_waits")).where(due, sa.not_(_sender_waits())).order_by(runs.c.id).limit(room).with_for_update(of=runs, skip_locked=True)
+        taken += session.execute(bulk).all()
+    return taken
+
+
+def queued_dag_runs(session: Session) -> int:
+    """DAG runs that Airflow's scheduler has queued and not started yet, in the whole deployment."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.state import DagRunState
+
+    return session.scalar(sa.select(sa.func.count()).select_from(DagRun).where(DagRun.state == DagRunState.QUEUED))
 
 
 def existing_dag_runs(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:

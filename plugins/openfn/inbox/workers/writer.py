@@ -34,10 +34,13 @@ class GroupWriter(BackgroundLoop):
         self.on_commit = on_commit  # called after each commit that stored runs (wakes the dispatcher)
         self._queue: queue.SimpleQueue[tuple[NewMessage, str, Future] | None] = queue.SimpleQueue()
         self.last_commit = 0.0  # time.monotonic() of the last batch
+        self._storing = False  # a batch is being stored (perhaps waiting for the database's write lock)
 
     def busy(self, within: float = 0.5) -> bool:
-        """Whether messages were stored in the last ``within`` seconds (the dispatcher then yields)."""
-        return time.monotonic() - self.last_commit < within
+        """Whether messages are arriving (the dispatcher then yields): stored in the last ``within`` seconds,
+        being stored, or waiting to be. The last two matter most on SQLite: a writer waiting for the lock the
+        dispatcher holds has stored nothing lately, yet its senders wait."""
+        return self._storing or not self._queue.empty() or time.monotonic() - self.last_commit < within
 
     def submit(self, message: NewMessage, reply_text: str) -> Future:
         """Queue a message; the future resolves to None (stored) or, when its Idempotency-Key was used
@@ -62,6 +65,7 @@ class GroupWriter(BackgroundLoop):
         if first is None:
             self._stop.set()  # stop() was called and everything before it is stored
             return None
+        self._storing = True
         batch = [first]
         size = len(first[0].body_text)
         while len(batch) < self.max_batch and size < self.max_batch_bytes:
@@ -74,8 +78,11 @@ class GroupWriter(BackgroundLoop):
                 break
             batch.append(item)
             size += len(item[0].body_text)
-        self._commit(batch)
-        self.last_commit = time.monotonic()
+        try:
+            self._commit(batch)
+        finally:
+            self.last_commit = time.monotonic()
+            self._storing = False
         return None
 
     def _commit(self, batch: list) -> None:
