@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openfn.adaptors.collections import run_access
 from openfn.errors import JobFailed
 from openfn.runtime.conditions import holds
 from openfn.runtime.operations import load_operations, run_operations
@@ -26,7 +27,8 @@ class PythonRunner:
         if input.configuration is not None:
             state["configuration"] = input.configuration
         try:
-            final, status, failure = run_operations(code.key, load_operations(code.key, Path(code.expression_file)), state), SUCCESS, None
+            with run_access(input.collections):
+                final, status, failure = run_operations(code.key, load_operations(code.key, Path(code.expression_file)), state), SUCCESS, None
         except JobFailed as error:
             final, status, failure = _with_error(code.key, error.state if error.state is not None else state, error), FAILURE, error
         final = {key: value for key, value in final.items() if key not in input.remove}
