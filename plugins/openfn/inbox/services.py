@@ -114,7 +114,16 @@ class InboxServices:
     def _warm_up(self) -> None:
         snapshot = self.catalog.snapshot()  # parses the projects, builds their filter indexes
         self.tokens.tokens(snapshot.projects)  # reads (or generates) every inbox token
+        self.declare_collections(snapshot)
         self.writer.start()
+
+    def declare_collections(self, snapshot=None) -> None:
+        """Create the collections the project files declare (``collections:``) that do not exist yet."""
+        from openfn.inbox.store.collections import ensure
+
+        for name, found in (snapshot or self.catalog.snapshot()).projects.items():
+            if found.project.collections:
+                ensure(self.database, name, found.project.collections, declared=True)
 
     def ensure_started(self) -> None:
         if not self.started or (self.inbox_settings.dispatcher and not self.dispatcher.running):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from openfn.errors import ProjectError
 from openfn.readers import _javascript, _lightning, _portability
+from openfn.readers._collections import parse_collections
 from openfn.readers._credentials import parse_credential_list, parse_credentials, value_problems, with_aliases
 from openfn.readers._reader import CLI_FILE, PROJECT_NAME, Reader
 from openfn.readers._workflows import RawWorkflow, build_workflows
@@ -75,6 +76,9 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
     with reader.guard():
         reader.string(name, "", fix="rename the project folder with lower-case letters, digits, '-' and '_' (it is the project id).", pattern=PROJECT_NAME)
     workflows, problems = build_workflows(reader, name, raws, with_aliases(credentials), timeout=timeout)
+    declared: tuple[str, ...] = ()
+    with reader.guard():
+        declared = parse_collections(reader, top.get("collections"))
     if reader.errors:
         from openfn.readers.loader import ProjectErrors
 
@@ -88,7 +92,7 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
     return Project(
         name=name, folder=folder, file=reader.file, jobs={}, triggers={}, credentials=credentials, workflows=resolved,
         kind="lightning", problems=tuple(held + problems), title=None if title is None else str(title),
-        description=None if top.get("description") is None else str(top.get("description")),
+        description=None if top.get("description") is None else str(top.get("description")), collections=declared,
     )  # fmt: skip
 
 

@@ -212,3 +212,13 @@ def test_bad_query_parameters_are_400(api, params, fragment):
     reply = api.request("GET", "patients", params=params)
     assert (reply.status_code, reply.json()["error"]) == (400, "invalid_request")
     assert fragment in reply.json()["message"]
+
+
+def test_a_collection_declared_in_the_project_file_exists_for_its_runs(api):
+    clear_collections(api.inbox.runtime.database)  # as if the file had changed since the api-server started
+    assert api.request("GET", "referral-cache/k").status_code == 204  # created on first use
+    assert api.set("referral-cache", {"k": "1"}).json() == {"upserted": 1, "error": None}
+    clear_collections(api.inbox.runtime.database)
+    api.inbox.runtime.declare_collections()  # what the api-server does when it starts
+    found = store.find(api.inbox.runtime.database, "clinic", "referral-cache")
+    assert (found.name, found.declared) == ("referral-cache", True)

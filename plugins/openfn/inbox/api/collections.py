@@ -56,6 +56,10 @@ def _bad(message: str, fix: str, status: int = 400, code: str = "invalid_request
 
 def _collection(services, claims: RunClaims, name: str) -> store.Collection:
     found = store.find(services.database, claims.project, name)
+    if found is None:  # declared in a project file changed since this api-server started: create it now
+        known = services.catalog.get(claims.project)
+        if known is not None and name in known.project.collections:
+            found = store.ensure(services.database, claims.project, [name], declared=True)[0]
     if found is None:
         raise CollectionRequestError(
             404, "collection_not_found", f"Collection {name!r} does not exist in project {claims.project!r}",
