@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
+from openfn.inbox.api.collection_admin import router as collection_admin_router
 from openfn.inbox.api.collection_auth import RunTokens
 from openfn.inbox.api.collections import router as collections_router
 from openfn.inbox.api.json_responses import install_error_handlers
@@ -78,6 +79,7 @@ def create_app(services_factory: Callable[[], InboxServices] = InboxServices) ->
     app.include_router(api_router)
     app.include_router(workflow_router)
     app.include_router(collections_router)
+    app.include_router(collection_admin_router)
     install_error_handlers(app)
     app.add_middleware(HideInboxTokens)
     return app

@@ -81,7 +81,11 @@ def ensure(database: Database, project: str, names: Iterable[str], *, declared: 
 
 def listing(database: Database, projects: frozenset[str] | None) -> list[dict]:
     """Every collection of ``projects`` (None: of every project) with its item count and size in bytes."""
-    size = sa.func.coalesce(sa.func.sum(sa.func.length(items.c.key) + sa.func.length(items.c.value)), 0)
+    if database.is_sqlite:
+        octets = [sa.func.length(sa.cast(column, sa.LargeBinary)) for column in (items.c.key, items.c.value)]
+    else:
+        octets = [sa.func.octet_length(column) for column in (items.c.key, items.c.value)]
+    size = sa.func.coalesce(sa.func.sum(octets[0] + octets[1]), 0)
     query = (
         sa.select(collections, sa.func.count(items.c.id).label("items"), size.label("bytes"))
         .select_from(collections.outerjoin(items, items.c.collection_id == collections.c.id))
