@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from openfn.errors import OpenFnError
 from openfn.run_tokens import SECRET_VARIABLE, RunClaims, sign
 
-USES_COLLECTIONS = re.compile(r"\bcollections\s*\.")
+USES_COLLECTIONS = re.compile(r"\bcollections\s*\.")  # as Lightning's worker decides it: the code names collections.
+COLLECTIONS_ADAPTOR = "@openfn/language-collections"
 API_PATH = "/openfn/collections"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from openfn.errors import OpenFnError, RunLost
 from openfn.node.engine import EngineRun
 from openfn.node.process import NodeProcess
-from openfn.runtime.collections_access import USES_COLLECTIONS
+from openfn.runtime.collections_access import COLLECTIONS_ADAPTOR, USES_COLLECTIONS
 from openfn.runtime.runner import NO_EDGES, Edges, JobCode, StepInput, StepOutcome
 
 # How long after the job's own timeout (enforced inside Node by @openfn/runtime) the process group is
@@ -52,7 +52,8 @@ class JavaScriptRunner:
             "timeout_ms": int(code.timeout * 1000),
             "remove": list(input.remove),
         }
-        if input.collections is not None and USES_COLLECTIONS.search(source):
+        uses = code.adaptor_package == COLLECTIONS_ADAPTOR or USES_COLLECTIONS.search(source)
+        if input.collections is not None and uses:
             try:
                 request["collections"] = input.collections()  # as Lightning's worker: only for jobs that use them
             except OpenFnError as error:

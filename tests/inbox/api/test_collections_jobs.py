@@ -173,3 +173,9 @@ def test_python_adaptor_uses_the_configurations_endpoint_and_token_when_given(tm
     code = JobCode(project="clinic", key="job", language="python", adaptor="common", expression_file=str(path))
     assert PythonRunner().run_step(code, StepInput(state=state)).status == SUCCESS
     assert items(run) == {"k": {"a": 1}}
+
+
+def test_js_job_whose_adaptor_is_the_collections_adaptor(run):
+    outcome = js("collections.set('patients', 'k', [1, 2]);\ncollections.get('patients', 'k');\n", run,
+                 adaptor=("@openfn/language-collections", "0.8.0"))  # fmt: skip
+    assert (outcome.status, outcome.state["data"]) == (SUCCESS, [1, 2]), outcome.reason
