@@ -74,12 +74,18 @@ def _access(state: dict) -> tuple[str, str]:
     return given["endpoint"].rstrip("/"), given["token"]
 
 
-def _request(state: dict, method: str, path: str, *, params: dict | None = None, body: Any = None) -> httpx.Response:
+@contextlib.contextmanager
+def _client() -> Iterator[httpx.Client]:
+    """One connection pool for all the requests of one operation (``each`` makes one per page)."""
+    with httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client:
+        yield client
+
+
+def _request(client: httpx.Client, state: dict, method: str, path: str, *, params: dict | None = None, body: Any = None) -> httpx.Response:
     endpoint, token = _access(state)
     url = f"{endpoint}/{path}"
     try:
-        with httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client:
-            response = client.request(method, url, params=params, json=body, headers={"Authorization": f"Bearer {token}"})
+        response = client.request(method, url, params=params, json=body, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as error:
         raise CollectionsError(f"The collections API at {endpoint} could not be reached ({type(error).__name__}: {error})",
                                fix="Check that the api-server is up and [openfn] collections_url is right") from error  # fmt: skip
@@ -108,7 +114,7 @@ def _params(query: dict) -> dict:
     return {QUERY_NAMES.get(name, name): value for name, value in query.items() if name not in ("pageSize",) and value is not None}
 
 
-def _pages(state: dict, name: str, query: dict) -> Iterator[tuple[list[dict], str | None]]:
+def _pages(client: httpx.Client, state: dict, name: str, query: dict) -> Iterator[tuple[list[dict], str | None]]:
     """The API's pages for ``query`` (its ``limit`` counts items over all pages), each with the next cursor."""
     limit = query.get("limit")
     page_size = int(query.get("pageSize") or PAGE_SIZE)
@@ -116,7 +122,7 @@ def _pages(state: dict, name: str, query: dict) -> Iterator[tuple[list[dict], st
     while True:
         want = page_size if limit is None else min(page_size, int(limit) - count)
         params = _params({**query, "key": query.get("key", "*"), "limit": want, "cursor": cursor})
-        body = _request(state, "GET", name, params=params).json()
+        body = _request(client, state, "GET", name, params=params).json()
         items, cursor = body.get("items") or [], body.get("cursor")
         count += len(items)
         yield items, cursor
@@ -135,12 +141,13 @@ def get(name: str, query: Any = None) -> Callable[[dict], dict]:
     def operation(state: dict) -> dict:
         resolved_name, resolved = resolve(state, name), _query(resolve(state, query))
         key = resolved.get("key", "*")
-        if "*" not in key and resolved.keys() <= {"key"}:
-            response = _request(state, "GET", f"{resolved_name}/{key}")
-            return {**state, "data": {} if response.status_code == 204 else json.loads(response.json()["value"])}
-        page, cursor = Page(), None
-        for items, cursor in _pages(state, resolved_name, resolved):
-            page.extend({"key": item["key"], "value": json.loads(item["value"])} for item in items)
+        with _client() as client:
+            if "*" not in key and resolved.keys() <= {"key"}:
+                response = _request(client, state, "GET", f"{resolved_name}/{key}")
+                return {**state, "data": {} if response.status_code == 204 else json.loads(response.json()["value"])}
+            page, cursor = Page(), None
+            for items, cursor in _pages(client, state, resolved_name, resolved):
+                page.extend({"key": item["key"], "value": json.loads(item["value"])} for item in items)
         page.cursor = cursor
         return {**state, "data": page}
 
@@ -170,9 +177,10 @@ def set(name: str, key_gen: str | Callable, values: Any) -> Callable[[dict], dic
                     raise CollectionsError(f"The key function returned {key!r} for item {index}, not text",
                                            fix="Make the second argument of collections.set() return a string")  # fmt: skip
                 pairs.append((key, json.dumps(value)))
-        for start in range(0, len(pairs), BATCH_SIZE):
-            batch = [{"key": key, "value": value} for key, value in pairs[start : start + BATCH_SIZE]]
-            _request(state, "POST", resolved_name, body={"items": batch})
+        with _client() as client:
+            for start in range(0, len(pairs), BATCH_SIZE):
+                batch = [{"key": key, "value": value} for key, value in pairs[start : start + BATCH_SIZE]]
+                _request(client, state, "POST", resolved_name, body={"items": batch})
         return state
 
     return operation
@@ -190,10 +198,11 @@ def remove(name: str, query: Any) -> Callable[[dict], dict]:
         key = resolved.get("key")
         if key is None:
             raise OperationArgumentError("collections.remove() needs a key or a key pattern ('*' removes everything)")
-        if "*" not in key and resolved.keys() <= {"key"}:
-            _request(state, "DELETE", f"{resolved_name}/{key}")
-        else:
-            _request(state, "DELETE", resolved_name, params=_params(resolved))
+        with _client() as client:
+            if "*" not in key and resolved.keys() <= {"key"}:
+                _request(client, state, "DELETE", f"{resolved_name}/{key}")
+            else:
+                _request(client, state, "DELETE", resolved_name, params=_params(resolved))
         return state
 
     return operation
@@ -212,9 +221,10 @@ def each(name: str, query: Any, callback: Callable[[dict, Any, str], Any]) -> Ca
     def operation(state: dict) -> dict:
         resolved_name, resolved = resolve(state, name), _query(resolve(state, query))
         cursor = None
-        for items, cursor in _pages(state, resolved_name, resolved):
-            for item in items:
-                callback(state, json.loads(item["value"]), item["key"])
+        with _client() as client:
+            for items, cursor in _pages(client, state, resolved_name, resolved):
+                for item in items:
+                    callback(state, json.loads(item["value"]), item["key"])
         return {**state, "data": {"cursor": cursor}}
 
     return operation
