@@ -123,14 +123,14 @@ def put_items(database: Database, collection: Collection, pairs: Sequence[tuple[
     now = timestamp()
     insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
     rows = [{"collection_id": collection.id, "key": key, "value": value, "created_at": now, "updated_at": now} for key, value in pairs]
-    statement = insert(items)
-    statement = statement.on_conflict_do_update(
-        index_elements=["collection_id", "key"], set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
-    )
-    chunk = 500 if database.is_sqlite else 2000  # SQLite allows 32,766 bound parameters per statement
+    chunk = 500 if database.is_sqlite else 1000  # one multi-row INSERT each (SQLite: at most 32,766 parameters)
     with database.write() as connection:
         for start in range(0, len(rows), chunk):
-            connection.execute(statement, rows[start : start + chunk])
+            statement = insert(items).values(rows[start : start + chunk])
+            statement = statement.on_conflict_do_update(
+                index_elements=["collection_id", "key"], set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
+            )
+            connection.execute(statement)
     return len(rows)
 
 
