@@ -88,5 +88,5 @@ def test_a_javascript_job_keeps_a_value_in_its_projects_collection_across_runs(a
         assert airflow.wait_for_run_state("js.visits", run_id)["state"] == "success", task_log(airflow, "js.visits", run_id)
         assert airflow.variable("openfn.state.js.visits")["count"] == expected
     log = task_log(airflow, "js.visits", run_id)
-    assert 'Collections: set 1 values in "js-visits"' in log
+    assert r'[ADA] ℹ Collections: set 1 values in \"js-visits\"' in log  # the adaptor's own line (JSON-escaped)
     assert "ofr1." not in log  # the run's token never shows in its log
