@@ -14,7 +14,7 @@ import recast from 'recast';
 import { lazyState } from './transforms/lazy-state.mjs';
 import { promises } from './transforms/promises.mjs';
 import { ensureExports, topLevelOperations } from './transforms/operations.mjs';
-import { addImports } from './transforms/imports.mjs';
+import { addImports, danglingIdentifiers } from './transforms/imports.mjs';
 
 /** A job that cannot be compiled: `line` is 1-based, `column` 0-based as in OpenFn's messages. */
 export class CompileError extends Error {
@@ -64,17 +64,21 @@ export function parse(source, name = 'job') {
 
 /**
  * Compile `source`. `adaptor` is the adaptor's package name without version ('@openfn/language-http'),
- * `exports` the names it exports (see adaptors.mjs). Returns {code, map} where map.operations lists each
- * top-level operation's name and line, as OpenFn's source maps do.
+ * `exports` the names it exports (see adaptors.mjs); `beside` lists adaptors loaded beside it
+ * ([{adaptor, exports}]: the collections adaptor), whose names are imported only where the job's own
+ * adaptor lacks them. Returns {code, map} where map.operations lists each top-level operation's name and
+ * line, as OpenFn's source maps do.
  */
-export function compile(source, { adaptor, exports = [], name = 'job' } = {}) {
+export function compile(source, { adaptor, exports = [], name = 'job', beside = [] } = {}) {
   const ast = parse(source, name);
   const program = ast.program;
   lazyState(program);
   promises(program);
   ensureExports(program);
   const operations = topLevelOperations(program);
-  if (adaptor) addImports(program, adaptor, exports);
+  const used = danglingIdentifiers(program); // before any import is added: the scope is scanned once
+  if (adaptor) addImports(program, adaptor, exports, { used });
+  for (const extra of beside) addImports(program, extra.adaptor, extra.exports.filter((e) => !exports.includes(e)), { reexport: false, used });
   const { code, map } = recast.print(ast, { sourceMapName: `${name}.map.js` });
   return { code, map: { ...map, operations } };
 }

@@ -19,8 +19,9 @@ function compilerStamp() {
   return hash.digest('hex');
 }
 
-export async function compiledJob(source, { adaptor, version, name }, jsDir = JS_DIR) {
-  const key = createHash('sha256').update([compilerStamp(), adaptor, version, name, source].join('\0')).digest('hex');
+export async function compiledJob(source, { adaptor, version, name, beside = [] }, jsDir = JS_DIR) {
+  const besideKey = beside.map((extra) => `${extra.name}@${extra.version}`).join(',');
+  const key = createHash('sha256').update([compilerStamp(), adaptor, version, name, besideKey, source].join('\0')).digest('hex');
   const folder = path.join(jsDir, 'node_modules', '.openfn', 'compiled');
   const file = path.join(folder, `${key}.json`);
   try {
@@ -29,7 +30,9 @@ export async function compiledJob(source, { adaptor, version, name }, jsDir = JS
     // not compiled yet on this machine
   }
   const { compile } = await import('./compile.mjs');
-  const result = compile(source, { adaptor, exports: await adaptorExports(adaptor, version, jsDir), name });
+  const extras = [];
+  for (const extra of beside) extras.push({ adaptor: extra.name, exports: await adaptorExports(extra.name, extra.version, jsDir) });
+  const result = compile(source, { adaptor, exports: await adaptorExports(adaptor, version, jsDir), name, beside: extras });
   try {
     mkdirSync(folder, { recursive: true });
     writeFileSync(`${file}.${process.pid}`, JSON.stringify(result));

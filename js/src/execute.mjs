@@ -2,7 +2,10 @@
 // wherever it runs: a process of its own (run.mjs) or a worker thread of the warm engine (worker.mjs).
 //
 // The request: {job, workflow, expression, adaptor: {name, version}, state, configuration, timeout_ms,
-// remove, from, next, job_logs, globals}. `workflow` names the run in the log; `remove` lists the state keys never returned
+// remove, from, next, job_logs, globals, collections}. `collections: {endpoint, token}` is how this run reaches
+// its project's collections: as Lightning's worker does for a job that uses `collections.`, the collections
+// adaptor is loaded beside the job's own and the URL and token join the configuration. `workflow` names the
+// run in the log; `remove` lists the state keys never returned
 // (default: configuration). For a workflow step, `from: {id, condition}` is the trigger edge to evaluate
 // on the input before the step runs, and `next: {target: condition}` the step's outgoing edges, which the
 // runtime evaluates on the step's output as it does for every workflow. Log records go to `sink`; with
@@ -31,6 +34,21 @@ export function linkerModules(adaptor) {
   return modules;
 }
 
+const COLLECTIONS = '@openfn/language-collections';
+
+/** The collections adaptor (newest installed) when the job uses it beside an adaptor of its own. */
+export function besideAdaptors(request) {
+  if (!request.collections || request.adaptor.name === COLLECTIONS || !/\bcollections\s*\./.test(request.expression)) return [];
+  const versions = installedAdaptors()[COLLECTIONS];
+  if (!versions) throw Object.assign(new Error(`The job uses collections, but ${COLLECTIONS} is not installed`), { fix: 'Run make adaptors' });
+  return [{ name: COLLECTIONS, version: versions[versions.length - 1] }];
+}
+
+function withCollections(configuration, collections) {
+  if (!collections) return configuration ?? {};
+  return { ...configuration, collections_endpoint: collections.endpoint, collections_token: collections.token };
+}
+
 function plan(request, compiled) {
   const { job, from, next } = request;
   const name = request.workflow ?? job;
@@ -52,7 +70,7 @@ export async function execute(request, sink) {
 
   let compiled;
   try {
-    compiled = await compiledJob(expression, { adaptor: adaptor.name, version: adaptor.version, name: job });
+    compiled = await compiledJob(expression, { adaptor: adaptor.name, version: adaptor.version, name: job, beside: besideAdaptors(request) });
   } catch (error) {
     return { status: 'crash', error: describe(error) };
   }
@@ -62,7 +80,7 @@ export async function execute(request, sink) {
   };
   let final;
   try {
-    final = await run(plan(request, compiled), { ...state, configuration: configuration ?? {} }, {
+    final = await run(plan(request, compiled), { ...state, configuration: withCollections(configuration, request.collections) }, {
       logger,
       jobLogger,
       defaultRunTimeoutMs: timeout,

@@ -87,3 +87,11 @@ test('the source map leads runtime errors back to the line the user wrote', asyn
   const original = consumer.originalPositionFor({ line, column: lines[line - 1].indexOf('s.data.nope') });
   assert.equal(original.line, 4);
 });
+
+test('the collections adaptor loaded beside the job\'s own lends only `collections`, never re-exported', () => {
+  const beside = [{ adaptor: '@openfn/language-collections', exports: ['collections'] }];
+  assert.equal(compiled("collections.get('ids', 'k');\nget('/x');", { ...HTTP, beside }),
+    'import { collections } from "@openfn/language-collections"; import { get } from "@openfn/language-http"; export * from "@openfn/language-http"; export default [collections.get(\'ids\', \'k\'), get(\'/x\')];');
+  assert.equal(compiled("const collections = { get: () => (s) => s };\ncollections.get('ids');", { ...HTTP, beside }),
+    'const collections = { get: () => (s) => s }; export default [collections.get(\'ids\')];'); // the job's own is kept
+});

@@ -316,3 +316,12 @@ class StoreUnavailable(InboxError):
             headers={"Retry-After": "5"},
         )
 # --- end inbox ------------------------------------------------------------------------------------------------
+
+
+class CollectionRequestError(InboxError):
+    """A collections API request refused (401 bad token, 404 unknown collection, 400/413/422 bad input):
+    nothing of it was written."""
+
+    def __init__(self, status: int, code: str, message: str, *, fix: str) -> None:
+        self.status, self.code = status, code
+        super().__init__(message, fix=fix)

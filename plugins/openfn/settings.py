@@ -216,3 +216,50 @@ def get_protection_settings() -> ProtectionSettings:
         retention_batch_size=max(1, int(get("retention_batch_size"))),
     )
 # --- end protection -----------------------------------------------------------------------------------------------
+
+
+# --- Collections: Lightning's key-value store, served by the api-server -------------------------------------------
+COLLECTIONS_DEFAULTS = {
+    "collections_max_body_bytes": str(10 * 1024 * 1024),  # one request's body (Lightning: 10 MB)
+    "collections_default_limit": "1000",  # items one read returns when it names no limit (Lightning's default)
+    "collections_page_rows": "500",  # rows one database query reads while a reply is streamed (Lightning's)
+    "collections_max_key_chars": "255",  # a key's length (Lightning's column; at most 1000)
+    "collections_max_value_chars": "1000000",  # one value's length in characters (Lightning's limit)
+    # The address runs reach the collections API at; empty: [api] base_url, else the execution API's host
+    "collections_url": "",
+    # Signs the tokens runs use; empty: the Airflow Variable openfn_collections_secret (made once by the api-server)
+    "collections_secret": "",
+    "collections_token_grace_seconds": "600",  # a run's token outlives its step's timeout by this much at most
+}
+
+
+@dataclass(frozen=True)
+class CollectionsSettings:
+    max_body_bytes: int
+    default_limit: int
+    page_rows: int
+    max_key_chars: int
+    max_value_chars: int
+    url: str
+    secret: str
+    token_grace_seconds: float
+
+
+@functools.cache
+def get_collections_settings() -> CollectionsSettings:
+    from airflow.configuration import conf
+
+    def get(name: str) -> str:
+        return conf.get("openfn", name, fallback=COLLECTIONS_DEFAULTS[name])
+
+    return CollectionsSettings(
+        max_body_bytes=max(1024, int(get("collections_max_body_bytes"))),
+        default_limit=max(1, int(get("collections_default_limit"))),
+        page_rows=max(1, int(get("collections_page_rows"))),
+        max_key_chars=min(1000, max(1, int(get("collections_max_key_chars")))),
+        max_value_chars=max(1, int(get("collections_max_value_chars"))),
+        url=get("collections_url").strip().rstrip("/"),
+        secret=get("collections_secret").strip(),
+        token_grace_seconds=max(0.0, float(get("collections_token_grace_seconds"))),
+    )
+# --- end collections ------------------------------------------------------------------------------------------------

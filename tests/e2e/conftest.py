@@ -60,7 +60,7 @@ def airflow(postgres_server, tmp_path_factory, api):
         deployment.start()
         deployment.wait_for_dags([
             "demo.weekly-export", "demo.register-patient", "demo.confirm-registration", "demo.registration-failed",
-            "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
+            "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing", "js.visits",
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
             "mixed.intake", "queue.one-at-a-time",

@@ -80,3 +80,13 @@ def test_a_job_that_cannot_run_is_an_import_error_and_fails_at_once(airflow):
     tries = airflow.api("GET", f"/api/v2/dags/js.missing/dagRuns/{run_id}/taskInstances/run").json()["try_number"]
     assert tries == 1
     assert "Job 'missing' cannot run: " in task_log(airflow, "js.missing", run_id)
+
+
+def test_a_javascript_job_keeps_a_value_in_its_projects_collection_across_runs(airflow):
+    for expected in (1, 2):
+        run_id = trigger(airflow, "js.visits")
+        assert airflow.wait_for_run_state("js.visits", run_id)["state"] == "success", task_log(airflow, "js.visits", run_id)
+        assert airflow.variable("openfn.state.js.visits")["count"] == expected
+    log = task_log(airflow, "js.visits", run_id)
+    assert r'[ADA] ℹ Collections: set 1 values in \"js-visits\"' in log  # the adaptor's own line (JSON-escaped)
+    assert "ofr1." not in log  # the run's token never shows in its log

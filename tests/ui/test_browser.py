@@ -295,3 +295,29 @@ def test_screenshots_of_every_page(browser, session_state, airflow, clinic_messa
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for file in taken:
             shutil.copy(file, SCREENSHOTS / file.name)
+
+
+def test_collections_page_lists_browses_searches_and_shows_a_value(page, airflow):
+    from openfn.inbox.store import collections as store
+    from openfn.inbox.store.database import Database
+
+    database = Database(airflow.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    try:
+        (cache,) = store.ensure(database, "clinic", ["referral-cache"], declared=True)
+        store.put_items(database, cache, [("case-1", '{"district": "Kisumu"}'), ("case-2", '{"district": "Siaya"}'), ("other", "[1]")])
+    finally:
+        database.dispose()
+    page.goto(f"{airflow.url}/plugin/openfn-inbox/openfn/ui/collections")
+    collections = frame(page)
+    row = collections.locator('tr[data-project="clinic"][data-name="referral-cache"]')
+    expect(row.locator("td.items")).to_have_text("3")
+    expect(row).to_contain_text("declared in the project file")
+    row.get_by_role("button", name="Browse").click()
+    expect(collections.locator("#items tbody tr")).to_have_count(3)
+    collections.locator("#pattern").fill("case-*")
+    collections.get_by_role("button", name="Search").click()
+    expect(collections.locator("#items tbody tr")).to_have_count(2)
+    inner = next(f for f in page.frames if "/openfn/ui/collections" in f.url and "/plugin/" not in f.url)  # the iframe keeps what is open in its URL
+    assert re.search(r"collections\?project=clinic&name=referral-cache&key=case-", inner.url), inner.url
+    collections.get_by_role("link", name="case-2").click()
+    expect(collections.locator("#value pre.json")).to_contain_text('"district": "Siaya"')

@@ -13,7 +13,7 @@ from openfn.ui import EXTERNAL_VIEW
 from openfn.ui.csrf import token_for
 from openfn.ui.pages import CSP, STATIC
 
-PAGES = ["/openfn/ui/", "/openfn/ui/receipt?id=x", "/openfn/ui/projects"]
+PAGES = ["/openfn/ui/", "/openfn/ui/receipt?id=x", "/openfn/ui/projects", "/openfn/ui/collections"]
 
 
 @pytest.mark.parametrize("path", PAGES)

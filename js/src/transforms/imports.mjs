@@ -25,7 +25,7 @@ function isReference(path) {
   return true;
 }
 
-function danglingIdentifiers(program) {
+export function danglingIdentifiers(program) {
   const names = new Set();
   recast.visit(program, {
     visitObjectExpression(path) {
@@ -41,13 +41,15 @@ function danglingIdentifiers(program) {
   return names;
 }
 
-export function addImports(program, adaptor, exports) {
-  const used = danglingIdentifiers(program);
+/**
+ * Import what the job uses from `adaptor`; the job's own adaptor (`reexport`) is re-exported too. An adaptor
+ * loaded beside it (collections, as Lightning's worker adds it) only lends the names the first one lacks.
+ */
+export function addImports(program, adaptor, exports, { reexport = true, used = danglingIdentifiers(program) } = {}) {
   const wanted = exports.filter((name) => used.has(name));
   if (!wanted.length) return;
   const specifiers = wanted.map((name) => b.importSpecifier(b.identifier(name)));
-  program.body.unshift(
-    b.importDeclaration(specifiers, b.literal(adaptor)),
-    b.exportAllDeclaration(b.literal(adaptor), null),
-  );
+  const declarations = [b.importDeclaration(specifiers, b.literal(adaptor))];
+  if (reexport) declarations.push(b.exportAllDeclaration(b.literal(adaptor), null));
+  program.body.unshift(...declarations);
 }

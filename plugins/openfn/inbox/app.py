@@ -15,6 +15,9 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
+from openfn.inbox.api.collection_admin import router as collection_admin_router
+from openfn.inbox.api.collection_auth import RunTokens
+from openfn.inbox.api.collections import router as collections_router
 from openfn.inbox.api.json_responses import install_error_handlers
 from openfn.inbox.api.login import require_user
 from openfn.inbox.api.management import router as api_router
@@ -67,6 +70,7 @@ def create_app(services_factory: Callable[[], InboxServices] = InboxServices) ->
         openapi_url=None,
     )
     app.state.openfn_services = services
+    app.state.openfn_run_tokens = RunTokens(lambda: services().database)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_user)])
     async def openapi_document() -> JSONResponse:
@@ -76,6 +80,8 @@ def create_app(services_factory: Callable[[], InboxServices] = InboxServices) ->
     app.router.routes.extend(inbox_routes + readiness_routes)
     app.include_router(api_router)
     app.include_router(workflow_router)
+    app.include_router(collections_router)
+    app.include_router(collection_admin_router)
     install_error_handlers(app)
     app.add_middleware(HideInboxTokens)
     return app

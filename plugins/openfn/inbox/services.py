@@ -26,6 +26,7 @@ from openfn.inbox.catalog import Catalog
 from openfn.inbox.intake.guard import BodySlots, FailureLimiter
 from openfn.inbox.intake.senders import HeaderPolicy, SecretCache
 from openfn.inbox.store.database import Database, get_database
+from openfn.inbox.store.run_secret import ensure_secret
 from openfn.inbox.store.schema import ensure_schema
 from openfn.inbox.store.tokens import TokenTable
 from openfn.inbox.workers.dispatcher import Dispatcher
@@ -140,7 +141,17 @@ class InboxServices:
     def _warm_up(self) -> None:
         snapshot = self.catalog.snapshot()  # parses the projects, builds their filter indexes
         self.tokens.tokens(snapshot.projects)  # reads (or generates) every inbox token
+        self.declare_collections(snapshot)
+        ensure_secret()  # tasks sign their collections tokens with it: it must exist before the first run
         self.writer.start()
+
+    def declare_collections(self, snapshot=None) -> None:
+        """Create the collections the project files declare (``collections:``) that do not exist yet."""
+        from openfn.inbox.store.collections import ensure
+
+        for name, found in (snapshot or self.catalog.snapshot()).projects.items():
+            if found.project.collections:
+                ensure(self.database, name, found.project.collections, declared=True)
 
     def ensure_started(self) -> None:
         if not self.started or (self.inbox_settings.dispatcher and not self.dispatcher.running):

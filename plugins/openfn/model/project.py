@@ -112,6 +112,7 @@ class Project:
     kind: Literal["v1", "lightning"] = "v1"
     title: str | None = None  # Lightning's display name of the project
     description: str | None = None
+    collections: tuple[str, ...] = ()  # the collections the project file declares (``collections:``)
 
     def downstream(self, job_key: str, kind: Literal["flow", "fail"]) -> list[Step]:
         """Jobs started by ``job_key``'s success (``flow``) or failure (``fail``), in file order."""

@@ -19,6 +19,7 @@ from airflow.sdk import BaseOperator
 from openfn.errors import JobFailed, RunLost
 from openfn.runs import EXECUTIONS_KEY, FAILED_STATE_KEY, STARTED_KEY
 from openfn.runtime import saved_state
+from openfn.runtime.collections_access import lazy_access
 from openfn.runtime.credentials import configuration
 from openfn.runtime.priority import lower_priority
 from openfn.runtime.runner import CRASH, FAILURE, SKIPPED, Edges, JobCode, StepInput, run_job, runner_for
@@ -99,13 +100,17 @@ class OpenFnStepOperator(BaseOperator):
         try:
             config = self._configuration() if self.conn_id else None
             self._runner = runner_for(self.code.language)
-            final = public_state(run_job(self._runner, self.code, state, config))
+            final = public_state(run_job(self._runner, self.code, state, config, self._collections(context)))
         except JobFailed as error:
             self._push_failed(context, error.state if error.state is not None else state, error.error_type, str(error))
             raise
         if self.carries_state:
             saved_state.carry(self.dag_id, final, run_id=dag_run.run_id, notifier=self.state_notifier)
         return final
+
+    def _collections(self, context):
+        """How this run reaches its project's collections (a token is signed only if the step uses them)."""
+        return lazy_access(self.project, self.dag_id, context["dag_run"].run_id, self.code.timeout)
 
     def _configuration(self) -> dict:
         try:
@@ -142,7 +147,7 @@ class OpenFnStepOperator(BaseOperator):
             ti.xcom_push(key=EXECUTIONS_KEY, value=[])
             raise AirflowSkipException("No edge into this step held: it does not run in this run.")
         try:
-            executions = self._run_all(inputs) if self.problem is None else [self._crash(self.problem, "JobNotRunnable")]
+            executions = self._run_all(inputs, self._collections(context)) if self.problem is None else [self._crash(self.problem, "JobNotRunnable")]
         except RunLost:
             raise  # not the step's own failure: the task is retried (operators/retries.py)
         except Exception as error:  # a missing Connection, an unreadable file: the step could not run
@@ -172,12 +177,12 @@ class OpenFnStepOperator(BaseOperator):
         saved = saved_state.load(self.dag_id) if trigger == self.cron_trigger and not conf else None
         return trigger, initial_state(conf, saved)
 
-    def _run_all(self, inputs) -> list[dict]:
+    def _run_all(self, inputs, collections=None) -> list[dict]:
         config = configuration(self.conn_id, self.code.adaptor) if self.conn_id else None
         executions: list[dict] = []
         for step_input in inputs:
             self._runner = runner_for(self.code.language)
-            outcome = self._runner.run_step(self.code, StepInput(state=dict(step_input.state), configuration=config, remove=REMOVED),
+            outcome = self._runner.run_step(self.code, StepInput(state=dict(step_input.state), configuration=config, remove=REMOVED, collections=collections),
                                             Edges(trigger=step_input.trigger_edge, next=self.next_edges))  # fmt: skip
             if outcome.status == SKIPPED:
                 continue

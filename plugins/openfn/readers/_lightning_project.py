@@ -12,6 +12,7 @@ from pathlib import Path
 
 from openfn.errors import ProjectError
 from openfn.readers import _javascript, _lightning, _portability
+from openfn.readers._collections import parse_collections
 from openfn.readers._credentials import parse_credential_list, parse_credentials, project_credentials, value_problems, with_aliases
 from openfn.readers._lightning_keys import BOOKKEEPING, TOP_KEYS, top_level_reports
 from openfn.readers._reader import CLI_FILE, PROJECT_NAME, Reader
@@ -85,6 +86,9 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
     with reader.guard():
         reader.string(name, "", fix="rename the project folder with lower-case letters, digits, '-' and '_' (it is the project id).", pattern=PROJECT_NAME)
     workflows, problems = build_workflows(reader, name, raws, with_aliases(credentials), timeout=timeout) if len(reader.errors) == before else ({}, [])
+    declared: tuple[str, ...] = ()
+    with reader.guard():
+        declared = parse_collections(reader, top.get("collections"))
     if not workflows and (reader.errors or problems):  # nothing of the file can run (or no DAG id can be made): refused
         errors = reader.errors + problems
         raise errors[0] if len(errors) == 1 else ProjectErrors(errors)
@@ -99,7 +103,7 @@ def _project(reader: Reader, folder: Path, top: dict, raws: list[RawWorkflow], c
     return Project(
         name=name, folder=folder, file=reader.file, jobs={}, triggers={}, credentials=credentials, workflows=resolved,
         kind="lightning", problems=tuple(held + problems), title=None if title is None else str(title), warnings=tuple(reader.warnings),
-        description=None if top.get("description") is None else str(top.get("description")),
+        description=None if top.get("description") is None else str(top.get("description")), collections=declared,
     )  # fmt: skip
 
 

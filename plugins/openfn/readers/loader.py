@@ -16,6 +16,7 @@ from pathlib import Path
 from openfn.errors import ProjectError
 from openfn.readers import _javascript, _model_cache
 from openfn.readers._cache import cached_yaml
+from openfn.readers._collections import parse_collections
 from openfn.readers._cycles import find_cycle
 from openfn.readers._credentials import parse_credentials, value_problems
 from openfn.readers._jobs import parse_jobs
@@ -28,7 +29,7 @@ from openfn.model.workflow import Step
 log = logging.getLogger("openfn.readers")
 
 PROJECT_FILE = "project.yaml"
-TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals", "workflows")
+TOP_KEYS = ("name", "description", "inbox", "notify", "jobs", "triggers", "credentials", "globals", "workflows", "collections")
 AUTH_KINDS = ("api_key", "basic")
 
 
@@ -219,12 +220,15 @@ def _read_project(folder: Path, *, compile_only: str | None, toolchain: _javascr
         inbox = _inbox(reader, top.get("inbox"), str(name))
     with reader.guard():
         notify = _notify(reader, top.get("notify"))
+    declared: tuple[str, ...] = ()
+    with reader.guard():
+        declared = parse_collections(reader, top.get("collections"))
     if reader.errors:
         raise reader.errors[0] if len(reader.errors) == 1 else ProjectErrors(reader.errors)
     jobs, workflows, problems = _runnable(reader, jobs, workflows, workflow_problems, credentials, toolchain)
     return Project(
         name=name, folder=folder, file=file, jobs=jobs, triggers=triggers, credentials=credentials, workflows=workflows,
-        inbox=inbox, notify_email=notify, problems=tuple(problems), warnings=tuple(reader.warnings),
+        inbox=inbox, notify_email=notify, problems=tuple(problems), warnings=tuple(reader.warnings), collections=declared,
     )  # fmt: skip
 
 

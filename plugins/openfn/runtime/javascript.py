@@ -8,9 +8,10 @@ trigger edge to evaluate before it runs, and its outgoing edges, which the runti
 
 from __future__ import annotations
 
-from openfn.errors import RunLost
+from openfn.errors import OpenFnError, RunLost
 from openfn.node.engine import EngineRun
 from openfn.node.process import NodeProcess
+from openfn.runtime.collections_access import COLLECTIONS_ADAPTOR, USES_COLLECTIONS
 from openfn.runtime.runner import NO_EDGES, Edges, JobCode, StepInput, StepOutcome
 
 # How long after the job's own timeout (enforced inside Node by @openfn/runtime) the process group is
@@ -55,6 +56,12 @@ class JavaScriptRunner:
             request["job_logs"] = False
         if code.globals:
             request["globals"] = code.globals
+        uses = code.adaptor_package == COLLECTIONS_ADAPTOR or USES_COLLECTIONS.search(source)
+        if input.collections is not None and uses:
+            try:
+                request["collections"] = input.collections()  # as Lightning's worker: only for jobs that use them
+            except OpenFnError as error:
+                return StepOutcome("crash", reason=str(error), error={"type": "CollectionsUnavailable"})
         if edges.trigger is not None:
             request["from"] = {"id": edges.trigger[0], "condition": edges.trigger[1]}
         if edges.next:

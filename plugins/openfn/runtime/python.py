@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from openfn.adaptors.collections import run_access
 from openfn.errors import JobFailed
 from openfn.runtime.conditions import holds
 from openfn.runtime.operations import load_operations, run_operations
@@ -29,7 +30,7 @@ class PythonRunner:
             state["configuration"] = input.configuration
         quiet = contextlib.nullcontext() if code.job_logs else quiet_job(code.expression_file)
         try:
-            with quiet:
+            with quiet, run_access(input.collections):
                 final, status, failure = run_operations(code.key, load_operations(code.key, Path(code.expression_file)), state), SUCCESS, None
         except JobFailed as error:
             final, status, failure = _with_error(code.key, error.state if error.state is not None else state, error), FAILURE, error

@@ -12,7 +12,7 @@ This module imports no runner: each runner imports it, and ``runner_for`` import
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -54,12 +54,14 @@ class JobCode:
 
 @dataclass(frozen=True)
 class StepInput:
-    """The state a step starts from, its credential's configuration (never handed on), and the state keys
-    its output never carries (``remove``)."""
+    """The state a step starts from, its credential's configuration (never handed on), the state keys
+    its output never carries (``remove``), and how it reaches its project's collections (called only when
+    the step uses them: ``{"endpoint", "token"}``, see collections_access.py)."""
 
     state: dict
     configuration: dict | None = None
     remove: tuple[str, ...] = ("configuration",)
+    collections: Callable[[], dict[str, str]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,10 @@ def runner_for(language: str) -> Runner:
     return getattr(importlib.import_module(module), name)()
 
 
-def run_job(runner: Runner, code: JobCode, state: dict, configuration: dict | None) -> dict:
+def run_job(runner: Runner, code: JobCode, state: dict, configuration: dict | None,
+            collections: Callable[[], dict[str, str]] | None = None) -> dict:  # fmt: skip
     """A v1 job's run: the final state, or JobFailed carrying the state at the failure."""
-    outcome = runner.run_step(code, StepInput(state=state, configuration=configuration))
+    outcome = runner.run_step(code, StepInput(state=state, configuration=configuration, collections=collections))
     if outcome.status == SUCCESS:
         return outcome.state or {}
     failure = outcome.failure or JobFailed(code.key, None, None, outcome.reason, error_type=outcome.error_type)

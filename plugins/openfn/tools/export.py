@@ -92,6 +92,7 @@ def lightning_project(project: Project) -> dict:
         "name": project.title or project.name,
         "description": project.description,
         "credentials": credentials or None,
+        **({"collections": {name: {"name": name} for name in project.collections}} if project.collections else {}),
         "workflows": {workflow.source_key or hyphenate(workflow.name): lightning_workflow(workflow) for workflow in project.workflows.values()},
     }
 
@@ -122,7 +123,9 @@ def portability_project(project: Project) -> dict:
     credentials = [{"name": c.name or key, "owner": c.owner} for key, c in project.credentials.items()]
     return {"id": project.name, "name": project.title or project.name, "schema_version": "4.0",
             **({"description": project.description} if project.description else {}),
-            **({"credentials": credentials} if credentials else {}), "workflows": workflows}  # fmt: skip
+            **({"credentials": credentials} if credentials else {}),
+            **({"collections": [{"name": name} for name in project.collections]} if project.collections else {}),
+            "workflows": workflows}  # fmt: skip
 
 
 class _Dumper(yaml.SafeDumper):

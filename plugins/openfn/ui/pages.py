@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from openfn.ui.csrf import SESSION_COOKIE, token_for
 
 STATIC = Path(__file__).with_name("static")
-PAGES = {"": "inbox.html", "receipt": "receipt.html", "projects": "projects.html"}
+PAGES = {"": "inbox.html", "receipt": "receipt.html", "projects": "projects.html", "collections": "collections.html"}
 TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}  # pages go through login
 
 CSP = "; ".join([

@@ -212,8 +212,10 @@ def test_openapi_document_needs_login_and_there_are_no_cdn_docs(inbox):
     document = inbox.http.get("/openfn/openapi.json", headers={"Authorization": f"Bearer {inbox.login()}"})
     assert (document.status_code, document.json()["info"]["title"]) == (200, "OpenFn inbox")
     assert sorted(document.json()["paths"]) == [
-        "/api/messages", "/api/messages/{message_id}", "/api/messages/{message_id}/content", "/api/messages/{message_id}/runs",
+        "/api/collections", "/api/collections/{project}/{name}", "/api/collections/{project}/{name}/items",
+        "/api/collections/{project}/{name}/items/{key}", "/api/messages", "/api/messages/{message_id}", "/api/messages/{message_id}/content", "/api/messages/{message_id}/runs",
         "/api/messages/{message_id}/runs/{run_id}/retry", "/api/projects", "/api/projects/{project}/reprocess",
+        "/collections/{name}", "/collections/{name}/{key}",
     ]  # fmt: skip
     for path in ("/openfn/docs", "/openfn/redoc", "/openfn/docs/oauth2-redirect"):
         assert inbox.http.get(path).status_code == 404

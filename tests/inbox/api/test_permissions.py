@@ -125,3 +125,17 @@ def test_erasing_needs_edit_permission_on_the_projects_dags(airflow):
     assert (erased.status_code, erased.json()["erased"]["by"]) == (200, "operator")
     receipt = airflow.api_as("nurse", "GET", f"/openfn/api/messages/{message_id}").json()
     assert (receipt["body"], receipt["headers"], receipt["erased"]["by"]) == (None, {}, "operator")
+
+
+def test_collections_are_listed_browsed_and_deleted_per_project(airflow):
+    made = airflow.api_as("admin", "POST", "/openfn/api/collections", json={"project": "demo", "name": "demo-lookups"})
+    assert made.status_code in (201, 200), made.text
+    listed = airflow.api_as("nurse", "GET", "/openfn/api/collections").json()["collections"]
+    assert [(c["project"], c["name"], c["may_delete"]) for c in listed] == [("clinic", "referral-cache", False)]  # declared by clinic's file
+    hidden = airflow.api_as("nurse", "GET", "/openfn/api/collections/demo/demo-lookups/items")
+    assert (hidden.status_code, hidden.json()["error"]) == (404, "project_not_found")
+    refused = airflow.api_as("nurse", "DELETE", "/openfn/api/collections/clinic/referral-cache")
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
+    assert airflow.api_as("nurse", "POST", "/openfn/api/collections", json={"project": "clinic", "name": "x"}).status_code == 403
+    assert airflow.api_as("operator", "DELETE", "/openfn/api/collections/clinic/referral-cache/items/none").json() == {"deleted": 0}
+    assert airflow.api_as("referrals", "GET", "/openfn/api/collections").json()["collections"] == []

@@ -10,6 +10,10 @@ know them, so the plugin creates them itself, idempotently, on SQLite and Postgr
   who asked for a re-run or reprocessing (also the DAG run's triggering user); null for the inbox's own.
 * ``openfn_message_job``: per message x job, when the last run was started and how many: the 10-second
   rule is one conditional write on this row.
+* ``openfn_collection`` / ``openfn_collection_item``: each project's collections (Lightning's key-value
+  stores) and their items; a value is the JSON text a job stored, kept as text. Items are paged in ``id``
+  order (insertion order, as Lightning pages them); keys compare bytewise (``COLLATE "C"`` on PostgreSQL,
+  so a key pattern's prefix uses the index).
 """
 
 from __future__ import annotations
@@ -85,6 +89,32 @@ message_jobs = sa.Table(
     sa.Column("job", sa.String(250), primary_key=True),
     sa.Column("last_run_at", sa.Float(), nullable=False),  # database clock, Unix seconds
     sa.Column("runs", sa.Integer(), nullable=False),
+)
+
+collections = sa.Table(
+    "openfn_collection",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(250), nullable=False),
+    sa.Column("name", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),  # ISO 8601 UTC with microseconds
+    sa.Column("declared", sa.Boolean(), nullable=False, server_default=sa.false()),  # named in a project file
+    sa.UniqueConstraint("project", "name", name="openfn_collection_name_uq"),
+)
+
+_KEY = sa.String(1000).with_variant(sa.String(1000, collation="C"), "postgresql")
+collection_items = sa.Table(
+    "openfn_collection_item",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("collection_id", _ID, sa.ForeignKey("openfn_collection.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("key", _KEY, nullable=False),
+    sa.Column("value", sa.Text(), nullable=False),
+    # ISO 8601 UTC, always 27 characters, so text order is time order on both databases
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("collection_id", "key", name="openfn_collection_item_key_uq"),
+    sa.Index("openfn_collection_item_page_idx", "collection_id", "id"),
 )
 
 _SCHEMA_LOCK_KEY = 0x6F70656E666E  # "openfn": one advisory lock id, so api-servers create tables in turn
