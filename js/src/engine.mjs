@@ -21,6 +21,7 @@ import { adaptorEntry } from './adaptors.mjs';
 const WORKER = new URL('./worker.mjs', import.meta.url);
 const LARGE_BYTES = 4 * 1024 * 1024; // after a request or result this large, its buffers are collected at once
 const COLLECT_EVERY = 16 * 1024 * 1024; // and every this many bytes while it passes (the buffers are garbage at once)
+const REFILL_MS = 1_000;
 const GRACE_MS = 10_000; // after the run's own timeout, enforced inside the thread by the runtime
 
 function option(name, fallback) {
@@ -64,9 +65,11 @@ function fillSpares() {
   spares.set(DEFAULT_LIMIT_MB, waiting);
 }
 
+/** The spare taken is replaced once its run has ended, or after REFILL_MS if the run goes on: starting a
+ * thread (loading the runtime and an adaptor) takes CPU, which a short run on a small host needs itself. */
 function takeThread(limitMb) {
   const thread = spares.get(limitMb)?.shift() ?? startThread(limitMb);
-  fillSpares();
+  setTimeout(fillSpares, REFILL_MS).unref();
   return thread;
 }
 
@@ -123,6 +126,7 @@ function serve(socket) {
     clearTimeout(timer);
     socket.end(bytes);
     thread?.worker.terminate(); // whatever the job left behind (timers, promises) ends with its thread
+    setImmediate(fillSpares);
   };
   // A result cut short (its thread died while sending it) ends its line first: the failure is a line of its own.
   const fail = (status, error, extra = {}) => finish(`${sent ? '\n' : ''}${toJson({ type: 'result', status, error, ...extra })}\n`);
