@@ -19,6 +19,12 @@ const PART_CHARS = 64 * 1024; // small enough to be young garbage, collected as 
 const DEPTH = 3; // how deep the result's JSON text is made piece by piece (see pieces())
 const gc = globalThis.gc ?? (() => {}); // the engine runs with --expose-gc: each thread collects its own heap
 
+// A promise the job left rejected with no handler belongs to this run only (its thread ends with it): it is
+// told in the run's log, and does not stop the thread before the run's own result is out.
+process.on('unhandledRejection', (reason) => {
+  parentPort.postMessage({ type: 'log', level: 'warning', message: `[R/T] ⚠ a promise rejected with no handler: ${reason?.stack ?? reason}` });
+});
+
 for (const file of workerData?.preload ?? []) {
   try {
     await import(file);
