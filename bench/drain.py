@@ -6,6 +6,8 @@ deploy/celery.env) holds a backlog of ``--runs`` queued DAG runs of each kind, m
 paused:
 
 * message runs: messages posted to the inbox, each starting one run of a no-op Python job;
+* JavaScript message runs: the same with the same job in JavaScript (``fn(state => state);``, run by
+  @openfn/runtime in the worker's warm engine, or with ``--js-engines process`` a Node.js process per run);
 * the baseline: a plain DAG with one no-op Python task, triggered through ``POST /api/v2/dags/{id}/dagRuns``.
 
 After a warm-up (a few runs of each), one DAG is unpaused at a time and its completed runs per second are
@@ -15,7 +17,10 @@ docs/deployment.md; a third configuration runs with Airflow's default
 ``[workers] min_heartbeat_interval`` of 5 s to show it), the wait from the task's end to its DAG run's
 end, and the CPU each component used while draining.
 
-    .venv/bin/python bench/drain.py [--runs 100] [--workers 1 2] [--no-default-heartbeat]
+    .venv/bin/python bench/drain.py [--runs 100] [--workers 1 2] [--no-default-heartbeat] [--js-engines warm process]
+
+``--js-engines`` adds, for each engine after the first, a one-worker configuration with ``[openfn] js_engine``
+set to it (the first is used by every other configuration): the JavaScript ÷ Python message ratio of each.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
 import httpx  # noqa: E402
 
-from tests.distributed.helpers import pause, rows, token  # noqa: E402
+from tests.distributed.helpers import rows, token  # noqa: E402
 from tests.support.distributed import DistributedDeployment  # noqa: E402
 
 NOOP_JOB = "from openfn.adaptors.common import fn\n\noperations = [fn(lambda state: state)]\n"
@@ -49,7 +54,9 @@ with DAG(dag_id="bench_noop", schedule=None, catchup=False, max_active_runs=16, 
 
     run()
 '''
+JS_JOB = "fn(state => state);\n"
 MESSAGE_DAG = "drain.noop"
+JS_DAG = "drain.js-noop"
 WARM_UP = 6
 
 
@@ -57,12 +64,25 @@ def progress(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
+def pause(deployment: DistributedDeployment, *dag_ids: str, paused: bool = True) -> None:
+    """Pauses (or unpauses) DAGs through the REST API, asking again while HAProxy has no api-server to
+    offer (on a loaded machine its health checks time out now and then)."""
+    for dag_id in dag_ids:
+        deadline = time.monotonic() + 120
+        while (reply := deployment.api("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": paused})).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"could not set is_paused={paused} on {dag_id}: {reply.status_code} {reply.text[:200]}")
+            time.sleep(1)
+
+
 def write_files(root: Path) -> tuple[Path, Path]:
     jobs, dags = root / "jobs", root / "dags"
     (jobs / "drain").mkdir(parents=True)
     (jobs / "drain" / "noop.py").write_text(NOOP_JOB)
+    (jobs / "drain" / "noop.js").write_text(JS_JOB)
     (jobs / "drain" / "project.yaml").write_text(
-        "name: drain\njobs:\n  noop:\n    expression: noop.py\n    trigger: any\ntriggers:\n  any:\n    criteria: '{\"kind\": \"drain\"}'\n"
+        "name: drain\njobs:\n  noop:\n    expression: noop.py\n    trigger: any\n  js-noop:\n    expression: noop.js\n    trigger: js\n"
+        "triggers:\n  any:\n    criteria: '{\"kind\": \"drain\"}'\n  js:\n    criteria: '{\"kind\": \"drain-js\"}'\n"
     )
     shutil.copytree(ROOT / "dags", dags)
     (dags / "bench_noop.py").write_text(NOOP_DAG)
@@ -71,19 +91,21 @@ def write_files(root: Path) -> tuple[Path, Path]:
 
 def backlog(deployment: DistributedDeployment, runs: int) -> None:
     """``runs`` more queued runs of each DAG, created while both are paused."""
-    pause(deployment, MESSAGE_DAG, "bench_noop")
-    before = rows(deployment, "SELECT count(*) FROM dag_run WHERE dag_id = %s", (MESSAGE_DAG,))[0][0]
+    pause(deployment, MESSAGE_DAG, JS_DAG, "bench_noop")
+    count = "SELECT count(*) FROM dag_run WHERE dag_id = %s"
+    before = {dag_id: rows(deployment, count, (dag_id,))[0][0] for dag_id in (MESSAGE_DAG, JS_DAG)}
     inbox = token(deployment, "drain")
     with httpx.Client(timeout=60) as client:
         for n in range(runs):
             server = deployment.api_servers[n % 2]
             assert client.post(f"{server}/openfn/inbox/{inbox}", json={"kind": "drain", "n": n}).status_code == 202
+            assert client.post(f"{server}/openfn/inbox/{inbox}", json={"kind": "drain-js", "n": n}).status_code == 202
             reply = client.post(f"{server}/api/v2/dags/bench_noop/dagRuns", json={"logical_date": None},
                                 headers={"Authorization": f"Bearer {deployment.token()}"})  # fmt: skip
             assert reply.status_code == 200, reply.text
 
     def created() -> bool:
-        return rows(deployment, "SELECT count(*) FROM dag_run WHERE dag_id = %s", (MESSAGE_DAG,))[0][0] == before + runs
+        return all(rows(deployment, count, (dag_id,))[0][0] == before[dag_id] + runs for dag_id in before)
 
     deployment.wait_for(created, "the dispatcher to create the message runs", timeout=300, interval=0.5)
 
@@ -216,15 +238,15 @@ def measure(label: str, workers: int, runs: int, tmp: Path, env: dict[str, str])
     try:
         progress(f"{label}: starting the deployment")
         deployment.start()
-        deployment.wait_for_dags([MESSAGE_DAG, "bench_noop"], timeout=300)
+        deployment.wait_for_dags([MESSAGE_DAG, JS_DAG, "bench_noop"], timeout=300)
         progress(f"{label}: warm-up")
         backlog(deployment, WARM_UP)
-        for dag_id in ("bench_noop", MESSAGE_DAG):
+        for dag_id in ("bench_noop", MESSAGE_DAG, JS_DAG):
             drain(deployment, dag_id, WARM_UP, measured=False)
         progress(f"{label}: {runs} queued runs of each DAG")
         backlog(deployment, runs)
         result = {}
-        for kind, dag_id in (("noop", "bench_noop"), ("message", MESSAGE_DAG)):
+        for kind, dag_id in (("noop", "bench_noop"), ("message", MESSAGE_DAG), ("js", JS_DAG)):
             progress(f"{label}: draining {dag_id}")
             result[kind] = drain(deployment, dag_id, runs)
         result["memory"] = memory(deployment)
@@ -255,8 +277,15 @@ def table(results: dict[str, dict], runs: int) -> str:
             f"{noop['hold_p50']:.1f} / {noop['hold_max']:.1f} s, {noop['hold_over_1s']:.0%}; "
             f"{message['hold_p50']:.1f} / {message['hold_max']:.1f} s, {message['hold_over_1s']:.0%} | "
             f"{noop['wait_p50']:.1f} / {noop['wait_max']:.1f} s; {message['wait_p50']:.1f} / {message['wait_max']:.1f} s | "
-            f"{noop['failed'] + message['failed']} |"
+            f"{noop['failed'] + message['failed'] + r['js']['failed']} |"
         )
+    lines += ["", "JavaScript message runs (the same no-op job in JavaScript) against Python's, on the same deployment:", "",
+              "| configuration | JavaScript message runs: runs/s | Python message runs: runs/s | JavaScript ÷ Python (goal ≥ 0.8×) "
+              "| task started → ended p50 (Python; JavaScript) | failed |", "|---|---:|---:|---:|---|---:|"]
+    for label, r in results.items():
+        js, message = r["js"], r["message"]
+        lines.append(f"| {label} | {js['rate']:.2f} | {message['rate']:.2f} | {js['rate'] / message['rate']:.2f}× "
+                     f"| {message['phases'][2]:.2f} s; {js['phases'][2]:.2f} s | {js['failed']} |")
     one, two = results.get("1 worker"), results.get("2 workers")
     if one and two:
         lines.append("")
@@ -289,11 +318,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-default-heartbeat", action="store_true", help="skip the run with Airflow's default min_heartbeat_interval")
+    parser.add_argument("--js-engines", nargs="+", default=["warm", "process"], choices=("warm", "process"),
+                        help="[openfn] js_engine of every configuration (the first), and of one more one-worker configuration each (the others)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # run the clean-ups: stop Airflow
-    configurations = [(f"{n} worker{'s' if n > 1 else ''}", n, {}) for n in args.workers]
+    engine = {"AIRFLOW__OPENFN__JS_ENGINE": args.js_engines[0]}
+    configurations = [(f"{n} worker{'s' if n > 1 else ''}", n, engine) for n in args.workers]
+    for other in args.js_engines[1:]:
+        configurations.append((f"1 worker, js_engine = {other}", 1, {"AIRFLOW__OPENFN__JS_ENGINE": other}))
     if not args.no_default_heartbeat:
-        configurations.append(("1 worker, min_heartbeat_interval 5 s (Airflow's default)", 1, {"AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5"}))
+        configurations.append(("1 worker, min_heartbeat_interval 5 s (Airflow's default)", 1, {**engine, "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "5"}))
     results = {}
     with tempfile.TemporaryDirectory(prefix="openfn-bench-drain-", ignore_cleanup_errors=True) as tmp:
         for label, workers, env in configurations:

@@ -9,7 +9,8 @@ One real deployment (api-server, scheduler, dag-processor; LocalExecutor; Postgr
 They are triggered in turn through Airflow's REST API, one run at a time, ``--runs`` times each. For every
 run: the task's wall time (its start to its end, as Airflow records them), and the peak memory growth of
 the scheduler's process tree while it ran (the LocalExecutor's task processes and, for JavaScript, Node)
-plus the warm JavaScript engine's process, sampled every 20 ms against their level just before the run.
+plus the warm JavaScript engine's process (found once, as the run starts), sampled every 20 ms against
+their level just before the run.
 Then ``--concurrent`` runs of each DAG are started at once, and the peak growth is divided by their number:
 the memory each concurrent run costs.
 
@@ -68,9 +69,9 @@ def engines() -> list[psutil.Process]:
     return found
 
 
-def tree_rss(root: psutil.Process) -> int:
+def tree_rss(root: psutil.Process, engines: list[psutil.Process]) -> int:
     total = 0
-    for process in [root, *root.children(recursive=True), *engines()]:
+    for process in [root, *root.children(recursive=True), *engines]:
         try:
             total += process.memory_info().rss
         except psutil.Error:
@@ -79,11 +80,14 @@ def tree_rss(root: psutil.Process) -> int:
 
 
 class PeakSampler:
-    """Peak RSS of a process tree above its level when sampling started."""
+    """Peak RSS of a process tree (and of the warm engine) above its level when sampling started. The engine
+    is looked for once, when sampling starts (a scan of every process on the machine each 20 ms would cost
+    the machine the run is measured on; in the warm-up run that starts the engine it is not counted)."""
 
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
-        self.base = tree_rss(self.root)
+        self.engines = engines()
+        self.base = tree_rss(self.root, self.engines)
         self.peak = self.base
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -91,7 +95,7 @@ class PeakSampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.root))
+            self.peak = max(self.peak, tree_rss(self.root, self.engines))
             self._stop.wait(0.02)
 
     def stop(self) -> int:

@@ -26,7 +26,7 @@ the cost of the faster loop. The deployments run with ``[core] parallelism`` 16.
 With ``--backlog N``: how long a sender waiting for its result waits while N bulk runs drain, before (the
 plugin as on ``main``) and after waiting senders went first, and the backlog's drain rate (bench/_backlog.py).
 
-    .venv/bin/python bench/latency.py [--messages 20] [--idle-gap 2] [--only sqlite|postgresql]
+    .venv/bin/python bench/latency.py [--messages 20] [--idle-gap 2] [--only sqlite|postgresql] [--language python|js] [--after-only]
     .venv/bin/python bench/latency.py --backlog 1000 [--sender-gap 1] [--only sqlite|postgresql]
 """
 
@@ -54,7 +54,7 @@ from tests.support.pgserver import PostgresServer  # noqa: E402
 
 PROJECT = """name: latency
 jobs:
-  ping: {expression: noop.py, trigger: ping}
+  ping: {expression: %s, trigger: ping}
   held: {expression: noop.py, trigger: held}
   intake: {expression: noop.py, trigger: intake}
 triggers:
@@ -64,6 +64,9 @@ triggers:
 """
 # The job notes when its code ran: the end of the path from the message to the job's first line.
 NOOP = "import time\n\nfrom openfn.adaptors.common import fn\n\noperations = [fn(lambda state: {**state, 'data': {'ran_at': time.time()}})]\n"
+# The same in JavaScript (--language js), run by @openfn/runtime in the host's warm engine (or, with
+# --set AIRFLOW__OPENFN__JS_ENGINE=process, a Node.js process of its own).
+NOOP_JS = "fn(state => ({ ...state, data: { ran_at: Date.now() / 1000 } }));\n"
 COMMON = {"AIRFLOW__CORE__PARALLELISM": "16", "AIRFLOW__OPENFN__REPLY_TIMEOUT_SECONDS": "600"}
 BASELINE = {
     "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
@@ -105,12 +108,13 @@ def write_others(jobs_dir: Path, count: int) -> None:
     (others / "project.yaml").write_text(f"name: others\njobs:\n{jobs}triggers:\n{triggers}")
 
 
-def deploy(kind: str, root: Path, pg: PostgresServer | None, env: dict[str, str], others: int) -> tuple[AirflowDeployment, Reader]:
+def deploy(kind: str, root: Path, pg: PostgresServer | None, env: dict[str, str], others: int, language: str = "python") -> tuple[AirflowDeployment, Reader]:
     write_others(root / "jobs", others)
     jobs = root / "jobs" / "latency"
     jobs.mkdir(parents=True)
     (jobs / "noop.py").write_text(NOOP)
-    (jobs / "project.yaml").write_text(PROJECT)
+    (jobs / "noop.js").write_text(NOOP_JS)
+    (jobs / "project.yaml").write_text(PROJECT % ("noop.js" if language == "js" else "noop.py"))
     home = root / "home"
     home.mkdir()
     if kind == "sqlite":
@@ -266,9 +270,9 @@ def components(deployment: AirflowDeployment) -> dict[str, int]:
 
 
 def measure(kind: str, pg: PostgresServer | None, messages: int, gap: float, env: dict[str, str], others: int, waiters: bool,
-            latency: bool = True) -> dict:
+            latency: bool = True, language: str = "python") -> dict:
     root = Path(tempfile.mkdtemp(prefix=f"openfn-bench-latency-{kind}-"))
-    deployment, reader = deploy(kind, root, pg, env, others)
+    deployment, reader = deploy(kind, root, pg, env, others, language)
     results: dict = {}
     try:
         deployment.start()
@@ -350,6 +354,8 @@ def main() -> None:
     parser.add_argument("--intake-only", action="store_true", help="only the intake with and without waiting senders (after)")
     parser.add_argument("--backlog", type=int, default=0, metavar="N", help="a waiting sender while N bulk runs drain, before and after")
     parser.add_argument("--sender-gap", type=float, default=1.0, help="with --backlog: seconds between waiting senders")
+    parser.add_argument("--language", choices=("python", "js"), default="python", help="the language of the job that answers (ping)")
+    parser.add_argument("--after-only", action="store_true", help="only deploy/airflow.env's configuration (make run's), without the intake turns")
     args = parser.parse_args()
     if args.backlog:
         from bench._backlog import run
@@ -364,15 +370,17 @@ def main() -> None:
                     result = measure(kind, pg if kind == "postgresql" else None, 0, 0, after, args.other_jobs, True, latency=False)
                     print(intake_table(kind, result["intake"]), "\n", flush=True)
         return
-    configurations = {"before": BASELINE, "after": after}
-    print(f"Message -> task latency: {args.messages} messages per load; a project with {args.other_jobs} other jobs alongside.")
+    configurations = {"after": after} if args.after_only else {"before": BASELINE, "after": after}
+    print(f"Message -> task latency: {args.messages} messages per load; a project with {args.other_jobs} other jobs alongside; "
+          f"the job that answers is in {'JavaScript' if args.language == 'js' else 'Python'}.")
     print("before = Airflow's defaults for what deploy/airflow.env tunes, and Airflow's own run_after; after = deploy/airflow.env"
           + (f" + {after}" if after else "") + ".\n")
     with PostgresServer() as pg:
         for kind in ("sqlite", "postgresql"):
             if args.only not in (None, kind):
                 continue
-            results = {name: measure(kind, pg if kind == "postgresql" else None, args.messages, args.idle_gap, env, args.other_jobs, name == "after")
+            results = {name: measure(kind, pg if kind == "postgresql" else None, args.messages, args.idle_gap, env, args.other_jobs,
+                                     name == "after" and not args.after_only, language=args.language)
                        for name, env in configurations.items()}  # fmt: skip
             print(table(kind, results), "\n", flush=True)
 

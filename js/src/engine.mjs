@@ -1,11 +1,12 @@
 // The warm JavaScript engine (`[openfn] js_engine = warm`): one long-lived Node process per host and
 // install, which JavaScript tasks reach over a Unix socket, instead of starting Node for every run.
 //
-//   node --experimental-vm-modules engine.mjs --socket=PATH [--memory-limit-mb=500] [--spares=1]
+//   node --experimental-vm-modules --expose-gc engine.mjs --socket=PATH [--memory-limit-mb=500] [--spares=1]
 //                                             [--idle-exit-seconds=1800]
 //
 // A connection carries one run. The engine greets it with {"type": "ready"}; the task then sends two
-// lines, a header {job, adaptor, memory_limit_mb, timeout_ms, next} and the request of execute.mjs; the
+// lines, a header {job, adaptor, memory_limit_mb, timeout_ms, next, size} and the request of execute.mjs
+// (`size` bytes of JSON text, so that it is read into one buffer as it arrives); the
 // engine answers with the run's log records, one JSON document a line, then its result line, and closes. Each run executes in a worker thread of its own
 // (worker.mjs) held to the run's memory limit; a thread over it is stopped and the run fails, naming the
 // limit, while the engine goes on serving the others. A few threads are started ahead of need (spares),
@@ -18,6 +19,9 @@ import { toJson } from './channel.mjs';
 import { adaptorEntry } from './adaptors.mjs';
 
 const WORKER = new URL('./worker.mjs', import.meta.url);
+const LARGE_BYTES = 4 * 1024 * 1024; // after a request or result this large, its buffers are collected at once
+const COLLECT_EVERY = 16 * 1024 * 1024; // and every this many bytes while it passes (the buffers are garbage at once)
+const REFILL_MS = 1_000;
 const GRACE_MS = 10_000; // after the run's own timeout, enforced inside the thread by the runtime
 
 function option(name, fallback) {
@@ -30,6 +34,8 @@ const DEFAULT_LIMIT_MB = Number(option('memory-limit-mb', '500'));
 const SPARES = Number(option('spares', '1'));
 const IDLE_EXIT_MS = Number(option('idle-exit-seconds', '1800')) * 1000;
 
+const gc = globalThis.gc ?? (() => {}); // started with --expose-gc (node/engine.py)
+
 /** Worker threads started ahead of need, by memory limit; each serves one run. */
 const spares = new Map();
 let preload = [];
@@ -37,7 +43,7 @@ let preload = [];
 function startThread(limitMb) {
   const worker = new Worker(WORKER, {
     workerData: { preload },
-    resourceLimits: { maxOldGenerationSizeMb: limitMb, maxYoungGenerationSizeMb: Math.max(16, Math.min(64, limitMb / 8)) },
+    resourceLimits: { maxOldGenerationSizeMb: limitMb, maxYoungGenerationSizeMb: Math.max(8, Math.min(16, limitMb / 16)) },
     env: { ...process.env }, // its own copy: a job that changes process.env changes only its own
     stdout: true, // an adaptor's own writes to stdout/stderr belong to the run's log, not the engine's
     stderr: true,
@@ -59,9 +65,11 @@ function fillSpares() {
   spares.set(DEFAULT_LIMIT_MB, waiting);
 }
 
+/** The spare taken is replaced once its run has ended, or after REFILL_MS if the run goes on: starting a
+ * thread (loading the runtime and an adaptor) takes CPU, which a short run on a small host needs itself. */
 function takeThread(limitMb) {
   const thread = spares.get(limitMb)?.shift() ?? startThread(limitMb);
-  fillSpares();
+  setTimeout(fillSpares, REFILL_MS).unref();
   return thread;
 }
 
@@ -72,29 +80,37 @@ function edgesAfterFailure(next) {
     .map(([target]) => target);
 }
 
-function lines(socket, onLine) {
-  let chunks = [];
-  let size = 0;
-  socket.on('data', (chunk) => {
-    let start = 0;
-    for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
-      const piece = chunk.subarray(start, end);
-      const line = new Uint8Array(new ArrayBuffer(size + piece.length)); // its own buffer: transferable
-      let offset = 0;
-      for (const part of [...chunks, piece]) {
-        line.set(part, offset);
-        offset += part.length;
+/** The connection's two lines: the header (small), then the request, whose `size` in bytes the header gives,
+ * read straight into one buffer of its own (transferable to the run's thread): no chunk is kept or joined. */
+function request(socket, onHeader, onRequest) {
+  let header = null;
+  let pending = [];
+  let body = null;
+  let filled = 0;
+  const take = (chunk) => {
+    if (body === null) {
+      const end = chunk.indexOf(10);
+      if (end === -1) return void pending.push(chunk);
+      try {
+        header = JSON.parse(Buffer.concat([...pending, chunk.subarray(0, end)]).toString('utf8'));
+      } catch {
+        return void socket.destroy(); // not a task of this engine: never let it stop the others' runs
       }
-      chunks = [];
-      size = 0;
-      onLine(line);
-      start = end + 1;
+      pending = null;
+      body = new Uint8Array(new ArrayBuffer(Number(header.size) || 0));
+      onHeader(header);
+      chunk = chunk.subarray(end + 1);
     }
-    if (start < chunk.length) {
-      chunks.push(chunk.subarray(start));
-      size += chunk.length - start;
+    const part = chunk.subarray(0, body.length - filled);
+    body.set(part, filled);
+    if (Math.floor((filled + part.length) / COLLECT_EVERY) > Math.floor(filled / COLLECT_EVERY)) setImmediate(gc);
+    filled += part.length;
+    if (filled === body.length && chunk.length > part.length) { // the request's own new line follows it
+      socket.off('data', take);
+      onRequest(body);
     }
-  });
+  };
+  socket.on('data', take);
 }
 
 function serve(socket) {
@@ -102,6 +118,7 @@ function serve(socket) {
   let finished = false;
   let thread = null;
   let timer = null;
+  let sent = 0; // bytes of the result passed on so far
   const write = (record) => !finished && socket.write(`${toJson(record)}\n`);
   const finish = (bytes) => {
     if (finished) return;
@@ -109,8 +126,10 @@ function serve(socket) {
     clearTimeout(timer);
     socket.end(bytes);
     thread?.worker.terminate(); // whatever the job left behind (timers, promises) ends with its thread
+    setImmediate(fillSpares);
   };
-  const fail = (status, error, extra = {}) => finish(`${toJson({ type: 'result', status, error, ...extra })}\n`);
+  // A result cut short (its thread died while sending it) ends its line first: the failure is a line of its own.
+  const fail = (status, error, extra = {}) => finish(`${sent ? '\n' : ''}${toJson({ type: 'result', status, error, ...extra })}\n`);
   socket.on('error', () => {});
   socket.on('close', () => {
     if (!finished) {
@@ -119,11 +138,7 @@ function serve(socket) {
       thread?.worker.terminate();
     }
   });
-  lines(socket, async (line) => {
-    if (header === null) {
-      header = JSON.parse(new TextDecoder().decode(line));
-      return;
-    }
+  request(socket, (received) => (header = received), async (line) => {
     const limitMb = Number(header.memory_limit_mb) || DEFAULT_LIMIT_MB;
     thread = takeThread(limitMb);
     rememberAdaptor(header.adaptor);
@@ -135,7 +150,17 @@ function serve(socket) {
     }
     worker.on('message', (message) => {
       if (message?.type === 'log') write(message);
-      else if (message?.type === 'result') finish(Buffer.from(message.bytes));
+      else if (message?.type === 'result-part') {
+        const bytes = Buffer.from(message.bytes);
+        if (Math.floor((sent + bytes.length) / COLLECT_EVERY) > Math.floor(sent / COLLECT_EVERY)) setImmediate(gc);
+        sent += bytes.length;
+        if (message.last) {
+          finish(bytes);
+          if (sent >= LARGE_BYTES) socket.once('close', () => setImmediate(gc)); // the result's parts, once written
+        }
+        else if (!finished && socket.write(bytes)) worker.postMessage({ type: 'more' });
+        else if (!finished) socket.once('drain', () => worker.postMessage({ type: 'more' }));
+      }
     });
     worker.on('error', (error) => {
       if (error?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
@@ -154,7 +179,10 @@ function serve(socket) {
       timeoutMs + GRACE_MS,
     );
     if (!(await thread.ready)) return; // its 'error'/'exit' handler has answered
-    if (!finished) worker.postMessage({ request: line.buffer }, [line.buffer]);
+    if (finished) return;
+    const large = line.byteLength >= LARGE_BYTES;
+    worker.postMessage({ request: line.buffer }, [line.buffer]);
+    if (large) setImmediate(gc); // the socket's chunks the request was read from
   });
 }
 

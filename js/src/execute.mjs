@@ -60,8 +60,9 @@ function plan(request, compiled) {
   return { id: name, workflow: { id: name, name, steps, ...globals }, options: { start: from ? from.id : job, end: job } };
 }
 
-export async function execute(request, sink) {
-  const { job, expression, adaptor, state, configuration, timeout_ms: timeout } = request;
+/** `collect` (optional) is called where a large copy of the state was just dropped (worker.mjs). */
+export async function execute(request, sink, { collect = () => {} } = {}) {
+  const { job, expression, adaptor, configuration, timeout_ms: timeout } = request;
   const logger = sinkLogger('R/T', 'info', sink);
   const jobLevel = request.job_logs === false ? 'none' : 'debug'; // 'none': the logger writes nothing
   const jobLogger = sinkLogger('JOB', jobLevel, sink);
@@ -75,12 +76,21 @@ export async function execute(request, sink) {
     return { status: 'crash', error: describe(error) };
   }
   let outcome = null;
+  // The runtime starts the step from a copy of its input: once it has it, the input is emptied, so that a
+  // large state is not held twice while the job runs (nothing reads the input after that copy).
+  let input = { ...request.state, configuration: withCollections(configuration, request.collections) };
+  request.state = null;
   const notify = (event, payload) => {
     if (payload?.jobId === job && (event === 'job-complete' || event === 'job-error')) outcome = { event, payload };
+    if (payload?.jobId === job && event === 'init-complete' && input) {
+      for (const key of Object.keys(input)) delete input[key];
+      input = null;
+      collect();
+    }
   };
   let final;
   try {
-    final = await run(plan(request, compiled), { ...state, configuration: withCollections(configuration, request.collections) }, {
+    final = await run(plan(request, compiled), input, {
       logger,
       jobLogger,
       defaultRunTimeoutMs: timeout,

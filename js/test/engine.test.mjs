@@ -1,4 +1,5 @@
-// The warm engine as a task reaches it: a Unix socket, a header line and a request line per run.
+// The warm engine as a task reaches it: a Unix socket, a header line (with the request's size) and a request
+// line per run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +15,7 @@ const SOCKET = path.join(folder, 'engine.sock');
 let engine;
 
 before(async () => {
-  engine = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings', ENGINE, `--socket=${SOCKET}`, '--memory-limit-mb=200'], {
+  engine = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings', '--expose-gc', ENGINE, `--socket=${SOCKET}`, '--memory-limit-mb=200'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve) => engine.stdout.once('data', resolve)); // "listening on ..."
@@ -37,8 +38,9 @@ function runJob(expression, { state = { data: { n: 1 }, references: [] }, config
       const records = text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
       resolve({ records, result: records.find((r) => r.type === 'result') });
     });
-    socket.write(`${JSON.stringify({ job: 'j', adaptor, timeout_ms: request.timeout_ms, next: extra.next, ...header })}\n`);
-    socket.write(`${JSON.stringify(request)}\n`);
+    const body = Buffer.from(JSON.stringify(request));
+    socket.write(`${JSON.stringify({ job: 'j', adaptor, timeout_ms: request.timeout_ms, next: extra.next, size: body.length, ...header })}\n`);
+    socket.write(Buffer.concat([body, Buffer.from('\n')]));
   });
 }
 

@@ -1,6 +1,7 @@
 """One real Airflow deployment (api-server, scheduler, dag-processor, LocalExecutor, PostgreSQL) for every
 end-to-end test of this folder: the demo project, the runtime fixtures (Python), the JavaScript
-fixtures, whose credential points at a local HTTP server, and the triggers that reply after completion."""
+fixtures, whose credential points at a local HTTP server, the warm engine's fixtures, and the triggers that
+reply after completion."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "include" / "jobs" / "demo", jobs / "demo")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "rt", jobs / "rt")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
+    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "engine", jobs / "engine")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "replies", jobs / "replies")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "mixed", jobs / "mixed")
@@ -54,6 +56,8 @@ def airflow(postgres_server, tmp_path_factory, api):
             "AIRFLOW_CONN_JS_API": json.dumps({"conn_type": "http", "host": api.url, "login": "svc", "password": JS_SECRET}),
             "AIRFLOW_CONN_ANA_EXAMPLE.ORG-PATIENTS-API": json.dumps({"conn_type": "http", "host": api.url}),
             "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
+            "AIRFLOW__OPENFN__LOST_RUN_RETRY_DELAY_SECONDS": "1",  # a run lost with the engine starts again at once
+            "AIRFLOW__OPENFN__LOST_RUN_RETRIES": "2",  # a loaded machine may lose a try besides the one a test loses
         },
     )
     try:
@@ -63,7 +67,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing", "js.visits",
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
-            "mixed.intake", "queue.one-at-a-time",
+            "mixed.intake", "queue.one-at-a-time", "engine.patient", "engine.hog", "engine.hog-failed",
         ])  # fmt: skip
         yield deployment
     finally:

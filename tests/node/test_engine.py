@@ -108,6 +108,19 @@ def test_a_large_state_passes_through_both_ways():
     assert result["state"]["data"]["big"] == big
 
 
+@pytest.mark.slow
+def test_a_50_mb_state_passes_in_and_out_unchanged():
+    """Text cut into the parts the result travels in must come back whole: characters outside the Basic
+    Multilingual Plane (two UTF-16 units) straddle every part boundary somewhere in this state."""
+    piece = "é😀\u2028\"\\x" * 7
+    state = {"data": {"text": (piece * (25 * 2**20 // len(piece.encode()))), "records": [{"id": n, "name": f"Jack {n} 😀"} for n in range(100_000)]},
+             "references": [[1, {"deep": [None, 1.5, True]}]]}  # fmt: skip
+    _, result = run("fn(state => { state.data.count = state.data.records.length; return state; });", state=state, limit=1000, timeout=600, timeout_ms=600_000)
+    assert result["status"] == "success", result.get("error")
+    assert result["state"]["data"].pop("count") == 100_000
+    assert result["state"] == state
+
+
 def test_credentials_are_in_neither_the_arguments_nor_the_environment_of_the_engine():
     run("fn(state => state);")
     pid = engine_pid()

@@ -6,9 +6,11 @@ task that finds it gone starts it again. Its socket's name carries a digest of t
 of the Node.js binary, so an upgraded install starts a new engine and the old one exits once idle.
 
 A run is one connection: once the engine has greeted it (an engine that is dying may still accept a
-connection and close it: no run is sent to one that did not greet), a header line (job, adaptor, memory limit, timeout, outgoing edges) and the
-request line (as ``run.mjs`` reads it on stdin; credentials travel only here), then the engine's log
-records and the result come back line by line, as from a process of its own (``node/process.py``).
+connection and close it: no run is sent to one that did not greet), a header line (job, adaptor, memory
+limit, timeout, outgoing edges, and the request's size in bytes, so that the engine reads it into one buffer
+as it arrives) and the request line (as ``run.mjs`` reads it on stdin; credentials travel only here), then
+the engine's log records and the result come back line by line, as from a process of its own
+(``node/process.py``); a large result comes in parts, read without joining more than its own line.
 Closing the connection stops the run's thread. A connection that ends without a result means the
 engine died with the run inside it (``lost``): the task is retried as a lost run.
 """
@@ -36,6 +38,7 @@ log = logging.getLogger("openfn.job")
 START_TIMEOUT_SECONDS = 20.0  # the engine's own start; its threads load lazily
 GREETING_TIMEOUT_SECONDS = 5.0  # a live engine greets a connection at once
 CHUNK = 1 << 20
+UNREADABLE_LOGGED = 4096  # longer output that is not a record is not copied into the task log
 
 
 def engine_code_digest(js_dir: Path, node: str) -> str:
@@ -112,7 +115,7 @@ def _start(path: Path, js_dir: Path, node: str, memory_limit_mb: int) -> None:
     with open(f"{path}.log", "ab") as output:
         try:
             subprocess.Popen(
-                [node, *NODE_FLAGS, str(script), f"--socket={path}", f"--memory-limit-mb={memory_limit_mb}"],
+                [node, *NODE_FLAGS, "--expose-gc", str(script), f"--socket={path}", f"--memory-limit-mb={memory_limit_mb}"],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=js_dir, env=env,
                 start_new_session=True,  # outlives the task that started it, and its process group
             )  # fmt: skip
@@ -134,19 +137,28 @@ class EngineRun:
         self.lost = False
         self.returncode: int | None = None
         self._socket: socket.socket | None = None
+        self._stopped = False  # kill() came before the connection did: the run is not sent
         self._lock = threading.Lock()
 
     def run(self, request: dict[str, Any], *, timeout: float) -> dict | None:
+        body = json.dumps(request, separators=(",", ":")).encode("utf-8")
         header = {
             "job": request.get("job"), "adaptor": request.get("adaptor"), "next": request.get("next"),
             "memory_limit_mb": self.memory_limit_mb, "timeout_ms": request.get("timeout_ms"),
+            "size": len(body),  # the engine reads the request into one buffer of this size as it arrives
         }  # fmt: skip
         sock = connect(self.js_dir, self.node, self.default_limit_mb)
         with self._lock:
             self._socket = sock
+            if self._stopped:  # stopped while the engine was being reached (or started)
+                sock.close()
+                self._socket = None
+                return None
         try:
             sock.sendall(json.dumps(header, separators=(",", ":")).encode() + b"\n")
-            sock.sendall(json.dumps(request, separators=(",", ":")).encode("utf-8") + b"\n")
+            sock.sendall(body)
+            del body  # a large state is not held twice while its result comes back
+            sock.sendall(b"\n")
             return self._read(sock, time.monotonic() + timeout)
         except OSError:
             self.lost = True  # the engine went away while the run was inside it
@@ -184,8 +196,9 @@ class EngineRun:
     def _record(self, line: bytes) -> dict | None:
         try:
             message = json.loads(line)
-        except ValueError:
-            self.on_log(logging.INFO, line.decode("utf-8", "replace"))
+        except ValueError:  # a result cut short is state, not a log line: only its size is told
+            text = line.decode("utf-8", "replace") if len(line) <= UNREADABLE_LOGGED else f"({len(line)} bytes of output that is not a record)"
+            self.on_log(logging.INFO, text)
             return None
         if message.get("type") == "log":
             self.on_log(LEVELS.get(message.get("level"), logging.INFO), str(message.get("message", "")))
@@ -195,6 +208,7 @@ class EngineRun:
     def kill(self) -> None:
         """Closing the connection stops the run's thread in the engine."""
         with self._lock:
+            self._stopped = True
             sock, self._socket = self._socket, None
         if sock is not None:
             with contextlib.suppress(OSError):
