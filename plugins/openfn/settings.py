@@ -30,6 +30,10 @@ DEFAULTS = {
     "lost_run_retry_delay_seconds": "10",
     # The address senders use for inbox URLs; empty: [api] base_url (see openfn/inbox/urls.py)
     "inbox_base_url": "",
+    # Where inbox sensors and inbox assets (triggerer, workers) reach the api-server's watch API; empty: [api] base_url
+    "watch_api_url": "",
+    # How often an inbox asset's trigger asks for the next matching message (an inbox sensor: its poke_interval)
+    "watch_interval_seconds": "0.5",
 }
 
 
@@ -48,6 +52,8 @@ class Settings:
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
+    watch_api_url: str
+    watch_interval_seconds: float
 
 
 def _get(name: str) -> str:
@@ -82,6 +88,8 @@ def get_settings() -> Settings:
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),
+        watch_api_url=_get("watch_api_url").strip(),
+        watch_interval_seconds=float(_get("watch_interval_seconds")),
     )
 
 

@@ -10,6 +10,9 @@ know them, so the plugin creates them itself, idempotently, on SQLite and Postgr
   who asked for a re-run or reprocessing (also the DAG run's triggering user); null for the inbox's own.
 * ``openfn_message_job``: per message x job, when the last run was started and how many: the 10-second
   rule is one conditional write on this row.
+* ``openfn_watcher``: per inbox sensor or inbox asset of a hand-written DAG, how far it has read the
+  project's messages (``after_seq``) and the message handed out but not yet confirmed (``inflight_*``);
+  ``openfn_watch_claim``: which message each sensor task instance was given (store/watchers.py).
 """
 
 from __future__ import annotations
@@ -85,6 +88,27 @@ message_jobs = sa.Table(
     sa.Column("job", sa.String(250), primary_key=True),
     sa.Column("last_run_at", sa.Float(), nullable=False),  # database clock, Unix seconds
     sa.Column("runs", sa.Integer(), nullable=False),
+)
+
+watchers = sa.Table(
+    "openfn_watcher",
+    metadata,
+    sa.Column("name", sa.String(500), primary_key=True),  # 'sensor:<dag_id>.<task_id>' or 'asset:<uri>'
+    sa.Column("project", sa.String(250), nullable=False),
+    sa.Column("after_seq", _ID, nullable=False),  # every message up to this seq is delivered or did not match
+    sa.Column("inflight_id", sa.String(36)),  # an asset's message handed to a trigger, not yet seen recorded
+    sa.Column("inflight_seq", _ID),
+    sa.Column("inflight_at", sa.Float()),  # database clock, Unix seconds
+    sa.Column("inflight_owner", sa.String(100)),  # the trigger instance it was handed to
+)
+
+watch_claims = sa.Table(
+    "openfn_watch_claim",
+    metadata,
+    sa.Column("watcher", sa.String(500), primary_key=True),
+    sa.Column("consumer", sa.String(500), primary_key=True),  # a sensor's task instance: '<run_id>/<map_index>'
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("claimed_at", sa.Float(), nullable=False),
 )
 
 _SCHEMA_LOCK_KEY = 0x6F70656E666E  # "openfn": one advisory lock id, so api-servers create tables in turn
