@@ -55,7 +55,9 @@ class OpenFnInboxSensor(BaseSensorOperator):
         found = self.poke(context)  # a message already waiting: no trip through the triggerer
         if found.is_done:
             return found.xcom_value
-        trigger = OpenFnInboxTrigger(**self._request(context).payload(), poll_interval=self.poke_interval)
+        request = self._request(context)
+        trigger = OpenFnInboxTrigger(watcher=request.watcher, project=request.project, criteria=request.criteria, exclusion=request.exclusion,
+                                     since=request.since, consumer=request.consumer, poll_interval=self.poke_interval)  # fmt: skip
         self.defer(trigger=trigger, method_name="execute_complete", timeout=datetime.timedelta(seconds=self.timeout))
 
     def poke(self, context) -> PokeReturnValue:

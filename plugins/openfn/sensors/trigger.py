@@ -22,6 +22,7 @@ from openfn.sensors.client import TOKEN_VARIABLE, WatchApiError, WatchRequest, a
 log = logging.getLogger("openfn.sensors")
 
 MAX_BACKOFF_SECONDS = 30.0
+REQUEST_TIMEOUT_SECONDS = 15.0
 
 
 class OpenFnInboxTrigger(BaseEventTrigger):
@@ -38,16 +39,15 @@ class OpenFnInboxTrigger(BaseEventTrigger):
         )
 
     async def _token(self) -> str | None:
-        from asgiref.sync import sync_to_async
-
-        return await sync_to_async(read_token)()
+        # Airflow runs a sync SDK call from a trigger's event loop on the loop itself (no thread to block)
+        return read_token()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         request = WatchRequest(**{**self.request.payload(), "owner": uuid.uuid4().hex})
         url = api_url()
         token = await self._token()
         failures = 0
-        async with httpx.AsyncClient(timeout=30.0) as client:
+        async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS) as client:
             while True:
                 try:
                     reply = await client.post(url, json=request.payload(), headers={"Authorization": f"Bearer {token}"} if token else {})

@@ -14,7 +14,7 @@ it has read is kept here, in one row per watcher, so that no trigger's memory de
   second triggerer asking meanwhile is told to wait.
 
 Every step runs in one write transaction that locks the watcher's row, so two triggerers never hand out
-the same message twice.
+the same message twice; a request that finds the row locked is told to ask again rather than wait.
 """
 
 from __future__ import annotations
@@ -62,22 +62,30 @@ class Delivery:
     wait: bool = False
 
 
-def _row_lock(statement, database: Database):
-    return statement.with_for_update() if database.dialect == "postgresql" else statement
+def _locked(connection: Connection, database: Database, watch: Watch) -> sa.Row | None:
+    """The watcher's row, locked for this transaction; None while another request holds it (PostgreSQL
+    skips a locked row rather than wait: a request never holds an api-server thread waiting for another)."""
+    statement = sa.select(watchers).where(watchers.c.name == watch.name)
+    if database.dialect == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return connection.execute(statement).first()
 
 
-def _watcher(connection: Connection, database: Database, watch: Watch) -> sa.Row:
-    found = connection.execute(_row_lock(sa.select(watchers).where(watchers.c.name == watch.name), database)).first()
-    if found is not None:
-        if found.project != watch.project:  # the DAG now watches another project: start afresh there
-            connection.execute(sa.update(watchers).where(watchers.c.name == watch.name).values(
-                project=watch.project, after_seq=_start(connection, watch), inflight_id=None, inflight_seq=None))
-            return _watcher(connection, database, watch)
-        return found
-    insert = (postgresql.insert if database.dialect == "postgresql" else sqlite.insert)(watchers)
-    connection.execute(insert.values(name=watch.name, project=watch.project, after_seq=_start(connection, watch))
-                       .on_conflict_do_nothing(index_elements=["name"]))  # fmt: skip
-    return connection.execute(_row_lock(sa.select(watchers).where(watchers.c.name == watch.name), database)).one()
+def _watcher(connection: Connection, database: Database, watch: Watch) -> sa.Row | None:
+    """The watcher's locked row, created at its start on first use; None while another request holds it."""
+    found = _locked(connection, database, watch)
+    if found is None:
+        if connection.execute(sa.select(watchers.c.name).where(watchers.c.name == watch.name)).first() is not None:
+            return None  # it exists, and another request holds it
+        insert = (postgresql.insert if database.dialect == "postgresql" else sqlite.insert)(watchers)
+        connection.execute(insert.values(name=watch.name, project=watch.project, after_seq=_start(connection, watch))
+                           .on_conflict_do_nothing(index_elements=["name"]))  # fmt: skip
+        found = _locked(connection, database, watch)
+    if found is not None and found.project != watch.project:  # the DAG now watches another project: start afresh there
+        connection.execute(sa.update(watchers).where(watchers.c.name == watch.name).values(
+            project=watch.project, after_seq=_start(connection, watch), inflight_id=None, inflight_seq=None, inflight_at=None))
+        found = _locked(connection, database, watch)
+    return found
 
 
 def _start(connection: Connection, watch: Watch) -> int:
@@ -117,6 +125,8 @@ def next_for_sensor(database: Database, watch: Watch) -> Delivery:
     """The message of this sensor task instance: the one it claimed before, or the next matching one."""
     with database.write() as connection:
         watcher = _watcher(connection, database, watch)
+        if watcher is None:
+            return Delivery()  # another task instance of this sensor is being served: ask again at the next poke
         claimed = connection.execute(
             sa.select(watch_claims.c.message_id).where(watch_claims.c.watcher == watch.name, watch_claims.c.consumer == watch.consumer)
         ).scalar()
@@ -133,14 +143,21 @@ def next_for_sensor(database: Database, watch: Watch) -> Delivery:
 def next_for_asset(database: Database, watch: Watch, recorded: Callable[[str, float], bool]) -> Delivery:
     """The message this asset's trigger should turn into an event now, if any.
 
-    ``recorded(message_id, handed_out_at)`` tells whether Airflow stored an asset event for that message.
+    ``recorded(message_id, handed_out_at)`` tells whether Airflow stored an asset event for that message;
+    it is asked before the watcher's row is locked (it reads Airflow's tables through Airflow's own pool),
+    and what it said is applied only if the same message is still in flight.
     """
+    with database.read() as connection:
+        seen = connection.execute(sa.select(watchers.c.inflight_id, watchers.c.inflight_at).where(watchers.c.name == watch.name)).first()
+    done = seen is not None and seen.inflight_id is not None and recorded(seen.inflight_id, seen.inflight_at)
     with database.write() as connection:
         watcher = _watcher(connection, database, watch)
+        if watcher is None:
+            return Delivery(wait=True)  # another trigger is being answered for this asset right now
         now = connection.execute(sa.select(database.now())).scalar()
         after = watcher.after_seq
         if watcher.inflight_id is not None:
-            if recorded(watcher.inflight_id, watcher.inflight_at):
+            if done and watcher.inflight_id == seen.inflight_id:
                 after = watcher.inflight_seq
             elif now - watcher.inflight_at < REDELIVER_SECONDS:
                 return Delivery(wait=True)  # handed out moments ago: Airflow is storing its event
