@@ -16,6 +16,8 @@ pytestmark = pytest.mark.slow  # each test imports Airflow and the DAG files in 
 DEMO_DAGS = ["demo.confirm-registration", "demo.issue-patient-id", "demo.referral-workflow", "demo.register-patient", "demo.registration-failed", "demo.share-record", "demo.weekly-export"]
 # The adaptor examples (include/jobs/referrals, include/jobs/dhis2-export; run in tests/dags/test_example_jobs.py).
 EXAMPLE_DAGS = ["dhis2-export.publish-export", "dhis2-export.weekly-export", "referrals.notify-failure", "referrals.register-referral"]
+# dags/openfn_inbox_example.py: hand-written DAGs on the demo project (built wherever the demo project is).
+NATIVE_DAGS = ["openfn_example_lab_result", "openfn_example_lab_result_wait"]
 
 CHECK = textwrap.dedent("""
     import json, sys
@@ -42,7 +44,7 @@ def dagbag(jobs_dir, **env) -> dict:
 
 def test_repository_projects_import_without_errors():
     found, _ = dagbag(REPO / "include" / "jobs")
-    assert (found["dags"], found["errors"]) == (sorted(DEMO_DAGS + EXAMPLE_DAGS), {})
+    assert (found["dags"], found["errors"]) == (sorted(DEMO_DAGS + EXAMPLE_DAGS + NATIVE_DAGS), {})
 
 
 def test_broken_project_is_an_import_error_and_the_others_still_load(tmp_path):
@@ -52,7 +54,7 @@ def test_broken_project_is_an_import_error_and_the_others_still_load(tmp_path):
     (broken / "project.yaml").write_text("jobs: {a: {expression: job.py, trigger: missing}}\ntriggers: {}\n")
     (broken / "job.py").write_text("operations = []\n")
     found, output = dagbag(tmp_path)
-    assert found["dags"] == DEMO_DAGS
+    assert found["dags"] == sorted(DEMO_DAGS + NATIVE_DAGS)
     assert list(found["errors"]) == ["openfn_project_errors.py"]
     message = f"{broken / 'project.yaml'}: jobs.a.trigger: names an unknown trigger (got 'missing'). Fix: define the trigger first."
     assert f"ProjectLoadErrors: 1 OpenFn project(s) could not be loaded (every other project loaded):\n- {message}" in found["errors"]["openfn_project_errors.py"]

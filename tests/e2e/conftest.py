@@ -1,6 +1,7 @@
-"""One real Airflow deployment (api-server, scheduler, dag-processor, LocalExecutor, PostgreSQL) for every
-end-to-end test of this folder: the demo project, the runtime fixtures (Python), the JavaScript
-fixtures, whose credential points at a local HTTP server, and the triggers that reply after completion."""
+"""One real Airflow deployment (api-server, scheduler, dag-processor, triggerer, LocalExecutor, PostgreSQL) for
+every end-to-end test of this folder: the demo project, the runtime fixtures (Python), the JavaScript
+fixtures, whose credential points at a local HTTP server, the triggers that reply after completion, and
+the example DAGs of dags/openfn_inbox_example.py (an inbox sensor and an inbox asset, in the triggerer)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def airflow(postgres_server, tmp_path_factory, api):
         jobs_dir=jobs,
         db_uri=migrated_database(postgres_server, "airflow_e2e_scheduler"),
         migrated=True,
+        triggerer=True,
         extra_env={
             "AIRFLOW_CONN_OPENFN_TEST_OPENMRS": json.dumps({"conn_type": "http", "host": "openmrs.example.org", "login": "admin", "password": SECRET, "extra": {"apiKey": "e2e-key"}}),
             "AIRFLOW_CONN_JS_API": json.dumps({"conn_type": "http", "host": api.url, "login": "svc", "password": JS_SECRET}),
@@ -62,7 +64,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
-            "mixed.intake",
+            "mixed.intake", "openfn_example_lab_result_wait", "openfn_example_lab_result",
         ])  # fmt: skip
         yield deployment
     finally:
