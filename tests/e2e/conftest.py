@@ -55,6 +55,8 @@ def airflow(postgres_server, tmp_path_factory, api):
             "AIRFLOW_CONN_JS_API": json.dumps({"conn_type": "http", "host": api.url, "login": "svc", "password": JS_SECRET}),
             "AIRFLOW_CONN_ANA_EXAMPLE.ORG-PATIENTS-API": json.dumps({"conn_type": "http", "host": api.url}),
             "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
+            # as docs/airflow-native.md advises: a triggerer's first Variable lookup costs it seconds to minutes
+            "AIRFLOW_VAR_OPENFN_WATCH_TOKEN": "e2e-watch-token-3f9a1c0d7e2b4a6f8c1d",
         },
     )
     try:

@@ -35,7 +35,10 @@ def xcom(airflow, dag_id: str, run_id: str, task_id: str, key: str = "return_val
     reply = airflow.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}")
     assert reply.status_code == 200, reply.text
     value = reply.json()["value"]
-    return json.loads(value) if isinstance(value, str) else value
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value  # a plain string (the sensor's message_id)
 
 
 def asset_runs(airflow) -> list[dict]:
@@ -71,6 +74,7 @@ def test_the_inbox_asset_runs_its_dag_once_per_matching_message_across_a_trigger
     post(airflow, {"formID": "lab_request", "patient": "p-0"})  # does not match
     first = post(airflow, {"formID": "lab_result", "patient": "p-1", "result": "pos"})
     airflow.wait_for(lambda: len(asset_runs(airflow)) > before, "the asset-triggered run", timeout=240)
+    airflow.wait_for_run_state(ASSET_DAG, asset_runs(airflow)[before]["dag_run_id"])
 
     airflow.kill_component("triggerer", signal.SIGKILL)
     second = post(airflow, {"formID": "lab_result", "patient": "p-2", "result": "neg", "test": False})

@@ -52,6 +52,12 @@ def api_url() -> str:
 
 
 def read_token() -> str | None:
+    """The watch token: from the environment when set there (no round trip), else the Airflow Variable."""
+    import os
+
+    from_env = os.environ.get(f"AIRFLOW_VAR_{TOKEN_VARIABLE.upper()}", "").strip()
+    if from_env:
+        return from_env
     from airflow.sdk import Variable
 
     try:
@@ -84,15 +90,20 @@ def event_payload(message: dict) -> dict:
 
 
 class WatchClient:
-    """Synchronous, for a sensor's poke on a worker."""
+    """Synchronous, for a sensor's poke on a worker. The token is read only after a refusal (401): the
+    api-server answers so once the token exists, and a Variable that does not exist is slow to look up."""
 
-    def __init__(self, timeout: float = 30.0) -> None:
+    _token: str | None = None  # per process: a worker's pokes reuse it
+
+    def __init__(self, timeout: float = 15.0) -> None:
         self.url = api_url()
         self.timeout = timeout
 
     def next(self, request: WatchRequest) -> dict | None:
-        for _ in range(2):
-            token = read_token()
+        for attempt in range(2):
+            if attempt:
+                WatchClient._token = read_token()
+            token = WatchClient._token
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             reply = httpx.post(self.url, json=request.payload(), headers=headers, timeout=self.timeout)
             message = answer(reply)

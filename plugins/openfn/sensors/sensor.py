@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import httpx
 from airflow.sdk.bases.sensor import BaseSensorOperator, PokeReturnValue
 
 from openfn.sensors.arguments import check_project, filter_text, since_text
@@ -67,6 +68,9 @@ class OpenFnInboxSensor(BaseSensorOperator):
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(str(error)) from error
+        except httpx.HTTPError as error:  # the api-server restarting: not the sensor's failure, ask again later
+            self.log.warning("The inbox watch API did not answer (%s); asking again in %s s", error, self.poke_interval)
+            return PokeReturnValue(is_done=False)
         if message is None:
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=self._pushed(context, event_payload(message)))

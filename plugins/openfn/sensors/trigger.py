@@ -39,13 +39,15 @@ class OpenFnInboxTrigger(BaseEventTrigger):
         )
 
     async def _token(self) -> str | None:
-        # Airflow runs a sync SDK call from a trigger's event loop on the loop itself (no thread to block)
+        # Airflow runs a sync SDK call from a trigger's event loop on the loop itself. It is made only after
+        # the watch API refused a request (401), which the api-server answers once the token exists: reading
+        # a Variable that does not exist held the triggerer's whole event loop for most of a minute.
         return read_token()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         request = WatchRequest(**{**self.request.payload(), "owner": uuid.uuid4().hex})
         url = api_url()
-        token = await self._token()
+        token = None  # read when first refused, see _token
         failures = 0
         async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS) as client:
             while True:

@@ -121,8 +121,19 @@ def _next_match(connection: Connection, watch: Watch, after: int) -> tuple[sa.Ro
     return None, rows[-1].seq if len(rows) == SCAN_ROWS else after
 
 
+def _nothing_new(connection: Connection, watch: Watch, after_seq: int) -> bool:
+    newer = sa.select(messages.c.seq).where(messages.c.project == watch.project, messages.c.seq > after_seq).limit(1)
+    return connection.execute(newer).first() is None
+
+
 def next_for_sensor(database: Database, watch: Watch) -> Delivery:
     """The message of this sensor task instance: the one it claimed before, or the next matching one."""
+    with database.read() as connection:  # the usual answer, "nothing yet", without a write transaction
+        after = connection.execute(sa.select(watchers.c.after_seq).where(watchers.c.name == watch.name)).scalar()
+        if after is not None and _nothing_new(connection, watch, after) and connection.execute(
+            sa.select(watch_claims.c.message_id).where(watch_claims.c.watcher == watch.name, watch_claims.c.consumer == watch.consumer)
+        ).first() is None:
+            return Delivery()
     with database.write() as connection:
         watcher = _watcher(connection, database, watch)
         if watcher is None:
@@ -148,7 +159,9 @@ def next_for_asset(database: Database, watch: Watch, recorded: Callable[[str, fl
     and what it said is applied only if the same message is still in flight.
     """
     with database.read() as connection:
-        seen = connection.execute(sa.select(watchers.c.inflight_id, watchers.c.inflight_at).where(watchers.c.name == watch.name)).first()
+        seen = connection.execute(sa.select(watchers.c.after_seq, watchers.c.inflight_id, watchers.c.inflight_at).where(watchers.c.name == watch.name)).first()
+        if seen is not None and seen.inflight_id is None and _nothing_new(connection, watch, seen.after_seq):
+            return Delivery()  # the usual answer, without a write transaction
     done = seen is not None and seen.inflight_id is not None and recorded(seen.inflight_id, seen.inflight_at)
     with database.write() as connection:
         watcher = _watcher(connection, database, watch)
