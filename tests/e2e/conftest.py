@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import httpx
 import pytest
 
 from tests.adaptors.servers import ApiServer, Received, json_answer
@@ -68,6 +69,9 @@ def airflow(postgres_server, tmp_path_factory, api):
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
             "mixed.intake", "openfn_example_lab_result_wait", "openfn_example_lab_result",
         ])  # fmt: skip
+        # The api-server builds Airflow's execution API on its first request and answers nothing else
+        # meanwhile: on a busy machine, longer than the first task's client retries. Build it now.
+        httpx.get(f"{deployment.url}/execution/health", timeout=300)
         yield deployment
     finally:
         deployment.stop()
