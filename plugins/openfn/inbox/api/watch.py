@@ -26,7 +26,8 @@ from openfn.inbox.store.airflow_state import asset_event_recorded
 from openfn.inbox.store.tokens import WATCH_TOKEN_VARIABLE, ensure_watch_token
 from openfn.matching import parse_filter
 
-router = APIRouter(prefix="/api", tags=["watch"])
+# Not in the OpenAPI document: it is the triggers' and workers' internal API, not the management API.
+router = APIRouter(prefix="/api", tags=["watch"], include_in_schema=False)
 
 
 class WatchRequest(BaseModel):
