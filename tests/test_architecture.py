@@ -35,6 +35,10 @@ module belongs to one part, and a part imports only the parts its row of ``INBOX
   FastAPI app from everything. ``intake`` and ``api`` import ``services`` to receive the container (the
   one cycle, through the composition root).
 
+``openfn.sensors`` (the inbox sensor, the inbox asset and their trigger) runs in the triggerer and on workers,
+which have no database: it reaches the inbox only through the api-server's watch API, and imports neither
+the inbox nor the task side; ``openfn.sdk`` re-exports it with ``OpenFnJobOperator`` for hand-written DAGs.
+
 ``openfn.ui`` (Airflow UI pages and their JSON) reads through ``store``, ``api`` (login, access) and the
 container; it never imports ``intake``, ``workers`` or the operators.
 """
@@ -59,8 +63,10 @@ PACKAGE_RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("openfn.adaptors", ("openfn.readers", "openfn.builder", "openfn.operators"), "adaptors are called by the runtime, never the reverse"),
     ("openfn.runs", ("openfn.inbox", "openfn.ui", "openfn.operators", "openfn.runtime", "openfn.builder"),
      "openfn.runs is the shared contract: it imports neither the inbox nor the task side"),
-    ("openfn.inbox", ("openfn.operators", "openfn.runtime", "openfn.builder", "openfn.ui"),
+    ("openfn.inbox", ("openfn.operators", "openfn.runtime", "openfn.builder", "openfn.ui", "openfn.sensors", "openfn.sdk"),
      "the inbox never imports the task side (share through openfn.runs) nor the UI"),
+    ("openfn.sensors", ("openfn.inbox", "openfn.ui", "openfn.builder", "openfn.operators", "openfn.runtime"),
+     "the inbox sensor and asset reach the inbox only through its watch API (HTTP): triggers and tasks have no database"),
     ("openfn.ui", ("openfn.operators", "openfn.builder", "openfn.inbox.intake", "openfn.inbox.workers"),
      "the UI reads through the store, the api's access checks and the services container"),
 ]

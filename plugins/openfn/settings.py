@@ -56,6 +56,10 @@ DEFAULTS = {
     "waiting_sender_queue": "",
     # The address senders use for inbox URLs; empty: [api] base_url (see openfn/inbox/urls.py)
     "inbox_base_url": "",
+    # Where inbox sensors and inbox assets (triggerer, workers) reach the api-server's watch API; empty: [api] base_url
+    "watch_api_url": "",
+    # How often an inbox asset's trigger asks for the next matching message (an inbox sensor: its poke_interval)
+    "watch_interval_seconds": "0.5",
 }
 
 
@@ -74,6 +78,8 @@ class Settings:
     lost_run_retries: int
     lost_run_retry_delay_seconds: float
     inbox_base_url: str
+    watch_api_url: str
+    watch_interval_seconds: float
     waiting_sender_queue: str = ""
 
 
@@ -109,6 +115,8 @@ def get_settings() -> Settings:
         lost_run_retries=int(_get("lost_run_retries")),
         lost_run_retry_delay_seconds=float(_get("lost_run_retry_delay_seconds")),
         inbox_base_url=_get("inbox_base_url").strip(),
+        watch_api_url=_get("watch_api_url").strip(),
+        watch_interval_seconds=float(_get("watch_interval_seconds")),
         waiting_sender_queue=_get("waiting_sender_queue").strip(),
     )
 

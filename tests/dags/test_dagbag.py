@@ -19,6 +19,8 @@ EXAMPLE_DAGS = ["dhis2-export.publish-export", "dhis2-export.weekly-export", "re
                 # The JavaScript examples: a v1 export (include/jobs/form-sync), a Lightning export (include/jobs/case-intake).
                 "form-sync.register-case", "form-sync.prepare-registry-update", "form-sync.registration-failed", "form-sync.hourly-count",
                 "case-intake.Referral-Intake", "case-intake.Nightly-Count"]
+# dags/openfn_inbox_example.py: hand-written DAGs on the demo project (built wherever the demo project is).
+NATIVE_DAGS = ["openfn_example_lab_result", "openfn_example_lab_result_wait"]
 
 CHECK = textwrap.dedent("""
     import json, sys
@@ -45,7 +47,7 @@ def dagbag(jobs_dir, **env) -> dict:
 
 def test_repository_projects_import_without_errors():
     found, _ = dagbag(REPO / "include" / "jobs")
-    assert (found["dags"], found["errors"]) == (sorted(DEMO_DAGS + EXAMPLE_DAGS), {})
+    assert (found["dags"], found["errors"]) == (sorted(DEMO_DAGS + EXAMPLE_DAGS + NATIVE_DAGS), {})
 
 
 def test_broken_project_is_an_import_error_and_the_others_still_load(tmp_path):
@@ -55,7 +57,7 @@ def test_broken_project_is_an_import_error_and_the_others_still_load(tmp_path):
     (broken / "project.yaml").write_text("jobs: {a: {expression: job.py, trigger: missing}}\ntriggers: {}\n")
     (broken / "job.py").write_text("operations = []\n")
     found, output = dagbag(tmp_path)
-    assert found["dags"] == DEMO_DAGS
+    assert found["dags"] == sorted(DEMO_DAGS + NATIVE_DAGS)
     assert list(found["errors"]) == ["openfn_project_errors.py"]
     message = f"{broken / 'project.yaml'}: jobs.a.trigger: names an unknown trigger (got 'missing'). Fix: define the trigger first."
     assert f"ProjectLoadErrors: 1 OpenFn project(s) could not be loaded (every other project loaded):\n- {message}" in found["errors"]["openfn_project_errors.py"]

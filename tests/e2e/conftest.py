@@ -1,13 +1,15 @@
-"""One real Airflow deployment (api-server, scheduler, dag-processor, LocalExecutor, PostgreSQL) for every
-end-to-end test of this folder: the demo project, the runtime fixtures (Python), the JavaScript
-fixtures, whose credential points at a local HTTP server, the warm engine's fixtures, and the triggers that
-reply after completion."""
+"""One real Airflow deployment (api-server, scheduler, dag-processor, triggerer, LocalExecutor, PostgreSQL) for
+every end-to-end test of this folder: the demo project, the runtime fixtures (Python), the JavaScript
+fixtures, whose credential points at a local HTTP server, the warm engine's fixtures, the triggers that reply
+after completion, and the example DAGs of dags/openfn_inbox_example.py (an inbox sensor and an inbox asset,
+in the triggerer)."""
 
 from __future__ import annotations
 
 import json
 import shutil
 
+import httpx
 import pytest
 
 from tests.adaptors.servers import ApiServer, Received, json_answer
@@ -51,6 +53,7 @@ def airflow(postgres_server, tmp_path_factory, api):
         jobs_dir=jobs,
         db_uri=migrated_database(postgres_server, "airflow_e2e_scheduler"),
         migrated=True,
+        triggerer=True,
         extra_env={
             "AIRFLOW_CONN_OPENFN_TEST_OPENMRS": json.dumps({"conn_type": "http", "host": "openmrs.example.org", "login": "admin", "password": SECRET, "extra": {"apiKey": "e2e-key"}}),
             "AIRFLOW_CONN_JS_API": json.dumps({"conn_type": "http", "host": api.url, "login": "svc", "password": JS_SECRET}),
@@ -58,6 +61,8 @@ def airflow(postgres_server, tmp_path_factory, api):
             "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
             "AIRFLOW__OPENFN__LOST_RUN_RETRY_DELAY_SECONDS": "1",  # a run lost with the engine starts again at once
             "AIRFLOW__OPENFN__LOST_RUN_RETRIES": "2",  # a loaded machine may lose a try besides the one a test loses
+            # as docs/airflow-native.md advises: a triggerer's first Variable lookup costs it seconds to minutes
+            "AIRFLOW_VAR_OPENFN_WATCH_TOKEN": "e2e-watch-token-3f9a1c0d7e2b4a6f8c1d",
         },
     )
     try:
@@ -68,7 +73,11 @@ def airflow(postgres_server, tmp_path_factory, api):
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
             "mixed.intake", "queue.one-at-a-time", "engine.patient", "engine.hog", "engine.hog-failed",
+            "openfn_example_lab_result_wait", "openfn_example_lab_result",
         ])  # fmt: skip
+        # The api-server builds Airflow's execution API on its first request and answers nothing else
+        # meanwhile: on a busy machine, longer than the first task's client retries. Build it now.
+        httpx.get(f"{deployment.url}/execution/health", timeout=300)
         yield deployment
     finally:
         deployment.stop()

@@ -61,11 +61,11 @@ def clear_inbox(database) -> None:
     """Empty the inbox's tables and delete the DAG runs of the fixture projects."""
     from airflow.models.dagrun import DagRun
 
-    from openfn.inbox.store.schema import message_jobs, messages, runs
+    from openfn.inbox.store.schema import message_jobs, messages, runs, watch_claims, watchers
 
     projects = [folder.name for folder in JOBS_DIR.iterdir() if (folder / "project.yaml").exists()]
     with database.write() as connection:
-        for table in (runs, message_jobs, messages):
+        for table in (runs, message_jobs, messages, watchers, watch_claims):
             connection.execute(sa.delete(table))
         connection.execute(sa.delete(DagRun.__table__).where(sa.or_(*(DagRun.__table__.c.dag_id.startswith(f"{p}.") for p in projects))))
 

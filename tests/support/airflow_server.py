@@ -1,4 +1,5 @@
-"""Real Airflow components (api-server, scheduler, dag-processor) as subprocesses, for end-to-end tests.
+"""Real Airflow components (api-server, scheduler, dag-processor, and with ``triggerer=True`` a triggerer)
+as subprocesses, for end-to-end tests.
 
 Each deployment has its own Airflow home, port and metadata database (normally a database on the
 test PostgreSQL server), LocalExecutor, and SimpleAuthManager with the user admin:admin.
@@ -29,9 +30,12 @@ def free_port() -> int:
 
 class AirflowDeployment:
     def __init__(self, home: Path, *, jobs_dir: Path, db_uri: str, extra_env: dict[str, str] | None = None,
-                 migrated: bool = False) -> None:
-        """``migrated``: ``db_uri`` is a migrated database already (tests/support/templates.py)."""
+                 migrated: bool = False, triggerer: bool = False) -> None:
+        """``migrated``: ``db_uri`` is a migrated database already (tests/support/templates.py);
+        ``triggerer``: start a triggerer too (deferred sensors, asset watchers)."""
         self.home = home
+        self.db_uri = db_uri
+        self.components = (*COMPONENTS, "triggerer") if triggerer else COMPONENTS
         self.migrated = migrated
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,6 +59,12 @@ class AirflowDeployment:
             "AIRFLOW__API_AUTH__JWT_SECRET": "openfn-e2e-secret-not-for-production",
             **(extra_env or {}),
         }
+        if triggerer:
+            # The triggerer's trigger runner reads no fernet_key from airflow.cfg (observed with 3.3.2), so
+            # a trigger stored by the dag-processor with that key could not be decrypted there: set it here.
+            from cryptography.fernet import Fernet
+
+            self.env.setdefault("AIRFLOW__CORE__FERNET_KEY", Fernet.generate_key().decode())
         self.processes: dict[str, subprocess.Popen] = {}
         # name -> (argv, env) of components that are not plain `airflow <name>` with self.env
         self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
@@ -66,7 +76,7 @@ class AirflowDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "passwords.json").write_text(json.dumps({"admin": "admin"}))
         self.migrate()
-        for component in COMPONENTS:
+        for component in self.components:
             self.start_component(component)
         self.wait_healthy()
         return self

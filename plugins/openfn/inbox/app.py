@@ -22,6 +22,7 @@ from openfn.inbox.api.json_responses import install_error_handlers
 from openfn.inbox.api.login import require_user
 from openfn.inbox.api.management import router as api_router
 from openfn.inbox.api.readiness import routes as readiness_routes
+from openfn.inbox.api.watch import router as watch_router
 from openfn.inbox.api.workflows import router as workflow_router
 from openfn.inbox.intake.redaction import HideInboxTokens
 from openfn.inbox.intake.routes import routes as inbox_routes
@@ -82,6 +83,7 @@ def create_app(services_factory: Callable[[], InboxServices] = InboxServices) ->
     app.include_router(workflow_router)
     app.include_router(collections_router)
     app.include_router(collection_admin_router)
+    app.include_router(watch_router)
     install_error_handlers(app)
     app.add_middleware(HideInboxTokens)
     return app

@@ -28,7 +28,7 @@ from openfn.inbox.intake.senders import HeaderPolicy, SecretCache
 from openfn.inbox.store.database import Database, get_database
 from openfn.inbox.store.run_secret import ensure_secret
 from openfn.inbox.store.schema import ensure_schema
-from openfn.inbox.store.tokens import TokenTable
+from openfn.inbox.store.tokens import TokenTable, ensure_watch_token
 from openfn.inbox.workers.dispatcher import Dispatcher
 from openfn.inbox.workers.replies import ReplyWatcher
 from openfn.inbox.workers.retention import RetentionSweeper
@@ -133,6 +133,7 @@ class InboxServices:
             if self.inbox_settings.dispatcher:
                 self.dispatcher.start()
             self.retention.start()
+            ensure_watch_token()  # before any trigger asks: a trigger reading a missing Variable waits long for it
             self._warm_up()
             self.started = True
         except Exception:

@@ -14,6 +14,9 @@ know them, so the plugin creates them itself, idempotently, on SQLite and Postgr
   stores) and their items; a value is the JSON text a job stored, kept as text. Items are paged in ``id``
   order (insertion order, as Lightning pages them); keys compare bytewise (``COLLATE "C"`` on PostgreSQL,
   so a key pattern's prefix uses the index).
+* ``openfn_watcher``: per inbox sensor or inbox asset of a hand-written DAG, how far it has read the
+  project's messages (``after_seq``) and the message handed out but not yet confirmed (``inflight_*``);
+  ``openfn_watch_claim``: which message each sensor task instance was given (store/watchers.py).
 """
 
 from __future__ import annotations
@@ -115,6 +118,27 @@ collection_items = sa.Table(
     sa.Column("updated_at", sa.String(32), nullable=False),
     sa.UniqueConstraint("collection_id", "key", name="openfn_collection_item_key_uq"),
     sa.Index("openfn_collection_item_page_idx", "collection_id", "id"),
+)
+
+watchers = sa.Table(
+    "openfn_watcher",
+    metadata,
+    sa.Column("name", sa.String(500), primary_key=True),  # 'sensor:<dag_id>.<task_id>' or 'asset:<uri>'
+    sa.Column("project", sa.String(250), nullable=False),
+    sa.Column("after_seq", _ID, nullable=False),  # every message up to this seq is delivered or did not match
+    sa.Column("inflight_id", sa.String(36)),  # an asset's message handed to a trigger, not yet seen recorded
+    sa.Column("inflight_seq", _ID),
+    sa.Column("inflight_at", sa.Float()),  # database clock, Unix seconds
+    sa.Column("inflight_owner", sa.String(100)),  # the trigger instance it was handed to
+)
+
+watch_claims = sa.Table(
+    "openfn_watch_claim",
+    metadata,
+    sa.Column("watcher", sa.String(500), primary_key=True),
+    sa.Column("consumer", sa.String(500), primary_key=True),  # a sensor's task instance: '<run_id>/<map_index>'
+    sa.Column("message_id", sa.String(36), nullable=False),
+    sa.Column("claimed_at", sa.Float(), nullable=False),
 )
 
 _SCHEMA_LOCK_KEY = 0x6F70656E666E  # "openfn": one advisory lock id, so api-servers create tables in turn

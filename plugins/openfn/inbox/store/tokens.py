@@ -57,7 +57,7 @@ def _read(key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _insert_if_absent(key: str, value: str, project: str) -> None:
+def _insert_if_absent(key: str, value: str, project: str | None, description: str | None = None) -> None:
     from airflow.models.variable import Variable
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -72,7 +72,7 @@ def _insert_if_absent(key: str, value: str, project: str) -> None:
             key=key,
             val=variable._val,
             is_encrypted=variable.is_encrypted,
-            description=f"Inbox token of OpenFn project {project!r}: the secret part of its inbox URL. "
+            description=description or f"Inbox token of OpenFn project {project!r}: the secret part of its inbox URL. "
             "Change it to rotate the URL.",
         )
         .on_conflict_do_nothing(index_elements=["key"])
@@ -97,6 +97,27 @@ def ensure_token(project: str) -> str:
         if token is None:
             raise RuntimeError(f"the Airflow Variable {key} could not be stored or read back")
         log.info("Generated the inbox token of project %s (Airflow Variable %s)", project, key)
+    return token
+
+
+WATCH_TOKEN_VARIABLE = "openfn_watch_token"
+
+
+def ensure_watch_token() -> str:
+    """The token inbox sensors and inbox assets present to the watch API (generated and kept on first use).
+
+    It lets its holder read the messages of every project's inbox: it lives in an Airflow Variable (whose
+    name marks it sensitive, so the UI masks it) that triggers and tasks read through Airflow's own API.
+    """
+    token = _read(WATCH_TOKEN_VARIABLE)
+    if token is None:
+        _insert_if_absent(WATCH_TOKEN_VARIABLE, secrets.token_urlsafe(TOKEN_BYTES), None,
+                          "Token of the OpenFn inbox sensors and inbox assets: it reads every project's inbox messages. "
+                          "Change it to revoke it; sensors read the new value at once.")  # fmt: skip
+        token = _read(WATCH_TOKEN_VARIABLE)
+        if token is None:
+            raise RuntimeError(f"the Airflow Variable {WATCH_TOKEN_VARIABLE} could not be stored or read back")
+        log.info("Generated the token of the inbox watch API (Airflow Variable %s)", WATCH_TOKEN_VARIABLE)
     return token
 
 
