@@ -41,6 +41,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "rt", jobs / "rt")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "replies", jobs / "replies")
+    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "privacy", jobs / "privacy")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "mixed", jobs / "mixed")
     deployment = AirflowDeployment(
@@ -55,6 +56,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "2",
         },
     )
+    deployment.dsn = postgres_server.dsn("airflow_e2e_scheduler")
     try:
         deployment.start()
         deployment.wait_for_dags([
@@ -62,7 +64,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "rt.secretive", "js.cursor", "js.fetch", "js.confirm", "js.boom", "js.catch-boom", "js.secretive", "js.missing",
             "demo.referral-workflow", "referrals.Referral-Intake", "referrals.Nightly-Count", "demo.issue-patient-id",
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
-            "mixed.intake",
+            "mixed.intake", "privacy.log-body", "privacy.after-log", "privacy.slow", "privacy.after-slow",
         ])  # fmt: skip
         yield deployment
     finally:
