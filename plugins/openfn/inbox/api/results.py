@@ -15,6 +15,7 @@ of the project's credentials (their Airflow Connections), become ``***``.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any
 
@@ -23,6 +24,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from openfn.errors import NotFound
 from openfn.inbox.api.access import Access, project_access
 from openfn.inbox.api.login import require_user
+from openfn.inbox.api.workflows import steps_for
+from openfn.inbox.catalog import chain_dag_ids
 from openfn.inbox.services import Services
 from openfn.inbox.store import run_results, search, task_logs
 from openfn.inbox.store.receipts import all_runs
@@ -53,10 +56,16 @@ def credential_secrets(project) -> list[str]:
 
 
 class Shaper:
-    """Shapes the results of one message's runs, masked with ``secrets``; ``full``: nothing cut."""
+    """Shapes the results of one message's runs, masked with ``secrets`` (a list, or a function that reads
+    them the first time something is shown); ``full``: nothing cut."""
 
-    def __init__(self, message_id: str, secrets: list[str], *, full: bool = False) -> None:
-        self.message_id, self.secrets, self.full = message_id, secrets, full
+    def __init__(self, message_id: str, secrets, *, full: bool = False) -> None:
+        self.message_id, self.full = message_id, full
+        self._secrets = secrets
+
+    @functools.cached_property
+    def secrets(self) -> list[str]:
+        return self._secrets() if callable(self._secrets) else list(self._secrets)
 
     def output(self, value: Any) -> dict | None:
         if value is None:
@@ -123,7 +132,7 @@ def add_results(connection, services, project: str, message_id: str, runs: list[
     """Add each run's ``result`` (and each workflow step's) to the receipt's ``runs``."""
     found = services.catalog.get(project)
     workflow_dags = {w.dag_id for w in found.project.workflows.values()} if found else set()
-    shaper = Shaper(message_id, credential_secrets(found.project) if found else [])
+    shaper = Shaper(message_id, (lambda: credential_secrets(found.project)) if found else [])
     keys = [(run["dag_id"], run["run_id"]) for run in runs if run["state"] not in ("pending",)]
     xcoms = run_results.result_xcoms(connection, keys) if keys else {}
     tries = run_results.task_tries(connection, keys) if keys else {}
@@ -138,21 +147,18 @@ def run_result(message_id: str, run_id: str, request: Request, access: Allowed, 
                step: Annotated[str | None, Query(description="a workflow step's key")] = None) -> dict:  # fmt: skip
     """The receipt's ``result`` of one run (or of one of its steps) uncut: the whole output and the whole
     task log (its last 8 MiB)."""
-    from openfn.inbox.api.management import _chain_dag_ids
-    from openfn.inbox.api.workflows import steps_for
-
     with services.database.read() as connection:
         row = search.message_row(connection, message_id, access.restriction)
         if row is None:
             raise NotFound("message", message_id, fix="Check the id (GET /openfn/api/messages lists them).")
-        views = all_runs(connection, [message_id], _chain_dag_ids(services, [row.project]))[message_id]
+        views = all_runs(connection, [message_id], chain_dag_ids(services.catalog, [row.project]))[message_id]
         runs = [view.as_dict() for view in views if view.run_id == run_id]
         if not runs:
             raise NotFound("run", run_id, fix="Take a run id from the message's receipt.")
         steps_for(connection, services, row.project, runs)
         run = runs[0]
         found = services.catalog.get(row.project)
-        shaper = Shaper(message_id, credential_secrets(found.project) if found else [], full=True)
+        shaper = Shaper(message_id, (lambda: credential_secrets(found.project)) if found else [], full=True)
         key = (run["dag_id"], run_id)
         xcoms = run_results.result_xcoms(connection, [key]).get(key, {})
         tries = run_results.task_tries(connection, [key]).get(key, {})

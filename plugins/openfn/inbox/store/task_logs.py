@@ -158,7 +158,7 @@ def erase_logs(runs: list[tuple[str, str]], tries: list[TaskTry], line: str, fol
     erased = 0
     for path in sorted(paths):
         try:
-            if path.read_text(encoding="utf-8", errors="replace") == line:
+            if path.stat().st_size == len(line.encode("utf-8")) and path.read_text(encoding="utf-8", errors="replace") == line:
                 erased += 1  # erased before: nothing written since
                 continue
             with open(path, "w", encoding="utf-8") as handle:  # truncates in place: the inode Airflow serves stays
