@@ -171,7 +171,7 @@ def test_receipt_rerun_adds_a_run_and_changes_the_job_state(page, airflow, clini
     failed = receipt.locator("tr.result-row", has=receipt.locator(".run-error"))  # the error first, then output and log
     expect(failed.locator(".run-error")).to_contain_text("RuntimeError: The payment gateway is closed.", timeout=30_000)
     failed.locator("details.result-output summary").click()
-    expect(failed.locator("details.result-output pre.json")).to_contain_text('"district": "Kisumu"')
+    expect(failed.locator("details.result-output pre.output")).to_contain_text('"district": "Kisumu"')
     failed.locator("details.result-log summary").click()
     expect(failed.locator("details.result-log pre.log")).to_contain_text("The payment gateway is closed.")
 
@@ -246,7 +246,7 @@ def test_a_workflow_run_shows_its_steps_and_retries_from_a_step(page, airflow):
     expect(steps.locator('li[data-step="report-problem"] .chip')).to_have_text("skipped")
     check = steps.locator('li[data-step="check-referral"]')
     check.locator("details.result-output summary").click()
-    expect(check.locator("details.result-output pre.json")).to_contain_text('"patient": "ana"')
+    expect(check.locator("details.result-output pre.output")).to_contain_text('"patient": "ana"')
     register = steps.locator('li[data-step="register-referral"]')
     register.get_by_role("button", name="Retry from here").click()
     expect(register.locator(".answer")).to_have_text("Runs again: register-referral, alert-clinician.", timeout=30_000)

@@ -149,7 +149,7 @@ function section(run, step, kind, label, text, truncated, pick, key) {
     if (event.currentTarget.open) opened.add(key); else opened.delete(key);
   } },
   h("summary", { text: label }),
-  h("pre", { class: kind === "output" ? "json" : "log", text: shown }),
+  h("pre", { class: kind === "output" ? "output" : "log", text: shown }), // not "json": that is the message body
   truncated && !whole.has(key) ? h("button", { type: "button", class: "small", text: kind === "output" ? "Show all" : "Show the whole log",
     onclick: (event) => showAll(event.currentTarget, run, step, pick, key) }) : null);
   return details;
