@@ -45,6 +45,7 @@ def airflow(postgres_server, tmp_path_factory, api):
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "js", jobs / "js")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "engine", jobs / "engine")
     shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "replies", jobs / "replies")
+    shutil.copytree(REPO / "tests" / "fixtures" / "jobs" / "privacy", jobs / "privacy")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "referrals", jobs / "referrals")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "mixed", jobs / "mixed")
     shutil.copytree(REPO / "tests" / "fixtures" / "lightning" / "queue", jobs / "queue")
@@ -65,6 +66,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "AIRFLOW_VAR_OPENFN_WATCH_TOKEN": "e2e-watch-token-3f9a1c0d7e2b4a6f8c1d",
         },
     )
+    deployment.dsn = postgres_server.dsn("airflow_e2e_scheduler")
     try:
         deployment.start()
         deployment.wait_for_dags([
@@ -74,6 +76,7 @@ def airflow(postgres_server, tmp_path_factory, api):
             "replies.answer", "replies.refuse", "replies.chained", "replies.confirm-chained", "replies.sync-referral",
             "mixed.intake", "queue.one-at-a-time", "engine.patient", "engine.hog", "engine.hog-failed",
             "openfn_example_lab_result_wait", "openfn_example_lab_result",
+            "privacy.log-body", "privacy.after-log", "privacy.slow", "privacy.after-slow",
         ])  # fmt: skip
         # The api-server builds Airflow's execution API on its first request and answers nothing else
         # meanwhile: on a busy machine, longer than the first task's client retries. Build it now.

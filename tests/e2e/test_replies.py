@@ -86,6 +86,15 @@ def test_a_lightning_webhook_answers_after_completion(airflow):
     assert failed.status_code == 502, failed.text
     body = failed.json()
     assert body["meta"]["state"] == "failed" and "names no patient" in body["message"]
+    # its receipt: the run's outcome, and each step's own result (the failed step's error, its task log)
+    (run,) = airflow.api("GET", f"/openfn/api/messages/{body['meta']['message_id']}").json()["runs"]
+    assert run["result"]["error"]["message"].startswith("step check failed and no step handled it: ")
+    steps = {step["step"]: step for step in run["steps"]}
+    check = steps["check"]["result"]
+    assert check["error"]["message"].endswith("The referral names no patient.")
+    assert check["log"]["task_id"] == "check" and check["log"]["lines"]
+    assert check["full"].endswith(f"/runs/{run['run_id']}/result?step=check")
+    assert "result" not in steps["openfn_result"]
 
 
 def test_past_the_limit_the_sender_gets_the_202_and_then_the_result_from_its_url(airflow):

@@ -82,6 +82,14 @@ def script_message(airflow):
 
 
 @pytest.fixture(scope="module")
+def workflow_message(airflow):
+    """A referral the demo workflow's webhook received: its steps ran, one of them skipped."""
+    reply = httpx.post(workflow_webhook(airflow), json={"patient": "achieng", "clinic": "Kisumu East"}, timeout=30)
+    assert reply.status_code in (200, 201, 202), reply.text
+    return reply.json()["meta"]["message_id"]
+
+
+@pytest.fixture(scope="module")
 def browser(airflow):
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -160,6 +168,12 @@ def test_receipt_rerun_adds_a_run_and_changes_the_job_state(page, airflow, clini
     expect(receipt.locator("#runs tr[data-run-id]")).to_have_count(3, timeout=SLOW)  # referral, payment, payment-failed
     payment = receipt.locator('.job-row[data-job="payment"]')
     expect(payment.locator(".chip")).to_have_text("failure", timeout=SLOW)
+    failed = receipt.locator("tr.result-row", has=receipt.locator(".run-error"))  # the error first, then output and log
+    expect(failed.locator(".run-error")).to_contain_text("RuntimeError: The payment gateway is closed.", timeout=30_000)
+    failed.locator("details.result-output summary").click()
+    expect(failed.locator("details.result-output pre.output")).to_contain_text('"district": "Kisumu"')
+    failed.locator("details.result-log summary").click()
+    expect(failed.locator("details.result-log pre.log")).to_contain_text("The payment gateway is closed.")
 
     assert airflow.api("POST", "/api/v2/variables", json={"key": "clinic_gateway_open", "value": "yes"}).status_code == 201
     time.sleep(max(0.0, 10.5 - _seconds_since_first_run(airflow, clinic_message)))  # the intake run counts too
@@ -230,6 +244,9 @@ def test_a_workflow_run_shows_its_steps_and_retries_from_a_step(page, airflow):
     steps = receipt.locator("tr.steps-row")
     expect(steps.locator('li[data-step="check-referral"] .chip')).to_have_text("success")
     expect(steps.locator('li[data-step="report-problem"] .chip')).to_have_text("skipped")
+    check = steps.locator('li[data-step="check-referral"]')
+    check.locator("details.result-output summary").click()
+    expect(check.locator("details.result-output pre.output")).to_contain_text('"patient": "ana"')
     register = steps.locator('li[data-step="register-referral"]')
     register.get_by_role("button", name="Retry from here").click()
     expect(register.locator(".answer")).to_have_text("Runs again: register-referral, alert-clinician.", timeout=30_000)
@@ -273,18 +290,28 @@ PAGES = {"inbox": "", "projects": "projects"}
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_screenshots_of_every_page(browser, session_state, airflow, clinic_message, mode, width, tmp_path):
+def test_screenshots_of_every_page(browser, session_state, airflow, clinic_message, workflow_message, mode, width, tmp_path):
     context = browser.new_context(viewport={"width": width, "height": 1000 if width > 400 else 844},
                                   storage_state=session_state, color_scheme=mode)  # fmt: skip
     page = context.new_page()
     taken = []
-    for name, path in {**PAGES, "receipt": f"receipt?id={clinic_message}"}.items():
+    receipts = {"receipt": f"receipt?id={clinic_message}", "receipt-workflow": f"receipt?id={workflow_message}"}
+    for name, path in {**PAGES, **receipts}.items():
         page.goto(f"{airflow.url}/plugin/openfn-inbox/openfn/ui/{path}")
         content = frame(page)
         expect(content.locator("html")).to_have_attribute("data-theme", mode, timeout=30_000)
-        expect(content.locator({"inbox": "#rows tr[data-id]", "projects": "section.project", "receipt": "#runs tr[data-run-id]"}[name]).first).to_be_visible(timeout=30_000)
+        expect(content.locator({"inbox": "#rows tr[data-id]", "projects": "section.project"}.get(name, "#runs tr[data-run-id]")).first).to_be_visible(timeout=30_000)
         if name == "projects":  # the demo project has the cron job, with its next run and saved state
             content.locator('section[data-project="demo"]').evaluate("section => section.scrollIntoView({block: 'start'})")
+        if name == "receipt":  # the failed payment: its error, its state at failure and its task log
+            failed = content.locator("tr.result-row", has=content.locator(".run-error")).first
+            expect(failed).to_be_visible(timeout=SLOW)
+            failed.locator("details.result-log summary").click()
+            failed.evaluate("row => row.scrollIntoView({block: 'center'})")
+        if name == "receipt-workflow":  # each step with its result and "Retry from here"
+            expect(content.locator('.job-row[data-job="referral-workflow"] .chip')).to_have_text("success", timeout=SLOW)
+            content.locator('li[data-step="check-referral"] details.result-output summary').click()
+            content.locator("tr.steps-row").evaluate("row => row.scrollIntoView({block: 'center'})")
         page.wait_for_timeout(300)
         file = tmp_path / f"{name}-{mode}-{width}.png"
         page.screenshot(path=str(file))

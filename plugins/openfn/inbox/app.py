@@ -24,6 +24,7 @@ from openfn.inbox.api.management import router as api_router
 from openfn.inbox.api.readiness import routes as readiness_routes
 from openfn.inbox.api.watch import router as watch_router
 from openfn.inbox.api.workflows import router as workflow_router
+from openfn.inbox.api.results import router as results_router
 from openfn.inbox.intake.redaction import HideInboxTokens
 from openfn.inbox.intake.routes import routes as inbox_routes
 from openfn.inbox.services import InboxServices
@@ -84,6 +85,7 @@ def create_app(services_factory: Callable[[], InboxServices] = InboxServices) ->
     app.include_router(collections_router)
     app.include_router(collection_admin_router)
     app.include_router(watch_router)
+    app.include_router(results_router)
     install_error_handlers(app)
     app.add_middleware(HideInboxTokens)
     return app

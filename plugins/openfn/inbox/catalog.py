@@ -119,3 +119,15 @@ class Catalog:
 
     def get(self, name: str) -> InboxProject | None:
         return self.snapshot().projects.get(name)
+
+
+def chain_dag_ids(catalog: "Catalog", project_names) -> list[str]:
+    """The DAG ids of the flow and fail jobs of these projects: their runs carry a message on."""
+    projects = catalog.snapshot().projects
+    return [
+        job.dag_id
+        for name in project_names
+        if name in projects
+        for job in projects[name].project.jobs.values()
+        if job.trigger.kind in ("flow", "fail")
+    ]

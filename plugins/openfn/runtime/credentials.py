@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SECRET_FIELDS = (
-    "password", "apiKey", "api_key", "token", "pat", "access_token", "secret", "client_secret", "authorization",
-)  # fmt: skip
+from openfn.masking import SECRET_FIELDS, is_secret, secret_values  # noqa: F401 (the task side's names for them)
 
 # Which OpenFn configuration name each adaptor reads the Connection's base URL under.
 URL_FIELDS = {"http": "baseUrl", "fhir": "baseUrl", "dhis2": "hostUrl", "commcare": "hostUrl", "openmrs": "instanceUrl"}
@@ -44,20 +42,6 @@ def configuration(conn_id: str, adaptor: str = "common") -> dict[str, Any]:
     for value in secret_values(config):
         mask_secret(value)  # no name: Airflow would skip names it does not know as secret, such as `pat`
     return config
-
-
-def is_secret(key: str) -> bool:
-    lowered = key.lower()
-    return key in SECRET_FIELDS or "secret" in lowered or "password" in lowered or "token" in lowered
-
-
-def secret_values(configuration: dict | None) -> list[str]:
-    """The configuration's secret values, longest first (adaptors scrub them from error texts)."""
-    values = {str(v) for k, v in (configuration or {}).items() if v not in (None, "") and is_secret(k)}
-    tls = (configuration or {}).get("tls")
-    if isinstance(tls, dict):  # language-http's TLS options: a client key and its passphrase
-        values |= {v for k, v in tls.items() if k in ("key", "passphrase") and isinstance(v, str) and v}
-    return sorted(values, key=lambda value: (-len(value), value))
 
 
 def adaptor_fields(adaptor: str, fields: dict[str, Any]) -> dict[str, Any]:

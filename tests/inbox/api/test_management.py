@@ -88,7 +88,8 @@ def test_receipt_has_the_exact_shape_and_shows_flow_and_fail_runs_carrying_the_m
     assert list(detail) == ["id", "project", "received_at", "headers", "body", "job_states", "runs"]
     assert (detail["id"], detail["project"], detail["body"]) == (message_id, "clinic", CASE)
     assert detail["headers"]["x-source"] == "commcare"
-    assert [list(run) for run in detail["runs"]] == [["job", "dag_id", "run_id", "state", "queued_at", "start_date", "end_date"]] * 3
+    assert [list(run) for run in detail["runs"]] == [["job", "dag_id", "run_id", "state", "queued_at", "start_date", "end_date", "result"]] * 3
+    assert [list(run["result"]) for run in detail["runs"]] == [["error", "output", "log", "full"]] * 3
     assert [(r["job"], r["state"]) for r in detail["runs"]] == [("referral", "queued"), ("payment", "queued"), ("payment-failed", "success")]
     assert detail["job_states"][2] == {"job": "payment-failed", "state": "success", "run_id": f"fail__{message_id}__0123456789abcdef"}
 
@@ -214,6 +215,7 @@ def test_openapi_document_needs_login_and_there_are_no_cdn_docs(inbox):
     assert sorted(document.json()["paths"]) == [
         "/api/collections", "/api/collections/{project}/{name}", "/api/collections/{project}/{name}/items",
         "/api/collections/{project}/{name}/items/{key}", "/api/messages", "/api/messages/{message_id}", "/api/messages/{message_id}/content", "/api/messages/{message_id}/runs",
+        "/api/messages/{message_id}/runs/{run_id}/result",
         "/api/messages/{message_id}/runs/{run_id}/retry", "/api/projects", "/api/projects/{project}/reprocess",
         "/collections/{name}", "/collections/{name}/{key}",
     ]  # fmt: skip

@@ -104,18 +104,67 @@ def test_erasure_keeps_the_arrival_and_the_runs_but_not_the_content(any_inbox):
 
     erased = any_inbox.api("DELETE", f"/messages/{message_id}/content")
     assert erased.status_code == 200, erased.text
-    assert (erased.json()["erased"]["by"], erased.json()["dag_runs_cleared"]) == ("admin", 2)
+    record = erased.json()["erased"]
+    assert (record["by"], record["task_logs_cleared"], record["waiting_for_runs"], erased.json()["dag_runs_cleared"]) == ("admin", 0, True, 2)
     receipt = any_inbox.api("GET", f"/messages/{message_id}").json()
-    assert (receipt["body"], receipt["headers"], receipt["erased"]) == (None, {}, erased.json()["erased"])
+    assert (receipt["body"], receipt["headers"], receipt["erased"]) == (None, {}, record)
     assert [(r["job"], r["state"]) for r in receipt["runs"]] == [("referral", "queued"), ("payment", "queued"), ("payment", "failed")]
     assert receipt["dispatch_errors"] == [{"job": "payment", "run_id": pending,
                                            "error": "the message was erased by admin before this run was created"}]  # fmt: skip
     confs = {row.run_id: row.conf for row in dag_runs(database)}
     assert confs[first["referral"]] == {"openfn": {"message_id": message_id, "project": "clinic", "trigger": "message"},
-                                        "erased": erased.json()["erased"]}  # fmt: skip
+                                        "erased": {"at": record["at"], "by": "admin"}}  # fmt: skip
     assert (_xcoms(database, list(first.values())), any_inbox.dispatch()) == (0, 0)
     with database.read() as connection:
         assert connection.execute(sa.select(runs.c.status).where(runs.c.run_id == pending)).scalar() == FAILED
+
+
+def _finish(database, run_ids, ago: float) -> None:
+    """The DAG runs finished ``ago`` seconds ago, as the scheduler records it."""
+    from airflow.models.dagrun import DagRun
+
+    table = DagRun.__table__
+    ended = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=ago)
+    with database.write() as connection:
+        connection.execute(sa.update(table).where(table.c.run_id.in_(run_ids)).values(state="success", end_date=ended))
+
+
+def _write_log(folder, dag_id: str, run_id: str, task_id: str, text: str):
+    path = folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}" / "attempt=1.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_what_runs_going_at_the_erasure_write_later_is_cleared_once_they_finish(any_inbox, tmp_path, monkeypatch):
+    from openfn.inbox.store import task_logs
+    from openfn.inbox.workers.retention import follow_erasures
+
+    monkeypatch.setattr(task_logs, "log_folder", lambda: tmp_path)
+    database = any_inbox.runtime.database
+    reply = any_inbox.post("clinic", CASE).json()
+    message_id, first = reply["meta"]["message_id"], {run["job"]: run["run_id"] for run in reply["data"]}
+    any_inbox.dispatch()
+    early = _write_log(tmp_path, "clinic.referral", first["referral"], "run", '{"event": "got Amina"}\n')
+    erased = any_inbox.api("DELETE", f"/messages/{message_id}/content").json()
+    assert (erased["erased"]["task_logs_cleared"], erased["erased"]["waiting_for_runs"]) == (1, True)
+    assert "Amina" not in early.read_text() and "erased by admin" in early.read_text()
+
+    # the runs go on: one writes its final state back and logs the body, then both finish
+    _add_xcom(database, "clinic.referral", first["referral"])
+    late = _write_log(tmp_path, "clinic.payment", first["payment"], "run", '{"event": "paid for Amina"}\n')
+    assert follow_erasures(database, any_inbox.runtime.catalog) == 1  # still going: cleared, and followed on
+    assert (_xcoms(database, list(first.values())), "Amina" in late.read_text()) == (0, False)
+    _add_xcom(database, "clinic.referral", first["referral"])
+    _finish(database, list(first.values()), ago=1)  # finished a moment ago: its last lines may still come
+    assert follow_erasures(database, any_inbox.runtime.catalog) == 1
+    _add_xcom(database, "clinic.referral", first["referral"])
+    _finish(database, list(first.values()), ago=60)
+    assert follow_erasures(database, any_inbox.runtime.catalog) == 0
+    assert _xcoms(database, list(first.values())) == 0
+    receipt = any_inbox.api("GET", f"/messages/{message_id}").json()
+    assert (receipt["erased"]["task_logs_cleared"], receipt["erased"]["waiting_for_runs"]) == (2, False)
+    assert follow_erasures(database, any_inbox.runtime.catalog) == 0  # nothing left to follow
 
 
 def test_erasing_an_unknown_message_is_404(inbox):
@@ -135,7 +184,7 @@ def test_tables_created_before_these_columns_get_them(tmp_path):
     database = Database(url)
     ensure_schema(database)
     columns = {t: {c["name"] for c in sa.inspect(old).get_columns(t)} for t in ("openfn_run", "openfn_message")}
-    assert ({"requested_by"} <= columns["openfn_run"], {"erased_at", "erased_by"} <= columns["openfn_message"]) == (True, True)
+    assert ({"requested_by"} <= columns["openfn_run"], {"erased_at", "erased_by", "erase_open", "erased_logs"} <= columns["openfn_message"]) == (True, True)
     database.dispose()
 
 

@@ -15,7 +15,9 @@ from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUn
 from openfn.inbox.api.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
 from openfn.inbox.api.json_responses import dumps_exact, json_response, raw_placeholder
 from openfn.inbox.api.login import require_user
+from openfn.inbox.api.results import add_results
 from openfn.inbox.api.workflows import steps_for, workflow_listing
+from openfn.inbox.catalog import chain_dag_ids
 from openfn.inbox.services import InboxServices, Services
 from openfn.inbox.store import reruns
 from openfn.inbox.store import retention
@@ -40,14 +42,7 @@ class ReprocessRequest(BaseModel):
 
 
 def _chain_dag_ids(services: InboxServices, project_names) -> list[str]:
-    projects = services.catalog.snapshot().projects
-    return [
-        job.dag_id
-        for name in project_names
-        if name in projects
-        for job in projects[name].project.jobs.values()
-        if job.trigger.kind in ("flow", "fail")
-    ]
+    return chain_dag_ids(services.catalog, project_names)
 
 
 def _job_order(services: InboxServices, project: str) -> list[str]:
@@ -132,6 +127,7 @@ def message_detail(message_id: str, request: Request, access: Allowed, services:
         views = all_runs(connection, [message_id], _chain_dag_ids(services, [row.project]))[message_id]
         runs = [view.as_dict() for view in views]
         steps_for(connection, services, row.project, runs)
+        add_results(connection, services, row.project, message_id, runs)
     placeholder = raw_placeholder()
     payload = {
         "id": row.id,
@@ -148,7 +144,7 @@ def message_detail(message_id: str, request: Request, access: Allowed, services:
     if errors:
         payload["dispatch_errors"] = errors
     if row.erased_at is not None:
-        payload["erased"] = {"at": _iso(row.erased_at), "by": row.erased_by}
+        payload["erased"] = _erased(_iso(row.erased_at), row.erased_by, row.erased_logs, row.erase_open)
     return json_response(payload, raw={placeholder: row.body})
 
 
@@ -160,8 +156,9 @@ def _iso(seconds: float) -> str:
 
 @router.delete("/messages/{message_id}/content", summary="Erase a message's body and headers (data protection)")
 def erase_message(message_id: str, request: Request, access: Allowed, services: Services) -> dict:
-    """The body becomes null and the headers {}, here and in the conf and XCom of the message's DAG runs;
-    the message's id, arrival and runs stay. Needs permission to edit every DAG of its project."""
+    """The body becomes null and the headers {}, here and in the conf, XCom and local task logs of the
+    message's DAG runs; the message's id, arrival and runs stay. Runs still going are cleared again when
+    they finish. Needs permission to edit every DAG of its project."""
     with services.database.read() as connection:
         row = search.message_row(connection, message_id, access.restriction)
     if row is None:
@@ -172,9 +169,20 @@ def erase_message(message_id: str, request: Request, access: Allowed, services: 
         raise Forbidden(f"You may not erase messages of project {row.project}", fix="Ask an Airflow admin for the permission to edit its DAGs.")
     try:
         erased = retention.erase(services.database, message_id, by=access.user_name, chain_dag_ids=_chain_dag_ids(services, [row.project]))
+        logs = retention.erase_task_logs(services.database, message_id, erased.runs, by=erased.by, at=erased.at)
+        retention.record_erased_logs(services.database, message_id, logs, done=not erased.unfinished)
     except Exception as error:
         _reraise_store(error)
-    return {"id": erased.message_id, "erased": {"at": erased.at, "by": erased.by}, "dag_runs_cleared": erased.dag_runs}
+    if erased.unfinished:  # the retention thread clears what the runs still write, once they have finished
+        services.ensure_started()
+        services.retention.wake()
+    return {"id": erased.message_id, "erased": _erased(erased.at, erased.by, logs, erased.unfinished), "dag_runs_cleared": erased.dag_runs}
+
+
+def _erased(at: str, by: str, logs: int | None, open_: bool | None) -> dict:
+    """The receipt's record of an erasure: who, when, how many task log files it cleared, and whether it
+    still waits for runs that were going (what they write when they finish is cleared then)."""
+    return {"at": at, "by": by, "task_logs_cleared": logs or 0, "waiting_for_runs": bool(open_)}
 
 
 @router.post("/messages/{message_id}/runs", status_code=201, summary="Run one job again for a message")

@@ -76,11 +76,11 @@ def xcom_values(connection: Connection, keys: list[tuple[str, str, str, str]]) -
             sa.tuple_(table.c.dag_id, table.c.run_id, table.c.task_id, table.c.key).in_(chunk), table.c.map_index == -1
         )
         for row in connection.execute(query):
-            found.setdefault((row.dag_id, row.run_id, row.task_id), {})[row.key] = _xcom_value(row)
+            found.setdefault((row.dag_id, row.run_id, row.task_id), {})[row.key] = xcom_value(row)
     return found
 
 
-def _xcom_value(row) -> Any:
+def xcom_value(row) -> Any:
     from airflow.models.xcom import XComModel
 
     value = XComModel.deserialize_value(row)

@@ -49,6 +49,9 @@ messages = sa.Table(
     sa.Column("reply_flow", sa.Boolean()),
     sa.Column("erased_at", sa.Float()),  # set when body and headers were erased (data-protection request)
     sa.Column("erased_by", sa.String(512)),
+    # erased while some of its runs were still going: the retention thread clears what they write when they finish
+    sa.Column("erase_open", sa.Boolean()),
+    sa.Column("erased_logs", sa.Integer()),  # task log files the erasure cleared
     sa.UniqueConstraint("project", "idempotency_key", name="openfn_message_idempotency_uq"),
     sa.Index("openfn_message_project_idx", "project", "seq"),
 )
@@ -158,7 +161,8 @@ def ensure_schema(database: Database) -> None:
 
 # Columns added after the first release: tables created before lack them (create_all adds no columns).
 _ADDED_COLUMNS = [(runs, "requested_by"), (messages, "erased_at"), (messages, "erased_by"), (messages, "trigger"),
-                  (messages, "reply_job"), (messages, "reply_flow"), (messages, "request_digest")]
+                  (messages, "reply_job"), (messages, "reply_flow"), (messages, "request_digest"),
+                  (messages, "erase_open"), (messages, "erased_logs")]
 
 
 def _add_missing_columns(connection) -> None:

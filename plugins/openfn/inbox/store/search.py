@@ -138,7 +138,8 @@ def message_row(connection: Connection, message_id: str, projects: frozenset[str
     """The message, if it exists and belongs to one of ``projects`` (None: any project)."""
     return connection.execute(
         sa.select(messages.c.seq, messages.c.id, messages.c.project, messages.c.received_at, messages.c.headers,
-                  sa.cast(messages.c.body, sa.Text).label("body"), messages.c.erased_at, messages.c.erased_by, messages.c.trigger)
+                  sa.cast(messages.c.body, sa.Text).label("body"), messages.c.erased_at, messages.c.erased_by, messages.c.trigger,
+                  messages.c.erase_open, messages.c.erased_logs)
         .where(messages.c.id == message_id, *_only(projects))
     ).first()  # fmt: skip
 

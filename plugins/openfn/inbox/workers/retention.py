@@ -9,7 +9,11 @@
 * **Erasure** of one message (a data-protection request): its body becomes ``null`` and its headers ``{}``;
   the fact that it arrived, its id, its runs and who erased it when are kept. The copies Airflow holds in
   the metadata database go too: the conf of its DAG runs (the run's initial state) and their XCom (final
-  states). Runs not created yet are marked failed. Task logs are files the api-server cannot reach.
+  states), and their task logs in the local log folder (store/task_logs.py). Runs not created yet are
+  marked failed. Runs still going cannot be stopped from writing the content back (tasks cannot read the
+  database, so they cannot know of the erasure): the message stays open, and this thread clears its runs'
+  conf, XCom and task logs again every ``ERASURE_CHECK_SECONDS`` until all of them, flow and fail runs
+  included, have finished. A reply after completion to an erased message is ``erased`` (workers/replies.py).
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 
+from openfn.inbox.catalog import chain_dag_ids
 from openfn.inbox.store.database import Database
-from openfn.inbox.store.retention import delete_batch, projects_in_store
+from openfn.inbox.store.retention import GRACE, clear_again, delete_batch, erase_task_logs, open_erasures, projects_in_store, record_erased_logs
 from openfn.inbox.store.search import first_seq_from
 from openfn.inbox.workers.loop import BackgroundLoop
 
 log = logging.getLogger("openfn.inbox.retention")
 DAY = 86400.0
+ERASURE_CHECK_SECONDS = 3.0  # how often runs of an erased message that were still going are looked at
 SQLITE_PAUSE = 0.15  # between batches, so Airflow's own writers get SQLite's lock (see workers/dispatcher.py)
 
 
@@ -63,8 +70,29 @@ def sweep(database: Database, projects: dict, *, default_days: int, batch_size: 
     return deleted
 
 
+def follow_erasures(database: Database, catalog, now: datetime.datetime | None = None) -> int:
+    """Clear again what the runs of erased messages wrote since; close the erasures whose runs have all
+    finished. Returns how many erasures still wait for runs."""
+    with database.read() as connection:
+        rows = open_erasures(connection)
+    waiting = 0
+    for row in rows:
+        now_ = now or datetime.datetime.now(datetime.timezone.utc)
+        state = clear_again(database, row, chain_dag_ids(catalog, [row.project]))
+        at = datetime.datetime.fromtimestamp(row.erased_at, datetime.timezone.utc)
+        logs = erase_task_logs(database, row.id, state.runs, by=row.erased_by, at=at)
+        done = state.finished_before is not None and state.finished_before <= now_ - GRACE
+        record_erased_logs(database, row.id, logs, done=done)
+        if done:
+            log.info("Erasure of message %s complete: its %d runs have finished (%d task log files cleared)", row.id, len(state.runs), logs)
+        waiting += not done
+    return waiting
+
+
 class RetentionSweeper(BackgroundLoop):
-    """The api-server's thread that runs ``sweep`` every ``interval`` seconds (the first time at start-up)."""
+    """The api-server's thread that runs ``sweep`` every ``interval`` seconds (the first time at start-up),
+    and follows erasures whose runs were going every ``ERASURE_CHECK_SECONDS`` while there are any (the
+    erasure wakes it)."""
 
     thread_name = "openfn-retention"
     failure_message = "Deleting expired inbox messages failed; retrying in %s s"
@@ -75,12 +103,17 @@ class RetentionSweeper(BackgroundLoop):
         super().__init__()
         self.database, self.catalog = database, catalog
         self.default_days, self.batch_size, self.interval = default_days, batch_size, interval
+        self._next_sweep = 0.0
 
     @property
     def retry_seconds(self) -> float:
         return self.interval
 
     def tick(self) -> float:
-        projects = {name: found.project for name, found in self.catalog.snapshot().projects.items()}
-        sweep(self.database, projects, default_days=self.default_days, batch_size=self.batch_size, stop=self._stop)
-        return self.interval
+        if time.monotonic() >= self._next_sweep:
+            projects = {name: found.project for name, found in self.catalog.snapshot().projects.items()}
+            sweep(self.database, projects, default_days=self.default_days, batch_size=self.batch_size, stop=self._stop)
+            self._next_sweep = time.monotonic() + self.interval
+        waiting = follow_erasures(self.database, self.catalog)
+        until_sweep = max(0.0, self._next_sweep - time.monotonic())
+        return min(until_sweep, ERASURE_CHECK_SECONDS) if waiting else until_sweep

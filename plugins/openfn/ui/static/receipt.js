@@ -2,6 +2,8 @@
 // included) with links into Airflow, a re-run button per job that shows the 10-second rule's answer, and
 // "Erase body and headers" for data-protection requests (the server checks the user may edit the DAGs).
 // A message a Lightning workflow's webhook received shows each run's steps, each with "Retry from here".
+// Under each run (and each step) its result: the error first, then its output and the end of its task log,
+// each cut by the server with "Show all" fetching the whole (GET .../runs/<run_id>/result).
 import {
   $, API, ApiError, FINISHED_RUN_STATES, airflowLink, chip, copyButton, del, duration, exactText, get, getText, h,
   jsonNode, logUrl, parseExact, post, replace, runUrl, setNotice, timeNode,
@@ -14,6 +16,8 @@ const answers = new Map(); // job -> {kind, text, until}; also "<run_id>/<step>"
 let project = null; // this message's project, from GET /openfn/api/projects
 let receipt = null;
 let timer = null;
+const opened = new Set(); // "<run_id>/<step>/<output|log>" of the result sections the user opened
+const whole = new Map(); // the same keys -> the whole text, once "Show all" fetched it
 
 function workflowOf(job) {
   return project && (project.workflows || []).find((w) => w.key === job);
@@ -28,7 +32,10 @@ function kindOf(job) {
 function renderBody(text) {
   const parsed = parseExact(text);
   if (parsed.erased) {
-    replace($("#body"), h("p", { class: "muted erased", text: `Body and headers erased by ${parsed.erased.by}` }, " (", timeNode(parsed.erased.at), ")."));
+    const erased = parsed.erased;
+    const logs = erased.task_logs_cleared ? ` ${erased.task_logs_cleared} task log file${erased.task_logs_cleared === 1 ? "" : "s"} erased.` : "";
+    const waiting = erased.waiting_for_runs ? " Runs that were still going are cleared again as they finish." : "";
+    replace($("#body"), h("p", { class: "muted erased", text: `Body and headers erased by ${erased.by}` }, " (", timeNode(erased.at), `).${logs}${waiting}`));
     replace($("#body-tools"));
     return;
   }
@@ -116,8 +123,54 @@ function renderRuns() {
       h("td", { "data-label": "Ended", class: "nowrap" }, timeNode(run.end_date)),
       h("td", { "data-label": "Duration", class: "nowrap", text: duration(run.start_date, run.end_date) }),
       h("td", { "data-label": "Airflow" }, links));
-    return run.steps ? [row, stepsRow(run)] : [row];
+    const result = run.result && (run.result.error || run.result.output || run.result.log) ? resultRow(run) : null;
+    return [row, result, run.steps ? stepsRow(run) : null].filter(Boolean);
   }));
+}
+
+function resultRow(run) {
+  return h("tr", { class: "result-row", dataset: { resultOf: run.run_id } }, h("td", { colspan: 8 }, resultNode(run, null, run.result)));
+}
+
+// A run's or a step's result: its error, then its output and its task log as sections the user opens.
+function resultNode(run, step, result) {
+  const key = `${run.run_id}/${step || ""}`;
+  return h("div", { class: "result" },
+    result.error ? h("div", { class: "run-error", role: "note" }, h("b", { text: result.error.type }), `: ${result.error.message}`) : null,
+    result.output ? section(run, step, "output", `Output · ${bytes(result.output.bytes)}`, result.output.text, result.output.truncated,
+      (full) => full.output && full.output.text, `${key}/output`) : null,
+    result.log ? section(run, step, "log", `Task log · ${result.log.task_id}, try ${result.log.try_number}${result.log.truncated ? ", last lines" : ""}`,
+      result.log.lines.join("\n"), result.log.truncated, (full) => full.log && full.log.lines.join("\n"), `${key}/log`) : null);
+}
+
+function section(run, step, kind, label, text, truncated, pick, key) {
+  const shown = whole.get(key) ?? text;
+  const details = h("details", { class: `result-${kind}`, open: opened.has(key), ontoggle: (event) => {
+    if (event.currentTarget.open) opened.add(key); else opened.delete(key);
+  } },
+  h("summary", { text: label }),
+  h("pre", { class: kind === "output" ? "output" : "log", text: shown }), // not "json": that is the message body
+  truncated && !whole.has(key) ? h("button", { type: "button", class: "small", text: kind === "output" ? "Show all" : "Show the whole log",
+    onclick: (event) => showAll(event.currentTarget, run, step, pick, key) }) : null);
+  return details;
+}
+
+async function showAll(button, run, step, pick, key) {
+  button.disabled = true;
+  try {
+    const address = new URL(`messages/${encodeURIComponent(id)}/runs/${encodeURIComponent(run.run_id)}/result`, API);
+    if (step) address.searchParams.set("step", step);
+    whole.set(key, pick(await get(address)) || "");
+    opened.add(key);
+    renderRuns();
+  } catch (error) {
+    setNotice(notice, "error", error.message);
+    button.disabled = false;
+  }
+}
+
+function bytes(count) {
+  return count < 1024 ? `${count} bytes` : `${(count / 1024).toFixed(1)} KiB`;
 }
 
 function stepsRow(run) {
@@ -132,7 +185,8 @@ function stepsRow(run) {
       return h("li", { class: "step", dataset: { step: step.step } },
         chip(step.state || "not started"), " ", airflowLink(logUrl(run.dag_id, run.run_id, step.step), step.step, { class: "name" }),
         h("span", { class: "muted small", text: step.start_date ? ` ${duration(step.start_date, step.end_date)}${step.try_number > 1 ? ` · try ${step.try_number}` : ""}` : "" }),
-        " ", button, answer ? h("div", { class: `answer small ${answer.kind}`, text: answer.text }) : null);
+        " ", button, answer ? h("div", { class: `answer small ${answer.kind}`, text: answer.text }) : null,
+        step.result && (step.result.error || step.result.output || step.result.log) ? resultNode(run, step.step, step.result) : null);
     }))));
 }
 
