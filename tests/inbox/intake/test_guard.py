@@ -88,6 +88,7 @@ def test_large_bodies_beyond_the_slots_wait_and_are_refused_when_time_is_up(sqli
     clear_inbox(sqlite_database)
     client = build_client(sqlite_database, protection={"max_large_bodies": 1, "body_timeout_seconds": 1.0})
     runtime, token = client.runtime, client.token("forms")
+    runtime.ensure_started()  # its start writes too (tokens, declared collections): before the database is held
     large = json.dumps({**FORM, "pad": "x" * 100_000}).encode()
     holding, release = threading.Event(), threading.Event()
 
