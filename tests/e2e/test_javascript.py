@@ -72,8 +72,9 @@ def test_the_real_task_log_has_the_jobs_lines_with_its_secret_masked(airflow):
 def test_a_job_that_cannot_run_is_an_import_error_and_fails_at_once(airflow):
     errors = airflow.api("GET", "/api/v2/importErrors").json()["import_errors"]
     (report,) = [e for e in errors if e["filename"].endswith("openfn_project_errors.py")]
-    assert "jobs.missing.adaptor: @openfn/language-http@0.0.1 is not installed" in report["stack_trace"]
-    assert "make adaptor ADD=@openfn/language-http@0.0.1" in report["stack_trace"]
+    # One line per missing adaptor version, naming the steps that need it and the one command.
+    assert "@openfn/language-http@0.0.1 is not installed; 1 step needs it (missing)" in report["stack_trace"]
+    assert "run `make adaptors`" in report["stack_trace"]
     run_id = trigger(airflow, "js.missing", {"form": "patient", "id": 8})
     run = airflow.wait_for_run_state("js.missing", run_id)
     assert run["state"] == "failed"

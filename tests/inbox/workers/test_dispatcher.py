@@ -329,3 +329,37 @@ def test_a_request_in_flight_makes_the_inbox_busy_until_its_message_is_stored(an
     assert int(runtime.intake_in_flight) == 0  # counted out once stored
     any_inbox.post("clinic", "not an object", content=b"{")  # refused: counted out too
     assert int(runtime.intake_in_flight) == 0
+
+
+def test_queued_runs_of_a_paused_dag_or_one_at_its_limit_do_not_hold_other_dags_runs(any_inbox):
+    """A paused DAG's backlog, or a workflow at its ``concurrency``, waits for that DAG alone."""
+    from airflow.models.dag import DagModel
+
+    database = any_inbox.runtime.database
+    for case in range(2):
+        any_inbox.post("clinic", {**CASE, "case_id": f"c-{case}"})  # 2 referral + 2 payment runs
+    before = _queued(database)
+    assert Dispatcher(database, batch_size=20, max_queued_runs=0).drain() == 4
+    assert _queued(database) == before + 4
+    table = DagModel.__table__
+    with database.write() as connection:
+        saved = connection.execute(sa.select(table.c.dag_id, table.c.is_paused, table.c.max_active_runs).where(table.c.dag_id.in_(["clinic.referral", "clinic.payment"]))).all()
+    try:
+        with database.write() as connection:
+            connection.execute(sa.update(table).where(table.c.dag_id == "clinic.referral").values(is_paused=True))
+        assert _queued(database) == before + 2  # the paused DAG's two runs wait for it alone
+        with database.write() as connection:
+            connection.execute(sa.update(table).where(table.c.dag_id == "clinic.referral").values(is_paused=False))
+            connection.execute(sa.update(table).where(table.c.dag_id == "clinic.payment").values(max_active_runs=1))
+        assert _queued(database) == before + 4  # at most one running: none is, so its runs can start
+        from airflow.models.dagrun import DagRun
+
+        runs = DagRun.__table__
+        with database.write() as connection:
+            first = connection.execute(sa.select(runs.c.id).where(runs.c.dag_id == "clinic.payment", runs.c.state == "queued").order_by(runs.c.id).limit(1)).scalar()
+            connection.execute(sa.update(runs).where(runs.c.id == first).values(state="running"))
+        assert _queued(database) == before + 2  # payment is at its limit: its other queued run waits for it alone
+    finally:
+        with database.write() as connection:
+            for dag_id, paused, limit in saved:
+                connection.execute(sa.update(table).where(table.c.dag_id == dag_id).values(is_paused=paused, max_active_runs=limit))

@@ -40,11 +40,25 @@ def take_due_runs(session: Session, now: float, limit: int, bulk_limit: int | No
 
 
 def queued_dag_runs(session: Session) -> int:
-    """DAG runs that Airflow's scheduler has queued and not started yet, in the whole deployment."""
+    """DAG runs that Airflow's scheduler has queued and can start as soon as it has room, in the whole
+    deployment. Queued runs of a paused DAG, or of a DAG already at its ``max_active_runs`` (a Lightning
+    workflow's ``concurrency``), wait for that DAG alone: counted, they would hold every other DAG's runs."""
+    from airflow.models.dag import DagModel
     from airflow.models.dagrun import DagRun
     from airflow.utils.state import DagRunState
 
-    return session.scalar(sa.select(sa.func.count()).select_from(DagRun).where(DagRun.state == DagRunState.QUEUED))
+    running = (
+        sa.select(DagRun.dag_id, sa.func.count().label("runs")).where(DagRun.state == DagRunState.RUNNING).group_by(DagRun.dag_id).subquery()
+    )
+    startable = sa.and_(
+        DagModel.is_paused.is_(False),
+        sa.or_(DagModel.max_active_runs.is_(None), sa.func.coalesce(running.c.runs, 0) < DagModel.max_active_runs),
+    )
+    query = (
+        sa.select(sa.func.count()).select_from(DagRun).join(DagModel, DagModel.dag_id == DagRun.dag_id)
+        .outerjoin(running, running.c.dag_id == DagRun.dag_id).where(DagRun.state == DagRunState.QUEUED, startable)
+    )  # fmt: skip
+    return session.scalar(query)
 
 
 def existing_dag_runs(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
