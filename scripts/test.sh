@@ -4,11 +4,12 @@
 # With arguments: one pytest session with them (`make check` passes `-m fast`).
 # Without (`make test`): every test, in two pytest sessions at once; they share nothing but the machine.
 # The tiers with real Airflow deployments spend most of their time waiting (for the scheduler, task
-# processes, workers, timeouts), so the unit tiers run meanwhile:
-#   1. every test without a deployment: fast, slow and postgres (its output is shown as it runs)
-#   2. e2e (the deployments with LocalExecutor), then browser and distributed (Chromium, FAB, the Celery
-#      cluster), one after the other: with all three at once, a 2-core machine was starved enough for the
-#      Celery cluster's 20-second lost-task detection to fail a run now and then
+# processes, workers, timeouts), so each session pairs work that keeps the CPU busy with such waiting:
+#   1. every test without a deployment (fast, slow and postgres; its output is shown as it runs), then the
+#      browser tier (Chromium against a FAB deployment)
+#   2. e2e (the deployments with LocalExecutor), then distributed (the Celery cluster). Never a third session
+#      at once: a 2-core machine was then starved enough for the Celery cluster's 20-second lost-task
+#      detection to fail a run now and then
 # Group 2 writes to a log that is printed when both sessions have ended. Then the tests marked serial
 # (timing-sensitive when the CPU is starved) run in a session of their own, alone. The exit status is the
 # first failing session's; pytest's 5 ("no tests collected") is a failure like any other.
@@ -22,7 +23,8 @@ fi
 # every test exactly once
 UNIT="not (e2e or browser or distributed or serial)"
 E2E="e2e and not (browser or distributed or serial)"
-OTHERS="(browser or distributed) and not serial"
+BROWSER="browser and not (distributed or serial)"
+OTHERS="distributed and not serial"
 SERIAL="serial"
 
 logs=$(mktemp -d -t openfn-tests.XXXXXX)
@@ -40,6 +42,10 @@ trap 'pkill -INT -P "$deployments" 2>/dev/null || true' INT TERM
 
 unit_status=0
 "${PYTEST[@]}" -m "$UNIT" || unit_status=$?
+echo
+echo "=================== pytest -m \"$BROWSER\" (after the first, alongside the second) ==================="
+browser_status=0
+"${PYTEST[@]}" -p no:cacheprovider -m "$BROWSER" || browser_status=$?
 wait "$deployments"
 e2e_status=$(cat "$logs/e2e.status" 2>/dev/null || echo 1)
 others_status=$(cat "$logs/others.status" 2>/dev/null || echo 1)
@@ -56,7 +62,7 @@ echo "=================== pytest -m \"$SERIAL\" (alone) ==================="
 serial_status=0
 "${PYTEST[@]}" -p no:cacheprovider -m "$SERIAL" || serial_status=$?
 echo
-echo "exit status: unit tiers $unit_status, e2e $e2e_status, browser and distributed $others_status, serial $serial_status"
-for status in "$unit_status" "$e2e_status" "$others_status" "$serial_status"; do
+echo "exit status: unit tiers $unit_status, browser $browser_status, e2e $e2e_status, distributed $others_status, serial $serial_status"
+for status in "$unit_status" "$browser_status" "$e2e_status" "$others_status" "$serial_status"; do
     if [ "$status" -ne 0 ]; then exit "$status"; fi
 done
