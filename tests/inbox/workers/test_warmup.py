@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from types import SimpleNamespace
 
+import pytest
 from fastapi import FastAPI
 
 from openfn.inbox.workers.warmup import execution_api_app, warm_execution_api
 
 
+@pytest.mark.slow  # builds every version of Airflow's execution API: seconds
 def test_the_execution_api_mounted_in_the_api_server_is_built_once_before_its_first_request(monkeypatch):
     from airflow.api_fastapi.execution_api.app import create_task_execution_api_app
 
