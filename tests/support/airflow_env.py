@@ -31,10 +31,17 @@ def base_env(home: Path, jobs_dir: Path | None = None) -> dict[str, str]:
     }
 
 
+IN_PROCESS_ONLY = "AIRFLOW__OPENFN__MAX_QUEUED_RUNS"
+
+
 def configure() -> Path:
     """Point this process at a fresh Airflow home (SQLite) and return it."""
     home = Path(tempfile.mkdtemp(prefix="openfn-test-airflow-"))
     os.environ.update(base_env(home))
+    # No scheduler starts the queued DAG runs of in-process tests: they pile up in the session's database,
+    # and the dispatcher's admission (max_queued_runs) would hold bulk runs once other tests left enough.
+    # Tests of the admission set their own limit; deployments (airflow_server.py) keep the default.
+    os.environ[IN_PROCESS_ONLY] = "0"
     plugins = str(REPO / "plugins")
     if plugins not in sys.path:
         sys.path.insert(0, plugins)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.airflow_env import VENV_BIN, base_env
+from tests.support.airflow_env import IN_PROCESS_ONLY, VENV_BIN, base_env
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 
@@ -40,7 +40,7 @@ class AirflowDeployment:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
-            **os.environ,
+            **{key: value for key, value in os.environ.items() if key != IN_PROCESS_ONLY},
             **base_env(home, jobs_dir),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_uri,
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

@@ -19,7 +19,7 @@ import signal
 import threading
 from pathlib import Path
 
-from tests.support.airflow_env import VENV_BIN, base_env
+from tests.support.airflow_env import IN_PROCESS_ONLY, VENV_BIN, base_env
 from tests.support.airflow_server import AirflowDeployment, free_port
 from tests.support.deploy import celery_settings
 from tests.support.pgserver import PostgresServer
@@ -136,7 +136,8 @@ class DistributedDeployment(AirflowDeployment):
             "AIRFLOW__API__WORKERS": "1",
         }
         assert sorted(own) == sorted(PER_DEPLOYMENT)
-        return {**os.environ, **base_env(self.home, self.jobs_dir), **celery_settings(), **TEST_SPEED, **own, **self.extra_env}
+        inherited = {key: value for key, value in os.environ.items() if key != IN_PROCESS_ONLY}  # the cluster keeps the default
+        return {**inherited, **base_env(self.home, self.jobs_dir), **celery_settings(), **TEST_SPEED, **own, **self.extra_env}
 
     def worker_env(self, name: str) -> dict[str, str]:
         """A worker's environment: no metadata database, no secrets that only servers need, its own home."""
