@@ -161,6 +161,18 @@ def matches(body: Any, inclusion: Any, exclusion: Any = None) -> bool:
 _EXAMPLE = 'write it as a JSON object such as {"formID": "patient_registration_v7"}'
 
 
+def dumps_exact(value: Any) -> str:
+    """Compact JSON text of a parsed value (``parse_filter``'s or ``json.loads`` with ``Decimal``), with
+    ``Decimal`` numbers written exactly as they were written."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{dumps_exact(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dumps_exact(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def parse_filter(value: Any) -> Any:
     """Parse a filter as written in project.yaml: JSON text (as OpenFn exports it) or a YAML value.
 

@@ -5,12 +5,10 @@ waits for ever."""
 from __future__ import annotations
 
 import datetime
-import json
-from decimal import Decimal
 from typing import Any
 
 from openfn.errors import OpenFnError
-from openfn.matching import parse_filter
+from openfn.matching import dumps_exact, parse_filter
 from openfn.settings import get_settings
 
 
@@ -31,17 +29,6 @@ def filter_text(value: Any, name: str, *, where: str) -> str | None:
         raise InboxWatchArgumentError(f"{where}: {name} must be a JSON object or array, not {type(parsed).__name__} {parsed!r}.",
                                       fix=f'pass a dict such as {name}={{"formId": "intake"}}: the body must contain it.')  # fmt: skip
     return dumps_exact(parsed)
-
-
-def dumps_exact(value: Any) -> str:
-    """Compact JSON with ``Decimal`` numbers written exactly as parsed."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{dumps_exact(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps_exact(item) for item in value) + "]"
-    if isinstance(value, Decimal):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def known_projects(wanted: str) -> set[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from decimal import Decimal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,17 +32,6 @@ def json_response(payload, status: int = 200, raw: dict[str, str] | None = None,
     for placeholder, value in (raw or {}).items():
         text = text.replace(json.dumps(placeholder), value, 1)
     return Response(text, status_code=status, media_type="application/json", headers=headers)
-
-
-def dumps_exact(value) -> str:
-    """Compact JSON text of a parsed value, writing ``Decimal`` numbers exactly as they were written."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{dumps_exact(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps_exact(item) for item in value) + "]"
-    if isinstance(value, Decimal):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def raw_placeholder() -> str:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from openfn.errors import Conflict, Forbidden, InvalidRequest, NotFound, StoreUnavailable
 from openfn.inbox.api.access import Access, dag_ids_of, may_edit, may_see_token, project_access, require_trigger
-from openfn.inbox.api.json_responses import dumps_exact, json_response, raw_placeholder
+from openfn.inbox.api.json_responses import json_response, raw_placeholder
 from openfn.inbox.api.login import require_user
 from openfn.inbox.api.results import add_results
 from openfn.inbox.api.workflows import steps_for, workflow_listing
@@ -21,6 +21,7 @@ from openfn.inbox.catalog import chain_dag_ids
 from openfn.inbox.services import InboxServices, Services
 from openfn.inbox.store import reruns
 from openfn.inbox.store import retention
+from openfn.matching import dumps_exact
 from openfn.inbox.store import search
 from openfn.inbox.store.job_states import STATES, job_states
 from openfn.inbox.store.receipts import all_runs
