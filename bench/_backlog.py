@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.inbox import Reader, load, percentile, progress
+from bench.inbox import Reader, load, metadata_database, percentile, progress
 from bench.load import machine_parallelism
 from tests.support.airflow_server import AirflowDeployment
 from tests.support.pgserver import PostgresServer
@@ -57,11 +57,7 @@ def _deploy(kind: str, config: str, pg: PostgresServer | None) -> tuple[AirflowD
     (jobs / "noop.py").write_text(NOOP)
     home = root / "home"
     home.mkdir()
-    if kind == "sqlite":
-        db_uri, reader = f"sqlite:///{home / 'airflow.db'}", Reader("sqlite", str(home / "airflow.db"))
-    else:
-        name = f"bench_backlog_{config}_{int(time.time())}"
-        db_uri, reader = pg.create_database(name).replace("postgresql://", "postgresql+psycopg2://"), Reader("postgresql", pg.dsn(name))
+    db_uri, reader = metadata_database(kind, home, pg, f"bench_backlog_{config}_{int(time.time())}")
     env = {"AIRFLOW__CORE__PARALLELISM": machine_parallelism(), "AIRFLOW__OPENFN__REPLY_TIMEOUT_SECONDS": "600"}
     if config == "before":
         tree = main_tree()

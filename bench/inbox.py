@@ -145,17 +145,21 @@ def as_time(value) -> datetime.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
+def metadata_database(kind: str, home: Path, pg: PostgresServer | None, name: str) -> tuple[str, Reader]:
+    """A deployment's metadata database (SQLite in ``home``, or database ``name`` on ``pg``): its SQLAlchemy
+    URI and a Reader of it."""
+    if kind == "sqlite":
+        return f"sqlite:///{home / 'airflow.db'}", Reader("sqlite", str(home / "airflow.db"))
+    return pg.create_database(name).replace("postgresql://", "postgresql+psycopg2://"), Reader("postgresql", pg.dsn(name))
+
+
 # --- one backend -----------------------------------------------------------------------------------------
 def measure(kind: str, root: Path, messages: int, concurrency: int, pg: PostgresServer | None) -> dict:
     jobs_dir = root / "jobs"
     write_projects(jobs_dir)
     home = root / "home"
     home.mkdir()
-    if kind == "sqlite":
-        db_uri, reader = f"sqlite:///{home / 'airflow.db'}", Reader("sqlite", str(home / "airflow.db"))
-    else:
-        db_uri = pg.create_database("bench_inbox").replace("postgresql://", "postgresql+psycopg2://")
-        reader = Reader("postgresql", pg.dsn("bench_inbox"))
+    db_uri, reader = metadata_database(kind, home, pg, "bench_inbox")
     deployment = AirflowDeployment(home, jobs_dir=jobs_dir, db_uri=db_uri, extra_env={"AIRFLOW__OPENFN__DISPATCH_SWEEP_SECONDS": "1", "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "1000"})
     try:
         progress(f"{kind}: starting Airflow")

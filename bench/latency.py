@@ -48,7 +48,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from bench.inbox import Connection, Reader, as_time, load  # noqa: E402
+from bench.inbox import Connection, Reader, as_time, load, metadata_database  # noqa: E402
 from tests.support.airflow_server import AirflowDeployment  # noqa: E402
 from tests.support.pgserver import PostgresServer  # noqa: E402
 
@@ -117,11 +117,7 @@ def deploy(kind: str, root: Path, pg: PostgresServer | None, env: dict[str, str]
     (jobs / "project.yaml").write_text(PROJECT % ("noop.js" if language == "js" else "noop.py"))
     home = root / "home"
     home.mkdir()
-    if kind == "sqlite":
-        db_uri, reader = f"sqlite:///{home / 'airflow.db'}", Reader("sqlite", str(home / "airflow.db"))
-    else:
-        db_uri = pg.create_database(f"bench_latency_{int(time.time() * 1000)}").replace("postgresql://", "postgresql+psycopg2://")
-        reader = Reader("postgresql", db_uri.replace("postgresql+psycopg2://", "postgresql://"))
+    db_uri, reader = metadata_database(kind, home, pg, f"bench_latency_{int(time.time() * 1000)}")
     deployment = AirflowDeployment(home, jobs_dir=root / "jobs", db_uri=db_uri, extra_env={**COMMON, **env})
     return deployment, reader
 

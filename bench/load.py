@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from bench.inbox import Connection, Reader, percentile, progress  # noqa: E402
+from bench.inbox import Connection, Reader, metadata_database, percentile, progress  # noqa: E402
 from tests.support.airflow_server import AirflowDeployment  # noqa: E402
 from tests.support.pgserver import PostgresServer  # noqa: E402
 
@@ -130,12 +130,7 @@ def measure(kind: str, config: str, env: dict[str, str], pg: PostgresServer | No
     (jobs / "fail.py").write_text(FAIL)
     home = root / "home"
     home.mkdir()
-    if kind == "sqlite":
-        db_uri, reader = f"sqlite:///{home / 'airflow.db'}", Reader("sqlite", str(home / "airflow.db"))
-    else:
-        name = f"bench_load_{config}_{int(time.time())}"
-        db_uri = pg.create_database(name).replace("postgresql://", "postgresql+psycopg2://")
-        reader = Reader("postgresql", pg.dsn(name))
+    db_uri, reader = metadata_database(kind, home, pg, f"bench_load_{config}_{int(time.time())}")
     # make run's own settings (scripts/env.sh): the DAG folder is parsed every 30 s, not the tests' 60 s
     deployment = AirflowDeployment(home, jobs_dir=root / "jobs", db_uri=db_uri, extra_env={"AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30", **env})
     try:

@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from bench.inbox import Reader, as_time  # noqa: E402
+from bench.inbox import Reader, as_time, metadata_database  # noqa: E402
 from tests.support.airflow_server import AirflowDeployment  # noqa: E402
 from tests.support.pgserver import PostgresServer  # noqa: E402
 
@@ -96,10 +96,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="openfn-bench-native-") as tmp, PostgresServer() as pg:
         root = Path(tmp)
         shutil.copytree(ROOT / "include" / "jobs" / "demo", root / "jobs" / "demo")
-        db_uri = pg.create_database("bench_native").replace("postgresql://", "postgresql+psycopg2://")
+        db_uri, reader = metadata_database("postgresql", root / "home", pg, "bench_native")
         token = {"AIRFLOW_VAR_OPENFN_WATCH_TOKEN": secrets.token_urlsafe(24)}  # as docs/airflow-native.md advises
         deployment = AirflowDeployment(root / "home", jobs_dir=root / "jobs", db_uri=db_uri, triggerer=True, extra_env=token)
-        reader = Reader("postgresql", db_uri.replace("postgresql+psycopg2://", "postgresql://"))
         try:
             deployment.start()
             deployment.wait_for_dags([WAIT_DAG, ASSET_DAG, "demo.register-patient"], timeout=300)
