@@ -48,7 +48,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from bench.inbox import Connection, Reader, as_time, load, metadata_database  # noqa: E402
+from bench.inbox import Connection, Reader, as_time, load, metadata_database, percentile  # noqa: E402
 from tests.support.airflow_server import AirflowDeployment  # noqa: E402
 from tests.support.pgserver import PostgresServer  # noqa: E402
 
@@ -89,11 +89,6 @@ LABELS = {
     "reply": "message -> reply sent (after completion)",
     "finished": "message -> DAG run finished",
 }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def write_others(jobs_dir: Path, count: int) -> None:

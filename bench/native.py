@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from bench.inbox import Reader, as_time, metadata_database  # noqa: E402
+from bench.inbox import Reader, as_time, metadata_database, percentile  # noqa: E402
 from tests.support.airflow_server import AirflowDeployment  # noqa: E402
 from tests.support.pgserver import PostgresServer  # noqa: E402
 
@@ -43,11 +43,6 @@ LABELS = {
     "asset_run": "message -> asset-scheduled DAG run started",
     "sensor": "message -> inbox sensor done with it",
 }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def post(url: str, body: dict) -> str:
