@@ -8,7 +8,10 @@ mkdir -p "$AIRFLOW_HOME"
 if [ -z "${AIRFLOW__CORE__FERNET_KEY:-}" ]; then
   key_file=$AIRFLOW_HOME/fernet.key
   if [ ! -s "$key_file" ]; then
-    existing=$(sed -n 's/^fernet_key *= *//p' "$AIRFLOW_HOME/airflow.cfg" 2>/dev/null | head -1)
+    existing=""
+    if [ -f "$AIRFLOW_HOME/airflow.cfg" ]; then  # none yet on a fresh checkout: Airflow writes it on start
+      existing=$(sed -n 's/^fernet_key *= *//p' "$AIRFLOW_HOME/airflow.cfg" | head -1)
+    fi
     (umask 077; printf '%s' "${existing:-$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}" >"$key_file")
   fi
   export AIRFLOW__CORE__FERNET_KEY=$(cat "$key_file")
