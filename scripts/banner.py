@@ -47,7 +47,7 @@ def print_inbox(project, base: str) -> None:
     import shlex
 
     from openfn.inbox.catalog import inbox_project
-    from openfn.inbox.api.json_responses import dumps_exact
+    from openfn.matching import dumps_exact
     from openfn.inbox.store.tokens import ensure_token
 
     from openfn.inbox.urls import configured_base
