@@ -96,3 +96,17 @@ def trigger(airflow: AirflowDeployment, dag_id: str, conf: dict | None = None) -
 
 def task_log(airflow: AirflowDeployment, dag_id: str, run_id: str) -> str:
     return "".join(p.read_text() for p in (airflow.home / "logs").rglob("*.log") if f"dag_id={dag_id}" in str(p) and run_id in str(p))
+
+
+def finished_runs(airflow: AirflowDeployment, dag_id: str) -> int:
+    """How many runs of a cron DAG have succeeded, once none is queued or running. The deployment keeps the
+    real schedule, so a test that crosses the cron time (02:00 for the fixtures) sees the scheduled run
+    beside its own: a cursor is checked against every run that carried it, not against the test's count."""
+
+    def check():
+        runs = airflow.api("GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"limit": 100}).json()["dag_runs"]
+        if any(run["state"] not in ("success", "failed") for run in runs):
+            return None
+        return sum(run["state"] == "success" for run in runs) or None
+
+    return airflow.wait_for(check, f"every run of {dag_id} finished")
