@@ -16,3 +16,21 @@ export OPENFN_PORT=${OPENFN_PORT:-8080}
 export AIRFLOW__API__PORT=$OPENFN_PORT
 export AIRFLOW__API__BASE_URL=${AIRFLOW__API__BASE_URL:-http://localhost:$OPENFN_PORT}
 export PATH=$repo/.venv/bin:$PATH
+# One Fernet key for every local command and component (the triggerer decrypts what the dag-processor stored,
+# `make credentials` encrypts what the deployment reads): the environment's, else the one airflow.cfg already
+# holds, else a new one; kept beside the Airflow home in fernet.key, readable by its owner only.
+if [ -z "${AIRFLOW__CORE__FERNET_KEY:-}" ]; then
+  mkdir -p "$AIRFLOW_HOME"
+  if [ ! -s "$AIRFLOW_HOME/fernet.key" ]; then
+    fernet_key=""
+    if [ -f "$AIRFLOW_HOME/airflow.cfg" ]; then  # none yet on a fresh checkout: Airflow writes it on start
+      fernet_key=$(sed -n 's/^fernet_key *= *//p' "$AIRFLOW_HOME/airflow.cfg" | head -1)
+    fi
+    if [ -z "$fernet_key" ]; then
+      fernet_key=$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+    fi
+    (umask 077; printf '%s' "$fernet_key" >"$AIRFLOW_HOME/fernet.key")
+    unset fernet_key
+  fi
+  export AIRFLOW__CORE__FERNET_KEY=$(cat "$AIRFLOW_HOME/fernet.key")
+fi
