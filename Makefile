@@ -56,7 +56,7 @@ run: venv js
 
 # Only what the fast tier needs: the dev venv and Node.js with the JavaScript runtime (JavaScript unit tests).
 check: venv-dev js
-	scripts/test.sh -m fast
+	scripts/test.sh -n $${OPENFN_TEST_WORKERS:-2} --dist loadfile -m fast
 
 test: venv-dev system-deps js
 	scripts/test.sh

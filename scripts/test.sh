@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the tests. Each pytest session makes its own Airflow home and PostgreSQL server under a temp dir.
 #
-# With arguments: one pytest session with them (`make check` passes `-m fast`).
+# With arguments: one pytest session with them (`make check` passes `-n 2 -m fast`).
 # Without (`make test`): every test, in two pytest sessions at once; they share nothing but the machine.
 # The tiers with real Airflow deployments spend most of their time waiting (for the scheduler, task
 # processes, workers, timeouts), so each session pairs work that keeps the CPU busy with such waiting:
-#   1. every test without a deployment (fast, slow and postgres; its output is shown as it runs), then the
-#      browser tier (Chromium against a FAB deployment)
+#   1. every test without a deployment (fast, slow and postgres; its output is shown as it runs), in two
+#      pytest-xdist workers (its tests are CPU-bound and share nothing but the session's fixtures, which each
+#      worker makes for itself), then the browser tier (Chromium against a FAB deployment)
 #   2. e2e (the deployments with LocalExecutor), then distributed (the Celery cluster). Never a third session
 #      at once: a 2-core machine was then starved enough for the Celery cluster's 20-second lost-task
 #      detection to fail a run now and then
@@ -41,7 +42,7 @@ deployments=$!
 trap 'pkill -INT -P "$deployments" 2>/dev/null || true' INT TERM
 
 unit_status=0
-"${PYTEST[@]}" -m "$UNIT" || unit_status=$?
+"${PYTEST[@]}" -n "${OPENFN_TEST_WORKERS:-2}" --dist loadfile -m "$UNIT" || unit_status=$?
 echo
 echo "=================== pytest -m \"$BROWSER\" (after the first, alongside the second) ==================="
 browser_status=0
