@@ -225,7 +225,7 @@ class IdempotencyKeyReused(InboxError):
         super().__init__(
             f"The Idempotency-Key {key!r} was already used for another request (a different body, or another inbox URL); "
             "nothing was stored for this one",
-            fix="Send a new message with a new Idempotency-Key; a retry must repeat the first request exactly (same URL, same body)",
+            fix="Send a new message with a new Idempotency-Key; a retry must repeat the first request exactly (same URL, same body).",
         )
 
 

@@ -106,7 +106,7 @@ def test_same_idempotency_key_replays_the_first_reply_and_stores_one_message(inb
 
 REUSED = ("The Idempotency-Key 'k-2' was already used for another request (a different body, or another inbox URL); "
           "nothing was stored for this one; send a new message with a new Idempotency-Key; a retry must repeat the "
-          "first request exactly (same URL, same body)")
+          "first request exactly (same URL, same body).")
 
 
 def test_a_reused_idempotency_key_with_another_body_is_422_and_stores_nothing(any_inbox):
