@@ -101,9 +101,10 @@ class AirflowDeployment:
         process.wait(timeout=timeout)
         del self.processes[component]
 
-    def stop(self, grace: float = 30) -> None:
+    def stop(self, grace: float = 5) -> None:
         """SIGTERM to every component at once, then SIGKILL to those still running after ``grace`` seconds
-        (one after another, each could take the whole grace period)."""
+        (one after another, each could take the whole grace period). A test's deployment is thrown away: a
+        scheduler still finishing a task, or an api-server a request, is not waited for."""
         for process in self.processes.values():
             try:
                 os.killpg(process.pid, signal.SIGTERM)
