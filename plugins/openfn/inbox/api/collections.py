@@ -148,7 +148,10 @@ async def stream_items(name: str, request: Request, claims: Claims, services: Se
 @router.get("/{name}/{key:path}")
 async def get_item(name: str, key: str, claims: Claims, services: Services) -> Response:
     def read():
-        return store.get_item(services.database, _collection(services, claims, name), key)
+        row = store.find_item(services.database, claims.project, name, key)
+        if row is store.MISSING_COLLECTION:  # or declared since this api-server started: _collection says which
+            row = store.get_item(services.database, _collection(services, claims, name), key)
+        return row
 
     row = await run_in_threadpool(read)
     if row is None:

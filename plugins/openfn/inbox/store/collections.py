@@ -116,6 +116,24 @@ def get_item(database: Database, collection: Collection, key: str):
         return connection.execute(query).first()
 
 
+MISSING_COLLECTION = object()  # find_item's answer when the project has no collection of that name
+
+
+def find_item(database: Database, project: str, name: str, key: str):
+    """``get_item`` of the project's collection ``name`` in one query (the API's most frequent call): the
+    row, None when the collection holds no such key, or ``MISSING_COLLECTION``."""
+    query = (
+        sa.select(collections.c.id, items.c.key, items.c.value, items.c.created_at, items.c.updated_at)
+        .select_from(collections.outerjoin(items, sa.and_(items.c.collection_id == collections.c.id, items.c.key == key)))
+        .where(collections.c.project == project, collections.c.name == name)
+    )
+    with database.read() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        return MISSING_COLLECTION
+    return row if row.key is not None else None
+
+
 def put_items(database: Database, collection: Collection, pairs: Sequence[tuple[str, str]]) -> int:
     """Insert or replace every (key, value) in one transaction: all are written, or none."""
     if not pairs:
