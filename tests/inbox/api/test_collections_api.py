@@ -165,6 +165,30 @@ def test_an_expired_token_or_a_finished_run_gets_nothing(api):
         tokens.check(api.headers["Authorization"])
 
 
+def test_a_run_calling_again_is_checked_without_the_database_until_its_state_is_stale(api):
+    from openfn.inbox.api.collection_auth import RUN_STATE_SECONDS, RunTokens
+
+    now = [1000.0]
+    reads = []
+    database = api.inbox.runtime.database
+    tokens = RunTokens(lambda: reads.append(1) or database, clock=lambda: now[0])
+    header = api.headers["Authorization"]
+    assert tokens.check_known(header) is None  # nothing known yet: the caller takes check() on a thread
+    assert tokens.check(header).run_id == api.run_id and reads == [1]
+    assert tokens.check_known(header).run_id == api.run_id and reads == [1]  # no database read
+    other = Collections(api.inbox, token_for("clinic", api.dag_id, "another-run"))
+    assert tokens.check_known(other.headers["Authorization"]) is None  # another run's state is not known
+    with pytest.raises(Exception, match="no Authorization: Bearer token"):
+        tokens.check_known("Basic abc")
+    now[0] += RUN_STATE_SECONDS + 0.1
+    assert tokens.check_known(header) is None  # stale: read again
+    end_run(database, api.run_id)
+    with pytest.raises(Exception, match="has ended"):
+        tokens.check(header)
+    with pytest.raises(Exception, match="has ended"):  # and known as ended without another read
+        tokens.check_known(header)
+
+
 def test_unknown_collection_is_404_naming_it_and_the_fix(api):
     reply = api.request("GET", "nope/k")
     assert reply.status_code == 404

@@ -62,19 +62,47 @@ class RunTokens:
             self._runs[key] = (active, now + RUN_STATE_SECONDS)
         return active
 
+    def check_known(self, authorization: str | None) -> RunClaims | None:
+        """``check`` without reading the database, or None where it would have to (the secret not read yet,
+        a token it does not verify, a run whose state is not known or has gone stale): the common case of a
+        run calling again and again answers on the event loop, without a thread pool round trip."""
+        if self._secret is None:
+            return None
+        token = _bearer(authorization)
+        claims = verify(self._secret, token)
+        if claims is None:
+            return None
+        with self._lock:
+            known = self._runs.get((claims.dag_id, claims.run_id))
+        if known is None or known[1] <= self._clock():
+            return None
+        if not known[0]:
+            raise _ended(claims)
+        return claims
+
     def check(self, authorization: str | None) -> RunClaims:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("The request has no Authorization: Bearer token")
-        claims = self._claims(token.strip())
+        token = _bearer(authorization)
+        claims = self._claims(token)
         if claims is None:
             raise _unauthorized("The token is not valid here, or has expired")
         if not self._active(claims):
-            raise _unauthorized(f"The token's run {claims.run_id} of {claims.dag_id} has ended")
+            raise _ended(claims)
         return claims
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("The request has no Authorization: Bearer token")
+    return token.strip()
+
+
+def _ended(claims: RunClaims) -> CollectionRequestError:
+    return _unauthorized(f"The token's run {claims.run_id} of {claims.dag_id} has ended")
 
 
 async def run_claims(request: Request) -> RunClaims:
     """The dependency of every collections route: the claims of the request's run token."""
     tokens: RunTokens = request.app.state.openfn_run_tokens
-    return await run_in_threadpool(tokens.check, request.headers.get("authorization"))
+    authorization = request.headers.get("authorization")
+    return tokens.check_known(authorization) or await run_in_threadpool(tokens.check, authorization)
