@@ -1,6 +1,7 @@
-"""`make run`'s own scripts, on a fresh checkout and on one already run: scripts/env.sh chooses the one Fernet
-key every local command shares, and scripts/banner.py (printed once Airflow answers) lists every project of
-include/jobs with its DAGs, its inbox URL and a curl line that starts its jobs."""
+"""The checkout's own scripts. `make run`'s, on a fresh checkout and on one already run: scripts/env.sh
+chooses the one Fernet key every local command shares, and scripts/banner.py (printed once Airflow answers)
+lists every project of include/jobs with its DAGs, its inbox URL and a curl line that starts its jobs. And
+no script of bench/ or scripts/ hides a standard library module from the others."""
 
 from __future__ import annotations
 
@@ -82,3 +83,12 @@ def test_the_banner_lists_every_project_its_dags_and_an_inbox_curl_line(airflow_
         for line in curl:  # each body is the JSON it claims to send
             words = shlex.split(line.split("  #")[0])
             json.loads(words[words.index("-d") + 1])
+
+
+@pytest.mark.parametrize("folder", ["bench", "scripts"])
+def test_no_script_hides_a_standard_library_module(folder):
+    """`python bench/x.py` puts bench/ first on sys.path: a file there named like a standard library module
+    (bench/collections.py did) is imported in its place, by every script of the folder."""
+    import sys
+
+    assert not [p.name for p in (REPO / folder).glob("*.py") if p.stem in sys.stdlib_module_names]

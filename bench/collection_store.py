@@ -14,21 +14,16 @@ The 1,000,000 items are made by one ``INSERT ... SELECT generate_series`` (secon
 with a fixed secret; whether its DAG run is active is answered "yes" without Airflow's ``dag_run`` table
 (the api-server asks that once per 5 seconds per run, so it does not weigh on these figures).
 
-    .venv/bin/python bench/collections.py [--items 1000000]
+    .venv/bin/python bench/collection_store.py [--items 1000000]
 """
 
 from __future__ import annotations
-
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, where this module's name hides the standard
-# library's `collections`: take the folder off before anything imports it.
-sys.path[:] = [entry for entry in sys.path if not entry.endswith("bench") or not __file__.startswith(entry)]
 
 import argparse
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
