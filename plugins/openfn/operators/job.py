@@ -31,7 +31,7 @@ from openfn.runtime import saved_state
 from openfn.runtime.credentials import configuration
 from openfn.runtime.priority import lower_priority
 from openfn.runtime.runner import JobCode, airflow_timeout, run_job, runner_for
-from openfn.runtime.state import MAX_BYTES, WARN_BYTES, empty_state, public_state, state_size
+from openfn.runtime.state import MAX_BYTES, WARN_BYTES, empty_state, initial_state, public_state, state_size
 from openfn.settings import get_settings
 
 ADAPTOR = re.compile(r"^(?:@openfn/language-)?([a-z0-9][a-z0-9-]*)(?:@(.+))?$")
@@ -106,7 +106,7 @@ class OpenFnJobOperator(BaseOperator):
         if self.input_task_id is not None:
             upstream = context["ti"].xcom_pull(task_ids=self.input_task_id)
             if isinstance(upstream, dict) and {"message_id", "body"} <= upstream.keys():  # an inbox sensor's message
-                return {**empty_state(), "data": upstream["body"], "message_id": upstream["message_id"]}
+                return _message_state(upstream)
             return _as_state(upstream, f"the return_value XCom of {self.input_task_id!r}")
         message = _inbox_asset_message(context)
         if message is not None:
@@ -123,8 +123,13 @@ def _inbox_asset_message(context) -> dict | None:
         for event in asset_events:
             payload = (getattr(event, "extra", None) or {}).get("payload")
             if isinstance(payload, dict) and "message_id" in payload and "body" in payload:
-                return {**empty_state(), "data": payload["body"], "message_id": payload["message_id"]}
+                return _message_state(payload)
     return None
+
+
+def _message_state(message: dict) -> dict:
+    """An inbox message (a sensor's XCom, an asset event's payload) as the state its job starts from."""
+    return {**empty_state(), "data": message["body"], "message_id": message["message_id"]}
 
 
 def _as_state(value: Any, what: str) -> dict:
@@ -132,11 +137,7 @@ def _as_state(value: Any, what: str) -> dict:
         return empty_state()
     if not isinstance(value, dict):
         raise JobFailed("input", None, None, f"{what} must be a JSON object (a state), not {type(value).__name__}", error_type="InputError")
-    state = dict(value)
-    state.setdefault("data", {})
-    state.setdefault("references", [])
-    state.pop("configuration", None)
-    return state
+    return initial_state({"state": value})  # a copy with data and references, without configuration
 
 
 def _warn_size(log, state: dict) -> None:
