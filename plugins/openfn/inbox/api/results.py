@@ -128,11 +128,17 @@ class Shaper:
         return {"error": error, "output": self.output(value), "log": log, "full": self.address(run["run_id"], step["step"])}
 
 
+def shaper_for(services, project: str, message_id: str, *, full: bool = False) -> Shaper:
+    """The Shaper of a message of ``project``, masking its credentials' secrets (read when first needed)."""
+    found = services.catalog.get(project)
+    return Shaper(message_id, (lambda: credential_secrets(found.project)) if found else [], full=full)
+
+
 def add_results(connection, services, project: str, message_id: str, runs: list[dict]) -> None:
     """Add each run's ``result`` (and each workflow step's) to the receipt's ``runs``."""
     found = services.catalog.get(project)
     workflow_dags = {w.dag_id for w in found.project.workflows.values()} if found else set()
-    shaper = Shaper(message_id, (lambda: credential_secrets(found.project)) if found else [])
+    shaper = shaper_for(services, project, message_id)
     keys = [(run["dag_id"], run["run_id"]) for run in runs if run["state"] not in ("pending",)]
     xcoms = run_results.result_xcoms(connection, keys) if keys else {}
     tries = run_results.task_tries(connection, keys) if keys else {}
@@ -157,8 +163,7 @@ def run_result(message_id: str, run_id: str, request: Request, access: Allowed, 
             raise NotFound("run", run_id, fix="Take a run id from the message's receipt.")
         steps_for(connection, services, row.project, runs)
         run = runs[0]
-        found = services.catalog.get(row.project)
-        shaper = Shaper(message_id, (lambda: credential_secrets(found.project)) if found else [], full=True)
+        shaper = shaper_for(services, row.project, message_id, full=True)
         key = (run["dag_id"], run_id)
         xcoms = run_results.result_xcoms(connection, [key]).get(key, {})
         tries = run_results.task_tries(connection, [key]).get(key, {})
